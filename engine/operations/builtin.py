@@ -1,0 +1,14 @@
+"""Operations every installation has. Safeguarding topics live in their own modules by area."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from engine.operations import OPERATIONS, OperationContext
+
+
+@OPERATIONS.register("demo_lookup")
+def demo_lookup(ctx: OperationContext, data: Mapping[str, Any]) -> Mapping[str, Any]:
+    """Demo/test topic: says whether the instance's case reference is already known."""
+    return {"known_to_services": bool(ctx.case_ref)}

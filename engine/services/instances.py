@@ -1,0 +1,191 @@
+"""Use cases on process instances: start, read, fire due timers, deliver messages, suspend, terminate."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select, update
+
+from engine import audit
+from engine.errors import Conflict, FrontdoorError, NotFound, WorkflowFailed
+from engine.services.bootstrap import Services
+from engine.services.library import latest_version, load_version
+from engine.services.steps import restore, run_step, save, service_caller
+from engine.store.models import AuditEvent, Instance, MessageWait, Timer, WorkItem
+from engine.workflow.runtime import LiveInstance
+
+SUSPENDED_OR_DONE = ("suspended", "terminated", "completed")
+
+
+@dataclass(frozen=True)
+class InstanceView:
+    """A plain-data picture of one instance for the CLI, pages and API."""
+
+    id: int
+    process_id: str
+    version: int
+    status: str
+    case_ref: str | None
+    started_by: str
+    started_at: datetime
+    failed_element: str | None = None
+    failure_reason: str | None = None
+    open_work_items: list[dict[str, Any]] = field(default_factory=list)
+    history: list[dict[str, Any]] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        return {"id": self.id, "process_id": self.process_id, "version": self.version,
+                "status": self.status, "case_ref": self.case_ref, "started_by": self.started_by,
+                "started_at": self.started_at.isoformat(), "failed_element": self.failed_element,
+                "failure_reason": self.failure_reason, "open_work_items": self.open_work_items,
+                "history": self.history}
+
+
+def start_process(svc: Services, process_id: str, data: Mapping[str, Any] | None, actor: str,
+                  case_ref: str | None = None, version_id: int | None = None) -> InstanceView:
+    """Start the newest (or a given) version and run it to its first wait; one transaction."""
+    now = svc.now()
+    initial = dict(data or {})
+    initial.setdefault("referral_received_at", now.isoformat())  # anchor of statutory clocks
+    initial["process_started_at"] = now.isoformat()
+    with svc.db.transaction() as session:
+        pv = latest_version(session, process_id) if version_id is None else None
+        version = load_version(session, version_id or pv.id)
+        row = Instance(version_id=version.version_id, process_id=process_id, case_ref=case_ref,
+                       status="running", state="{}", lock_version=1, started_by=actor, started_at=now,
+                       updated_at=now)
+        session.add(row)
+        session.flush()
+        live = LiveInstance.start(version.bundle, process_id, initial, svc.clock, svc.functions(),
+                                  service_caller(svc, session, actor, row))
+        audit.record(session, at=now, actor=actor, action="instance_started", subject_type="instance",
+                     subject_id=row.id, process_id=process_id, version=version.number, case_ref=case_ref)
+        run_step(svc, session, row, actor, lambda inst: inst.advance(), live=live)
+        instance_id = row.id
+    return get_instance(svc, instance_id)
+
+
+def get_instance(svc: Services, instance_id: int) -> InstanceView:
+    """Status, version, open work items and history of an instance; raises NotFound."""
+    with svc.db.read() as session:
+        row = session.get(Instance, instance_id)
+        if row is None:
+            raise NotFound(f"Instance {instance_id} does not exist")
+        version = load_version(session, row.version_id)
+        items = session.scalars(select(WorkItem).where(WorkItem.instance_id == row.id, WorkItem.status == "open")
+                                .order_by(WorkItem.id)).all()
+        events = session.scalars(select(AuditEvent).where(AuditEvent.subject_type == "instance",
+                                                          AuditEvent.subject_id == str(row.id))
+                                 .order_by(AuditEvent.id)).all()
+        item_events = session.execute(
+            select(AuditEvent).join(WorkItem, AuditEvent.subject_id == WorkItem.id.cast(AuditEvent.subject_id.type))
+            .where(AuditEvent.subject_type == "work_item", WorkItem.instance_id == row.id)
+            .order_by(AuditEvent.id)).scalars().all()
+        history = sorted([*events, *item_events], key=lambda e: e.id)
+        return InstanceView(
+            id=row.id, process_id=row.process_id, version=version.number, status=row.status,
+            case_ref=row.case_ref, started_by=row.started_by, started_at=row.started_at,
+            failed_element=row.failed_element, failure_reason=row.failure_reason,
+            open_work_items=[work_item_dict(w) for w in items],
+            history=[{"at": e.at.isoformat(), "actor": e.actor, "action": e.action,
+                      "subject": f"{e.subject_type}:{e.subject_id}", "details": e.details} for e in history])
+
+
+def work_item_dict(item: WorkItem) -> dict[str, Any]:
+    """Plain-data form of a work item."""
+    return {"id": item.id, "instance_id": item.instance_id, "name": item.name, "element_id": item.element_id,
+            "process_id": item.process_id, "case_ref": item.case_ref, "form": item.form_ref,
+            "groups": [g for g in item.groups.split(",") if g], "assignee": item.assignee,
+            "status": item.status, "priority": item.priority,
+            "due_at": item.due_at.isoformat() if item.due_at else None, "due_reason": item.due_reason,
+            "completed_by": item.completed_by,
+            "completed_at": item.completed_at.isoformat() if item.completed_at else None}
+
+
+def fire_due(svc: Services, limit: int = 1000, worker: str = "fire-due") -> int:
+    """Fire every timer due by the injected clock, each in its own transaction; returns how many fired.
+
+    Claiming is part of the firing transaction, so a crash leaves the timer armed (nothing lost) and a
+    second scheduler skips rows another holds (nothing doubled).
+    """
+    fired = 0
+    while fired < limit:
+        try:
+            with svc.db.transaction() as session:
+                timer = _claim_next_timer(svc, session)
+                if timer is None:
+                    break
+                row = session.get(Instance, timer.instance_id)
+                timer.status, timer.claimed_by, timer.claimed_at = "fired", worker, svc.now()
+                run_step(svc, session, row, "scheduler", lambda inst: inst.fire_due_timers())
+                audit.record(session, at=svc.now(), actor="scheduler", action="timer_fired",
+                             subject_type="instance", subject_id=row.id, due_at=timer.due_at.isoformat())
+                fired += 1
+        except WorkflowFailed as exc:
+            mark_failed(svc, timer.instance_id, exc)
+    return fired
+
+
+def _claim_next_timer(svc: Services, session) -> Timer | None:
+    query = (select(Timer).join(Instance, Instance.id == Timer.instance_id)
+             .where(Timer.status == "armed", Timer.due_at <= svc.now(), Instance.status == "waiting")
+             .order_by(Timer.due_at, Timer.id).limit(1))
+    if not svc.db.is_sqlite:
+        query = query.with_for_update(skip_locked=True, of=Timer)
+    return session.scalars(query).first()
+
+
+def mark_failed(svc: Services, instance_id: int, exc: FrontdoorError) -> None:
+    """Record why a system-driven step failed (its own transaction; the step itself rolled back)."""
+    with svc.db.transaction() as session:
+        session.execute(update(Instance).where(Instance.id == instance_id).values(
+            status="failed", failed_element=exc.details.get("element_id") or None,
+            failure_reason=exc.message, updated_at=svc.now()))
+        audit.record(session, at=svc.now(), actor="system", action="instance_failed",
+                     subject_type="instance", subject_id=instance_id, reason=exc.message,
+                     element_id=exc.details.get("element_id"))
+
+
+def send_message(svc: Services, name: str, payload: Mapping[str, Any], actor: str,
+                 instance_id: int | None = None, case_ref: str | None = None) -> InstanceView:
+    """Deliver a message to the instance waiting for it (by id, or by case reference); raises NotFound."""
+    with svc.db.transaction() as session:
+        query = select(MessageWait).where(MessageWait.message == name)
+        if instance_id is not None:
+            query = query.where(MessageWait.instance_id == instance_id)
+        if case_ref is not None:
+            query = query.where(MessageWait.case_ref == case_ref)
+        wait = session.scalars(query.order_by(MessageWait.id).limit(1)).first()
+        if wait is None:
+            raise NotFound(f"No instance is waiting for message '{name}'")
+        row = session.get(Instance, wait.instance_id)
+        run_step(svc, session, row, actor, lambda inst: inst.correlate_message(name, payload))
+        audit.record(session, at=svc.now(), actor=actor, action="message_received", subject_type="instance",
+                     subject_id=row.id, message=name)
+        target = row.id
+    return get_instance(svc, target)
+
+
+def set_status(svc: Services, instance_id: int, status: str, actor: str, reason: str) -> InstanceView:
+    """Suspend, resume or terminate an instance (audited with the reason)."""
+    transitions = {"suspended": ("waiting", "failed"), "waiting": ("suspended",),
+                   "terminated": ("waiting", "suspended", "failed")}
+    with svc.db.transaction() as session:
+        row = session.get(Instance, instance_id)
+        if row is None:
+            raise NotFound(f"Instance {instance_id} does not exist")
+        if row.status not in transitions.get(status, ()):
+            raise Conflict(f"Instance {instance_id} is {row.status}; it cannot become {status}")
+        if status == "terminated":
+            live, _ = restore(svc, session, row, actor)
+            live.cancel()
+            result = live.advance()
+            save(svc, session, row, live, result, actor)
+        row.status = status
+        audit.record(session, at=svc.now(), actor=actor, action=f"instance_{status}", subject_type="instance",
+                     subject_id=row.id, reason=reason)
+    return get_instance(svc, instance_id)

@@ -1,0 +1,112 @@
+"""The deployed process library: versions, their files, and the parsed bundle of each version."""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from engine.errors import NotFound
+from engine.forms import FormDefinition, parse_form
+from engine.store.models import ProcessVersion, VersionFile
+from engine.workflow.specs import BUNDLES, ParsedBundle
+
+
+@dataclass(frozen=True)
+class LoadedVersion:
+    """A version's parsed specs and forms; immutable, so it is cached by version id."""
+
+    version_id: int
+    process_id: str
+    number: int
+    bundle: ParsedBundle
+    forms: dict[str, FormDefinition]
+
+    def form(self, form_id: str | None) -> FormDefinition | None:
+        """The form of that id in this version, or None."""
+        return self.forms.get(form_id or "")
+
+
+class _VersionCache:
+    def __init__(self, size: int = 128) -> None:
+        self._items: OrderedDict[int, LoadedVersion] = OrderedDict()
+        self._size = size
+        self._lock = threading.Lock()
+
+    def get(self, key: int) -> LoadedVersion | None:
+        with self._lock:
+            item = self._items.get(key)
+            if item is not None:
+                self._items.move_to_end(key)
+            return item
+
+    def put(self, item: LoadedVersion) -> None:
+        with self._lock:
+            self._items[item.version_id] = item
+            while len(self._items) > self._size:
+                self._items.popitem(last=False)
+
+
+_CACHE = _VersionCache()
+
+
+def version_files(session: Session, version_id: int) -> dict[str, bytes]:
+    """Every file stored with a version, by file name."""
+    rows = session.execute(select(VersionFile.filename, VersionFile.content)
+                           .where(VersionFile.version_id == version_id)).all()
+    return {name: bytes(content) for name, content in rows}
+
+
+def load_version(session: Session, version_id: int) -> LoadedVersion:
+    """Parse (once per process) the files of a version; raises NotFound."""
+    cached = _CACHE.get(version_id)
+    if cached is not None:
+        return cached
+    row = session.get(ProcessVersion, version_id)
+    if row is None:
+        raise NotFound(f"Process version {version_id} does not exist")
+    files = version_files(session, version_id)
+    bundle = BUNDLES.get({n: c for n, c in files.items() if n.endswith((".bpmn", ".dmn"))})
+    forms = {}
+    for name, content in files.items():
+        if name.endswith(".form"):
+            form = parse_form(content, source=name)
+            forms[form.id] = form
+    loaded = LoadedVersion(row.id, row.process_id, row.number, bundle, forms)
+    _CACHE.put(loaded)
+    return loaded
+
+
+def latest_version(session: Session, process_id: str) -> ProcessVersion:
+    """The newest version of a process; raises NotFound naming the process."""
+    row = session.scalars(select(ProcessVersion).where(ProcessVersion.process_id == process_id)
+                          .order_by(ProcessVersion.number.desc()).limit(1)).first()
+    if row is None:
+        raise NotFound(f"No process '{process_id}' has been deployed")
+    return row
+
+
+def library_files(session: Session) -> dict[str, bytes]:
+    """The newest content of every file across the newest version of every process."""
+    newest = (select(ProcessVersion.process_id, func.max(ProcessVersion.number).label("n"))
+              .group_by(ProcessVersion.process_id).subquery())
+    rows = session.execute(
+        select(VersionFile.filename, VersionFile.content, ProcessVersion.deployed_at, ProcessVersion.id)
+        .join(ProcessVersion, ProcessVersion.id == VersionFile.version_id)
+        .join(newest, (newest.c.process_id == ProcessVersion.process_id)
+              & (newest.c.n == ProcessVersion.number))
+        .order_by(ProcessVersion.deployed_at, ProcessVersion.id)).all()
+    return {name: bytes(content) for name, content, _at, _id in rows}
+
+
+def list_versions(session: Session) -> list[dict[str, Any]]:
+    """Every process with its versions, newest first."""
+    rows = session.scalars(select(ProcessVersion).order_by(ProcessVersion.process_id,
+                                                           ProcessVersion.number.desc())).all()
+    return [{"process_id": r.process_id, "name": r.name, "version": r.number, "version_id": r.id,
+             "content_hash": r.content_hash, "deployed_by": r.deployed_by,
+             "deployed_at": r.deployed_at.isoformat()} for r in rows]

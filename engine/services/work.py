@@ -1,0 +1,166 @@
+"""Use cases on work items: list, claim, unclaim, reassign, save a draft, complete."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy import delete, or_, select, update
+
+from engine import audit
+from engine.errors import Conflict, InvalidFormData, NotFound, NotPermitted, TaskAlreadyCompleted
+from engine.forms import validate_submission
+from engine.services.bootstrap import Services
+from engine.services.directory import groups_of
+from engine.services.instances import InstanceView, get_instance, work_item_dict
+from engine.services.library import load_version
+from engine.services.steps import run_step
+from engine.store.models import Instance, WorkItem, WorkItemGroup
+
+
+def list_work_items(svc: Services, *, instance_id: int | None = None, group: str | None = None,
+                    user: str | None = None, status: str = "open", limit: int = 200) -> list[dict[str, Any]]:
+    """Work items filtered by instance, group or user (theirs plus their groups' unclaimed ones)."""
+    with svc.db.read() as session:
+        query = select(WorkItem).where(WorkItem.status == status)
+        if instance_id is not None:
+            query = query.where(WorkItem.instance_id == instance_id)
+        if group is not None:
+            query = query.where(WorkItem.id.in_(select(WorkItemGroup.work_item_id)
+                                                .where(WorkItemGroup.group_id == group)))
+        if user is not None:
+            mine = groups_of(session, user)
+            query = query.where(or_(WorkItem.assignee == user, (WorkItem.assignee.is_(None)) & WorkItem.id.in_(
+                select(WorkItemGroup.work_item_id).where(WorkItemGroup.group_id.in_(mine)))))
+        items = session.scalars(query.order_by(WorkItem.due_at.is_(None), WorkItem.due_at, WorkItem.id)
+                                .limit(limit)).all()
+        return [work_item_dict(w) for w in items]
+
+
+def _item(session, work_item_id: int) -> WorkItem:
+    item = session.get(WorkItem, work_item_id)
+    if item is None:
+        raise NotFound(f"Work item {work_item_id} does not exist")
+    return item
+
+
+def _already_done(item: WorkItem) -> TaskAlreadyCompleted:
+    when = item.completed_at.isoformat() if item.completed_at else "unknown time"
+    verb = "completed" if item.status == "completed" else item.status
+    return TaskAlreadyCompleted(f"'{item.name}' was already {verb} by {item.completed_by or 'the system'} "
+                                f"at {when}", completed_by=item.completed_by, completed_at=when,
+                                status=item.status)
+
+
+def check_may_act(session, item: WorkItem, actor: str) -> None:
+    """Only the assignee, or a member of a candidate group while it is unclaimed, may act on an item."""
+    if item.assignee == actor:
+        return
+    if item.assignee is not None:
+        raise NotPermitted(f"'{item.name}' is assigned to {item.assignee}")
+    groups = set(item.groups.split(",")) & set(groups_of(session, actor))
+    if not groups:
+        raise NotPermitted(f"'{item.name}' is for {item.groups or 'nobody'}; you are not in those groups")
+
+
+def complete_work_item(svc: Services, work_item_id: int, actor: str,
+                       data: Mapping[str, Any] | None = None) -> InstanceView:
+    """Validate the data against the item's form, complete the task and advance; one transaction.
+
+    Raises TaskAlreadyCompleted (naming who and when), NotPermitted, InvalidFormData or Conflict;
+    in every case nothing changes.
+    """
+    with svc.db.transaction() as session:
+        item = _item(session, work_item_id)
+        if item.status != "open":
+            raise _already_done(item)
+        check_may_act(session, item, actor)
+        row = session.get(Instance, item.instance_id)
+        if row.status != "waiting":
+            raise Conflict(f"The case's process is {row.status}; work on it is paused")
+        clean = _validated(session, row, item, data or {})
+        now = svc.now()
+        won = session.execute(
+            update(WorkItem).where(WorkItem.id == item.id, WorkItem.status == "open")
+            .values(status="completed", completed_by=actor, completed_at=now, draft=None)
+            .execution_options(synchronize_session=False)).rowcount
+        if won != 1:  # another request completed it between our read and this conditional update
+            session.expire(item)
+            raise _already_done(_item(session, work_item_id))
+        session.execute(update(WorkItemGroup).where(WorkItemGroup.work_item_id == item.id).values(open=False))
+        session.expire(item)
+        run_step(svc, session, row, actor, lambda inst: inst.complete(item.task_id, clean))
+        audit.record(session, at=now, actor=actor, action="task_completed", subject_type="work_item",
+                     subject_id=item.id, instance_id=row.id, element_id=item.element_id,
+                     case_ref=row.case_ref, fields=sorted(clean))
+        instance_id = row.id
+    return get_instance(svc, instance_id)
+
+
+def _validated(session, row: Instance, item: WorkItem, data: Mapping[str, Any]) -> dict[str, Any]:
+    version = load_version(session, row.version_id)
+    form = version.form(item.form_ref)
+    if form is None:
+        if data:
+            raise InvalidFormData({"": ["This task has no form, so it takes no data"]})
+        return {}
+    return validate_submission(form, data)
+
+
+def claim(svc: Services, work_item_id: int, actor: str) -> dict[str, Any]:
+    """Take an unclaimed item from one of your groups; Conflict if someone else took it first."""
+    with svc.db.transaction() as session:
+        item = _item(session, work_item_id)
+        if item.status != "open":
+            raise _already_done(item)
+        check_may_act(session, item, actor)
+        won = session.execute(update(WorkItem).where(
+            WorkItem.id == item.id, WorkItem.status == "open",
+            or_(WorkItem.assignee.is_(None), WorkItem.assignee == actor)).values(assignee=actor)
+            .execution_options(synchronize_session=False)).rowcount
+        if won != 1:
+            session.expire(item)
+            raise Conflict(f"'{item.name}' was claimed by {_item(session, work_item_id).assignee} first")
+        audit.record(session, at=svc.now(), actor=actor, action="task_claimed", subject_type="work_item",
+                     subject_id=item.id, case_ref=item.case_ref)
+        session.expire(item)
+        return work_item_dict(_item(session, work_item_id))
+
+
+def unclaim(svc: Services, work_item_id: int, actor: str) -> dict[str, Any]:
+    """Give an item you hold back to its groups."""
+    with svc.db.transaction() as session:
+        item = _item(session, work_item_id)
+        if item.status != "open":
+            raise _already_done(item)
+        if item.assignee != actor:
+            raise NotPermitted(f"'{item.name}' is not assigned to you")
+        item.assignee = None
+        audit.record(session, at=svc.now(), actor=actor, action="task_unclaimed", subject_type="work_item",
+                     subject_id=item.id, case_ref=item.case_ref)
+        return work_item_dict(item)
+
+
+def reassign(svc: Services, work_item_id: int, actor: str, reason: str, *, to_user: str | None = None,
+             to_group: str | None = None) -> dict[str, Any]:
+    """Hand an item to a person or a group; the reason is audited. Managers or the holder may do it."""
+    if not reason.strip():
+        raise InvalidFormData({"reason": ["Enter a reason for reassigning"]})
+    if bool(to_user) == bool(to_group):
+        raise InvalidFormData({"to": ["Choose either a person or a group"]})
+    with svc.db.transaction() as session:
+        item = _item(session, work_item_id)
+        if item.status != "open":
+            raise _already_done(item)
+        check_may_act(session, item, actor)
+        before = {"assignee": item.assignee, "groups": item.groups}
+        if to_user:
+            item.assignee = to_user
+        else:
+            item.assignee = None
+            item.groups = to_group
+            session.execute(delete(WorkItemGroup).where(WorkItemGroup.work_item_id == item.id))
+            session.add(WorkItemGroup(work_item_id=item.id, group_id=to_group, open=True))
+        audit.record(session, at=svc.now(), actor=actor, action="task_reassigned", subject_type="work_item",
+                     subject_id=item.id, reason=reason, before=before, to_user=to_user, to_group=to_group)
+        return work_item_dict(item)

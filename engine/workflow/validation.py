@@ -1,0 +1,282 @@
+"""Deploy-time validation: every problem in a bundle at once, each tied to an element id."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable, Mapping
+from dataclasses import dataclass, field
+
+from lxml import etree
+
+from engine.errors import ExpressionError, InvalidProcess, Problem
+from engine.workflow.expressions import compile_expression, is_iso8601_literal, strip_expression
+from engine.workflow.specs import parse_bundle
+from engine.workflow.xml import BPMN_NS, CAMUNDA_NS, NSMAP, document_kind, load_xml
+
+JAVA_ONLY = ("class", "delegateExpression", "expression")
+CONTAINERS = ("process", "subProcess", "transaction", "adHocSubProcess")
+SCRIPT_TAGS = {f"{{{CAMUNDA_NS}}}script", f"{{{BPMN_NS}}}script"}
+LISTENERS = {f"{{{CAMUNDA_NS}}}executionListener", f"{{{CAMUNDA_NS}}}taskListener"}
+
+
+@dataclass
+class Catalogue:
+    """What a bundle may refer to beyond its own files: known forms, topics and deployed processes."""
+
+    forms: Collection[str] = ()
+    topics: Collection[str] = ()
+    processes: Collection[str] = ()
+    decisions: Collection[str] = ()
+
+
+@dataclass
+class _Check:
+    problems: list[Problem] = field(default_factory=list)
+    file: str = ""
+
+    def add(self, element_id: str, message: str) -> None:
+        self.problems.append(Problem(element_id, message, self.file))
+
+    def expression(self, element_id: str, what: str, text: str | None, allow_iso: bool = False) -> None:
+        text = strip_expression(text or "")
+        if not text:
+            self.add(element_id, f"The {what} is empty")
+            return
+        if allow_iso and is_iso8601_literal(text):
+            return
+        try:
+            compile_expression(text)
+        except ExpressionError as exc:
+            self.add(element_id, f"The {what} '{text}' cannot be used: {exc.message}")
+
+
+def validate_bundle(files: Mapping[str, bytes], catalogue: Catalogue) -> list[Problem]:
+    """Every problem in the BPMN/DMN files of a deploy; an empty list means it may be deployed."""
+    roots: dict[str, etree._Element] = {}
+    problems: list[Problem] = []
+    for name in sorted(files):
+        if name.endswith((".bpmn", ".dmn")):
+            try:
+                roots[name] = load_xml(files[name], name)
+            except InvalidProcess as exc:
+                problems.extend(exc.problems)
+    processes = {p.get("id") for r in roots.values() for p in r.iterfind("bpmn:process", NSMAP)}
+    decisions = {d.get("id") for r in roots.values() if document_kind(r) == "dmn"
+                 for d in r.iter("{*}decision")}
+    known = Catalogue(catalogue.forms, catalogue.topics, {*catalogue.processes, *processes},
+                      {*catalogue.decisions, *decisions})
+    for name, root in roots.items():
+        check = _Check(file=name)
+        kind = document_kind(root)
+        if kind == "bpmn":
+            _check_bpmn(root, known, check)
+        elif kind == "dmn":
+            _check_dmn(root, check)
+        else:
+            check.add("", "Not a BPMN 2.0 or DMN 1.x file")
+        problems.extend(check.problems)
+    if not problems and roots:
+        try:
+            parse_bundle({n: files[n] for n in roots})
+        except InvalidProcess as exc:
+            problems.extend(exc.problems)
+    return problems
+
+
+def _check_bpmn(root: etree._Element, known: Catalogue, check: _Check) -> None:
+    if not root.findall("bpmn:process", NSMAP):
+        check.add("", "The file has no process")
+    for node in root.iter():
+        if not isinstance(node.tag, str):
+            continue
+        _check_scripts_and_java(node, check)
+        local = etree.QName(node).localname
+        eid = node.get("id", "")
+        rule = _ELEMENT_RULES.get(local)
+        if rule is not None:
+            rule(node, eid, known, check)
+    for container in root.iter(*(f"{{{BPMN_NS}}}{c}" for c in CONTAINERS)):
+        _check_cycles(container, check)
+
+
+def _check_scripts_and_java(node: etree._Element, check: _Check) -> None:
+    eid = _owner(node)
+    local = etree.QName(node).localname
+    if local == "scriptTask":
+        check.add(eid, "Script tasks are not allowed: move the logic into a service task with a "
+                       "camunda:topic naming a registered operation")
+    elif node.tag in SCRIPT_TAGS and local == "script":
+        check.add(eid, "Scripts are not allowed in frontdoor processes (no Python from BPMN)")
+    elif node.tag in LISTENERS:
+        check.add(eid, "Execution and task listeners are not supported: use a service task instead")
+    for attr in JAVA_ONLY:
+        if node.get(f"{{{CAMUNDA_NS}}}{attr}") is not None:
+            check.add(eid, f"camunda:{attr} is a Java-only implementation and is not supported: use "
+                           "camunda:type=\"external\" with a camunda:topic")
+
+
+def _owner(node: etree._Element) -> str:
+    while node is not None and node.get("id") is None:
+        node = node.getparent()
+    return node.get("id", "") if node is not None else ""
+
+
+def _camunda(node: etree._Element, name: str) -> str | None:
+    return node.get(f"{{{CAMUNDA_NS}}}{name}")
+
+
+def _lane_of(node: etree._Element) -> str | None:
+    eid = node.get("id")
+    for ref in node.getroottree().iter(f"{{{BPMN_NS}}}flowNodeRef"):
+        if (ref.text or "").strip() == eid:
+            lane = ref.getparent()
+            return lane.get("name") or lane.get("id")
+    return None
+
+
+def _user_task(node, eid, known: Catalogue, check: _Check) -> None:
+    groups = [g for g in (_camunda(node, "candidateGroups") or "").split(",") if g.strip()]
+    if not groups and not _camunda(node, "assignee") and not _lane_of(node):
+        check.add(eid, "The user task has no candidate group, assignee or lane, so nobody could do it: "
+                       "set camunda:candidateGroups")
+    form = _camunda(node, "formRef")
+    if not form:
+        check.add(eid, "The user task has no form: set camunda:formRef to a form id")
+    elif form not in known.forms:
+        check.add(eid, f"The form '{form}' is not known: deploy forms/{form}.form with it")
+    if _camunda(node, "dueDate"):
+        check.expression(eid, "due date", _camunda(node, "dueDate"), allow_iso=True)
+    priority = _camunda(node, "priority")
+    if priority and not priority.strip().isdigit():
+        check.expression(eid, "priority", priority)
+
+
+def _service_task(node, eid, known: Catalogue, check: _Check) -> None:
+    if _camunda(node, "type") != "external" or not _camunda(node, "topic"):
+        check.add(eid, "The service task needs camunda:type=\"external\" and a camunda:topic")
+        return
+    topic = _camunda(node, "topic")
+    if topic not in known.topics:
+        check.add(eid, f"The service topic '{topic}' is unknown; known topics: "
+                       f"{', '.join(sorted(known.topics)) or 'none'}")
+
+
+def _business_rule_task(node, eid, known: Catalogue, check: _Check) -> None:
+    ref = _camunda(node, "decisionRef")
+    if not ref:
+        check.add(eid, "The business rule task needs camunda:decisionRef naming a DMN decision")
+    elif ref not in known.decisions:
+        check.add(eid, f"The decision '{ref}' is not in any DMN file of this deploy")
+
+
+def _call_activity(node, eid, known: Catalogue, check: _Check) -> None:
+    called = node.get("calledElement")
+    if not called:
+        check.add(eid, "The call activity does not name the process it calls (calledElement)")
+    elif called not in known.processes:
+        check.add(eid, f"The called process '{called}' is not in this deploy and not deployed")
+
+
+def _sequence_flow(node, eid, known: Catalogue, check: _Check) -> None:
+    cond = node.find("bpmn:conditionExpression", NSMAP)
+    if cond is not None:
+        check.expression(eid, "condition", cond.text)
+
+
+def _timer(node, eid, known: Catalogue, check: _Check) -> None:
+    owner = _owner(node.getparent())
+    exprs = [c for c in node if isinstance(c.tag, str)
+             and etree.QName(c).localname in ("timeDate", "timeDuration", "timeCycle")]
+    if not exprs:
+        check.add(owner, "The timer has no date, duration or cycle")
+    for child in exprs:
+        check.expression(owner, f"timer {etree.QName(child).localname}", child.text, allow_iso=True)
+
+
+def _loop(node, eid, known: Catalogue, check: _Check) -> None:
+    owner = _owner(node.getparent())
+    for tag in ("loopCondition", "completionCondition", "loopCardinality"):
+        child = node.find(f"bpmn:{tag}", NSMAP)
+        if child is not None and (child.text or "").strip():
+            check.expression(owner, tag, child.text)
+    if etree.QName(node).localname == "standardLoopCharacteristics" and node.get("loopMaximum") is None:
+        check.add(owner, "A loop needs loopMaximum so it cannot run for ever")
+
+
+def _exclusive_gateway(node, eid, known: Catalogue, check: _Check) -> None:
+    outgoing = [o for o in node.iterfind("bpmn:outgoing", NSMAP)]
+    if len(outgoing) > 1 and not node.get("default"):
+        check.add(eid, "The exclusive gateway has no default flow: if no condition matches the case "
+                       "would stop here")
+
+
+_ELEMENT_RULES = {
+    "userTask": _user_task,
+    "serviceTask": _service_task,
+    "sendTask": _service_task,
+    "businessRuleTask": _business_rule_task,
+    "callActivity": _call_activity,
+    "sequenceFlow": _sequence_flow,
+    "timerEventDefinition": _timer,
+    "standardLoopCharacteristics": _loop,
+    "multiInstanceLoopCharacteristics": _loop,
+    "exclusiveGateway": _exclusive_gateway,
+    "inclusiveGateway": _exclusive_gateway,
+}
+
+
+def _check_cycles(container: etree._Element, check: _Check) -> None:
+    """A flow cycle grows Spiff's task tree each lap and silently stops near 333 laps (notes G4)."""
+    edges: dict[str, list[str]] = {}
+    for flow in container.iterfind("bpmn:sequenceFlow", NSMAP):
+        edges.setdefault(flow.get("sourceRef", ""), []).append(flow.get("targetRef", ""))
+    for start in _find_cycle_nodes(edges):
+        check.add(start, "The sequence flows loop back through this element; a loop in the flows can "
+                         "grow a case without bound. Repeat with a loop or multi-instance "
+                         "subprocess instead")
+
+
+def _find_cycle_nodes(edges: Mapping[str, Iterable[str]]) -> list[str]:
+    """One node per cycle found by depth-first search (the node the back edge returns to)."""
+    state: dict[str, int] = {}
+    found: list[str] = []
+    for root in list(edges):
+        if state.get(root):
+            continue
+        stack = [(root, iter(edges.get(root, ())))]
+        state[root] = 1
+        while stack:
+            node, children = stack[-1]
+            nxt = next(children, None)
+            if nxt is None:
+                state[node] = 2
+                stack.pop()
+            elif state.get(nxt) == 1:
+                found.append(nxt)
+            elif not state.get(nxt):
+                state[nxt] = 1
+                stack.append((nxt, iter(edges.get(nxt, ()))))
+    return sorted(set(found))
+
+
+def _check_dmn(root: etree._Element, check: _Check) -> None:
+    for decision in root.iter("{*}decision"):
+        did = decision.get("id", "")
+        for inp in decision.iter("{*}inputExpression"):
+            text = inp.find("{*}text")
+            check.expression(did, "input expression", text.text if text is not None else "")
+        for entry in decision.iter("{*}inputEntry", "{*}outputEntry"):
+            text = (entry.findtext("{*}text") or "").strip()
+            if text in ("", "-"):
+                continue
+            _check_dmn_cell(entry.get("id") or did, text, etree.QName(entry).localname, check)
+
+
+def _check_dmn_cell(eid: str, text: str, kind: str, check: _Check) -> None:
+    candidates = [text] if kind == "outputEntry" else [text, f"value {text}", text.replace("?", "value")]
+    for candidate in candidates:
+        try:
+            compile_expression(candidate)
+            return
+        except ExpressionError:
+            continue
+    check.add(eid, f"The DMN cell '{text}' cannot be read by the safe evaluator")

@@ -1,0 +1,36 @@
+"""Factories that call the real services (STYLE: tests build state through the code, not SQL)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from engine.services.deploy import deploy, read_paths
+from engine.services.directory import add_user
+from engine.services.instances import start_process
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
+
+def deploy_demo(svc, actor: str = "admin"):
+    """Deploy the demo intake process, its DMN and forms."""
+    return deploy(svc, read_paths([FIXTURES / "bpmn", FIXTURES / "forms"]), actor=actor)
+
+
+def make_user(svc, name: str, *groups: str, role: str = "practitioner"):
+    """A user in the given groups."""
+    return add_user(svc, name, list(groups), actor="test", role=role)
+
+
+def demo_team(svc) -> None:
+    """One user per demo group."""
+    make_user(svc, "fd", "front_door")
+    make_user(svc, "sw", "mash_social_worker")
+    make_user(svc, "pc", "police")
+    make_user(svc, "hv", "health")
+    make_user(svc, "mgr", "mash_manager")
+    make_user(svc, "smgr", "service_manager")
+
+
+def start_demo(svc, data=None, actor: str = "fd", case_ref: str | None = "C-1"):
+    """Start the demo intake and return its view."""
+    return start_process(svc, "demo_intake", data or {}, actor=actor, case_ref=case_ref)

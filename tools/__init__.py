@@ -1,0 +1,1 @@
+"""Developer tools for frontdoor (diagram layout and similar)."""
