@@ -102,6 +102,7 @@ class Plane:
     edges: list[tuple[str, list[tuple[float, float]]]] = field(default_factory=list)
     collapsed: set[str] = field(default_factory=set)
     horizontal: set[str] = field(default_factory=set)  # pools and lanes
+    cells: dict[str, Box] = field(default_factory=dict)  # each node's grid cell: edges run on its borders
 
 
 def _flow_nodes(container: etree._Element) -> list[etree._Element]:
@@ -189,6 +190,9 @@ def _place(container, top: float, left: float, plane: Plane, lanes=None, lane_of
         if _local(n) == "boundaryEvent" and host:
             k = on_host[n.get("attachedToRef")] = on_host.get(n.get("attachedToRef"), -1) + 1
             cx, cy = host.right - 22 - 40 * k, host.bottom
+        plane.cells[i] = Box(
+            left + COL_W / 2 + layer[i] * COL_W, band_top[lane_of.get(i)] + ROW_H / 2 + row[i] * ROW_H, COL_W, ROW_H
+        )
         plane.boxes[i], plane.kinds[i] = Box(cx, cy, w, h), _local(n)
         if _local(n) in CONTAINERS:
             plane.collapsed.add(i)
@@ -205,20 +209,60 @@ def _place(container, top: float, left: float, plane: Plane, lanes=None, lane_of
     return width, y - top
 
 
-def _route(src: Box, tgt: Box, src_kind: str, tgt_kind: str) -> list[tuple[float, float]]:
-    """Orthogonal waypoints from one shape to another."""
+Point = tuple[float, float]
+
+
+def _candidates(src: Box, tgt: Box, kinds: tuple[str, str], cells: tuple[Box, Box]) -> list[list[Point]]:
+    """Orthogonal routes to try in order; the last runs along cell borders, where no shape sits."""
+    (src_kind, tgt_kind), (sc, tc) = kinds, cells
+    # The border between the target's row and the source's side of it is free of shapes.
+    channel = tc.top if src.cy < tgt.cy else tc.bottom
     if src_kind == "boundaryEvent":
-        if tgt.top > src.bottom and tgt.left > src.cx:
-            return [(src.cx, src.bottom), (src.cx, tgt.cy), (tgt.left, tgt.cy)]
         return [
-            (src.cx, src.bottom),
-            (src.cx, src.bottom + 20),
-            (tgt.left - 20, src.bottom + 20),
-            (tgt.left - 20, tgt.cy),
+            [(src.cx, src.bottom), (src.cx, tgt.cy), (tgt.left, tgt.cy)],
+            [(src.cx, src.bottom), (src.cx, sc.bottom), (tc.left, sc.bottom), (tc.left, tgt.cy), (tgt.left, tgt.cy)],
+        ]
+    routes: list[list[Point]] = []
+    if abs(src.cy - tgt.cy) < 1:
+        routes.append([(src.right, src.cy), (tgt.left, tgt.cy)])
+    elif src_kind in GATEWAYS:
+        exit_y = src.bottom if tgt.cy > src.cy else src.top
+        routes.append([(src.cx, exit_y), (src.cx, tgt.cy), (tgt.left, tgt.cy)])
+    if tgt_kind in GATEWAYS and abs(src.cy - tgt.cy) >= 1:
+        entry_y = tgt.bottom if src.cy > tgt.cy else tgt.top
+        routes.append([(src.right, src.cy), (tgt.cx, src.cy), (tgt.cx, entry_y)])
+    for x in (tc.left, sc.right):
+        routes.append([(src.right, src.cy), (x, src.cy), (x, tgt.cy), (tgt.left, tgt.cy)])
+    routes.append(
+        [
+            (src.right, src.cy),
+            (sc.right, src.cy),
+            (sc.right, channel),
+            (tc.left, channel),
+            (tc.left, tgt.cy),
             (tgt.left, tgt.cy),
         ]
-    if tgt.left < src.right:  # backwards: go round underneath
-        low = max(src.bottom, tgt.bottom) + 25
+    )
+    return routes
+
+
+def _crosses(points: list[Point], box: Box) -> bool:
+    for (x1, y1), (x2, y2) in zip(points, points[1:], strict=False):
+        if (
+            min(x1, x2) < box.right - 1
+            and max(x1, x2) > box.left + 1
+            and min(y1, y2) < box.bottom - 1
+            and max(y1, y2) > box.top + 1
+        ):
+            return True
+    return False
+
+
+def _route(plane: Plane, source: str, target: str) -> list[Point]:
+    """Orthogonal waypoints from one shape to another, avoiding the other shapes when it can."""
+    src, tgt = plane.boxes[source], plane.boxes[target]
+    if tgt.left < src.right or source not in plane.cells or target not in plane.cells:
+        low = max(src.bottom, tgt.bottom) + 25  # backwards (or between pools): round underneath
         return [
             (src.right, src.cy),
             (src.right + 20, src.cy),
@@ -227,24 +271,16 @@ def _route(src: Box, tgt: Box, src_kind: str, tgt_kind: str) -> list[tuple[float
             (tgt.left - 20, tgt.cy),
             (tgt.left, tgt.cy),
         ]
-    if abs(src.cy - tgt.cy) < 1:
-        return [(src.right, src.cy), (tgt.left, tgt.cy)]
-    if src_kind in GATEWAYS:
-        exit_y = src.bottom if tgt.cy > src.cy else src.top
-        return [(src.cx, exit_y), (src.cx, tgt.cy), (tgt.left, tgt.cy)]
-    if tgt_kind in GATEWAYS:
-        entry_y = tgt.bottom if src.cy > tgt.cy else tgt.top
-        return [(src.right, src.cy), (tgt.cx, src.cy), (tgt.cx, entry_y)]
-    mid = tgt.left - (COL_W - 100) / 2 if tgt.left - src.right > COL_W else (src.right + tgt.left) / 2
-    return [(src.right, src.cy), (mid, src.cy), (mid, tgt.cy), (tgt.left, tgt.cy)]
+    kinds = plane.kinds.get(source, ""), plane.kinds.get(target, "")
+    routes = _candidates(src, tgt, kinds, (plane.cells[source], plane.cells[target]))
+    others = [b for i, b in plane.boxes.items() if i not in (source, target) and i not in plane.horizontal]
+    return next((r for r in routes if not any(_crosses(r, b) for b in others)), routes[-1])
 
 
 def _add_edges(container: etree._Element, plane: Plane, tag: str = "sequenceFlow") -> None:
     for f in container.findall(f"{{{BPMN}}}{tag}"):
-        s, t = plane.boxes.get(f.get("sourceRef")), plane.boxes.get(f.get("targetRef"))
-        if s and t:
-            kinds = plane.kinds.get(f.get("sourceRef"), ""), plane.kinds.get(f.get("targetRef"), "")
-            plane.edges.append((f.get("id"), _route(s, t, *kinds)))
+        if f.get("sourceRef") in plane.boxes and f.get("targetRef") in plane.boxes:
+            plane.edges.append((f.get("id"), _route(plane, f.get("sourceRef"), f.get("targetRef"))))
 
 
 def _subprocess_planes(container: etree._Element) -> list[Plane]:
