@@ -2,20 +2,25 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import delete, or_, select, update
 
 from engine import audit
+from engine.access.rules import Viewer, WorkSeen, can_view_item
 from engine.errors import Conflict, InvalidFormData, NotFound, NotPermitted, TaskAlreadyCompleted
-from engine.forms import validate_submission
+from engine.forms import FormDefinition, validate_submission
 from engine.services.bootstrap import Services
 from engine.services.directory import groups_of
 from engine.services.instances import InstanceView, get_instance, work_item_dict
 from engine.services.library import load_version
 from engine.services.steps import run_step
-from engine.store.models import Instance, WorkItem, WorkItemGroup
+from engine.store.models import Instance, User, WorkItem, WorkItemGroup
+
+MAX_DRAFT_BYTES = 200_000  # a draft is one person's half-filled form; anything bigger is not that
 
 
 def list_work_items(svc: Services, *, instance_id: int | None = None, group: str | None = None,
@@ -164,3 +169,71 @@ def reassign(svc: Services, work_item_id: int, actor: str, reason: str, *, to_us
         audit.record(session, at=svc.now(), actor=actor, action="task_reassigned", subject_type="work_item",
                      subject_id=item.id, reason=reason, before=before, to_user=to_user, to_group=to_group)
         return work_item_dict(item)
+
+
+@dataclass(frozen=True)
+class TaskView:
+    """What a task page shows: the item, its form and instructions, any draft, and whether you may act."""
+
+    item: dict[str, Any]
+    form: FormDefinition | None
+    documentation: str
+    draft: dict[str, Any] | None
+    may_act: bool
+    instance_status: str
+
+
+def viewer_of(session, username: str) -> Viewer:
+    """The access rules' picture of an active user (a disabled or unknown one has no groups and no role)."""
+    role = session.scalar(select(User.role).where(User.username == username, User.active.is_(True)))
+    return Viewer(username, role or "", frozenset(groups_of(session, username)))
+
+
+def _seen(item: WorkItem) -> WorkSeen:
+    return WorkSeen(tuple(g for g in item.groups.split(",") if g), item.assignee, item.completed_by)
+
+
+def open_task(svc: Services, work_item_id: int, actor: str) -> TaskView:
+    """A work item with its form, for its page; audited. Raises NotFound or NotPermitted."""
+    with svc.db.transaction() as session:
+        item = _item(session, work_item_id)
+        if not can_view_item(viewer_of(session, actor), _seen(item)):
+            raise NotPermitted("This task is not offered to you or your groups")
+        row = session.get(Instance, item.instance_id)
+        form = load_version(session, row.version_id).form(item.form_ref)
+        may_act = item.status == "open" and row.status == "waiting"
+        if may_act:
+            try:
+                check_may_act(session, item, actor)
+            except NotPermitted:
+                may_act = False
+        audit.record(session, at=svc.now(), actor=actor, action="task_viewed", subject_type="work_item",
+                     subject_id=item.id, case_ref=item.case_ref)
+        return TaskView(work_item_dict(item), form, item.documentation, item.draft, may_act, row.status)
+
+
+def save_draft(svc: Services, work_item_id: int, actor: str, data: Mapping[str, Any]) -> None:
+    """Keep unfinished answers on the item (unchecked: a draft may be incomplete). Raises as completing does."""
+    if len(json.dumps(data, default=str)) > MAX_DRAFT_BYTES:
+        raise InvalidFormData({"": ["This draft is too large to save"]})
+    with svc.db.transaction() as session:
+        item = _item(session, work_item_id)
+        if item.status != "open":
+            raise _already_done(item)
+        check_may_act(session, item, actor)
+        item.draft = dict(data)
+        audit.record(session, at=svc.now(), actor=actor, action="task_draft_saved", subject_type="work_item",
+                     subject_id=item.id, case_ref=item.case_ref)
+
+
+def what_happens_next(svc: Services, work_item_id: int, actor: str) -> dict[str, Any]:
+    """After you complete an item: the item and its case's open work items. Raises NotFound or NotPermitted."""
+    with svc.db.read() as session:
+        item = _item(session, work_item_id)
+        if item.completed_by != actor:
+            raise NotPermitted("You did not complete this task")
+        row = session.get(Instance, item.instance_id)
+        following = session.scalars(select(WorkItem).where(WorkItem.instance_id == item.instance_id,
+                                                            WorkItem.status == "open").order_by(WorkItem.id)).all()
+        return {"item": work_item_dict(item), "instance_status": row.status,
+                "next": [work_item_dict(w) for w in following]}

@@ -64,8 +64,7 @@ class Database:
         try:
             yield session
         finally:
-            session.rollback()
-            session.close()
+            session.close()  # ends the transaction; loaded objects stay readable (detached, not expired)
 
     def upgrade(self) -> None:
         """Apply Alembic migrations up to head."""

@@ -139,7 +139,8 @@ def _annotate(spec, meta: Mapping[tuple[str, str], ElementMeta]) -> None:
     for task_spec in spec.task_specs.values():
         element = meta.get((spec.name, task_spec.name))
         if element is not None:
-            task_spec.extensions = {**(task_spec.extensions or {}),
+            # loop wrappers (StandardLoopTask) have no extensions attribute of their own
+            task_spec.extensions = {**(getattr(task_spec, "extensions", None) or {}),
                                     "frontdoor": {**element.attrs, "groups": list(element.groups)}}
         definition = getattr(task_spec, "event_definition", None)
         clocked = TIMER_CLASSES.get(type(definition))
@@ -175,14 +176,18 @@ def parse_bundle(files: Mapping[str, bytes]) -> ParsedBundle:
     if problems:
         raise InvalidProcess(problems)
     specs: dict[str, Any] = {}
-    for pid in list(parser.process_parsers):
-        try:
-            specs[pid] = parser.process_parsers[pid].get_spec()
-        except ValidationException as exc:
-            problems.append(Problem(getattr(exc, "id", "") or pid, str(exc).splitlines()[0],
-                                    getattr(exc, "file_name", "") or ""))
-            continue
-        _annotate(specs[pid], meta)
+    # Parsing a process registers parsers for its embedded subprocesses, so repeat until none are new.
+    while pending := [pid for pid in parser.process_parsers if pid not in specs]:
+        for pid in pending:
+            try:
+                specs[pid] = parser.process_parsers[pid].get_spec()
+            except ValidationException as exc:
+                problems.append(Problem(getattr(exc, "id", "") or pid, str(exc).splitlines()[0],
+                                        getattr(exc, "file_name", "") or ""))
+                specs[pid] = None
+    specs = {pid: spec for pid, spec in specs.items() if spec is not None}
+    for spec in specs.values():
+        _annotate(spec, meta)
     if problems:
         raise InvalidProcess(problems)
     return ParsedBundle(bundle_hash(files), specs, parser, meta, names)

@@ -131,11 +131,6 @@ def test_spiffworkflow_camunda_parser_reads_process_and_table() -> None:
     assert set(subprocesses) == {"sub_early_help_plan", "sub_cin_plan", "sub_cp_reviews"}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AttributeError,
-    reason="engine/workflow/specs.py _annotate sets .extensions on Spiff's StandardLoopTask, which has none",
-)
 def test_project_validator_finds_no_problems(forms: dict[str, dict]) -> None:
     files = {p.name: p.read_bytes() for p in (BPMN_FILE, DMN_FILE)}
     problems = validate_bundle(files, Catalogue(forms=set(forms), topics=TOPICS))
@@ -245,12 +240,7 @@ def test_shapes_in_a_plane_do_not_overlap(bpmn: etree._Element) -> None:
         for (a, ra), (b, rb) in combinations(boxes.items(), 2):
             if hosts.get(a) == b or hosts.get(b) == a:
                 continue  # a boundary event sits on its host's edge
-            apart = (
-                ra[0] + ra[2] <= rb[0]
-                or rb[0] + rb[2] <= ra[0]
-                or ra[1] + ra[3] <= rb[1]
-                or rb[1] + rb[3] <= ra[1]
-            )
+            apart = ra[0] + ra[2] <= rb[0] or rb[0] + rb[2] <= ra[0] or ra[1] + ra[3] <= rb[1] or rb[1] + rb[3] <= ra[1]
             assert apart, (a, b)
 
 
