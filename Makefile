@@ -14,7 +14,12 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/activate
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $@
 
-setup: $(VENV)/.installed
+setup: $(VENV)/.installed web/static/vendor/govuk-frontend/govuk-frontend.min.css
+
+# GOV.UK Frontend from npm (exact versions in package-lock.json), copied into web/static/vendor/.
+web/static/vendor/govuk-frontend/govuk-frontend.min.css: package-lock.json | $(VENV)/.installed
+	npm ci --no-audit --no-fund
+	$(BIN)/python -m web.assets
 
 run: setup
 	$(BIN)/frontdoor db upgrade

@@ -101,9 +101,12 @@ def cmd_tasks(args) -> Any:
 
 def cmd_complete(args) -> Any:
     """frontdoor complete WORK_ITEM_ID --as USER [--data JSON]"""
+    from engine.services.instances import get_instance
     from engine.services.work import complete_work_item
 
-    return complete_work_item(_services(args), args.work_item_id, args.actor, _json_arg(args.data)).to_dict()
+    svc = _services(args)
+    outcome = complete_work_item(svc, args.work_item_id, args.actor, _json_arg(args.data))
+    return get_instance(svc, outcome.id).to_dict()
 
 
 def cmd_instance(args) -> Any:

@@ -12,4 +12,7 @@ from collections.abc import Callable
 
 def add_extra_commands(sub, command: Callable) -> None:
     """Register commands that live outside the engine core."""
+    __import__("engine.scheduler.runner", fromlist=["register"]).register(sub, command)
+    __import__("web.cli", fromlist=["register"]).register(sub, command)
+    __import__("engine.services.demo", fromlist=["register"]).register(sub, command)
     return None

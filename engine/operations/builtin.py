@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+import engine.operations.safeguarding  # noqa: F401  (safeguarding topics register on import)
 from engine.operations import OPERATIONS, OperationContext
 
 

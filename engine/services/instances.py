@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -106,36 +107,67 @@ def work_item_dict(item: WorkItem) -> dict[str, Any]:
             "completed_at": item.completed_at.isoformat() if item.completed_at else None}
 
 
-def fire_due(svc: Services, limit: int = 1000, worker: str = "fire-due") -> int:
+def fire_due(svc: Services, limit: int = 1000, worker: str = "fire-due",
+             should_stop: Callable[[], bool] | None = None) -> int:
     """Fire every timer due by the injected clock, each in its own transaction; returns how many fired.
 
     Claiming is part of the firing transaction, so a crash leaves the timer armed (nothing lost) and a
-    second scheduler skips rows another holds (nothing doubled).
+    second scheduler skips rows another holds (nothing doubled). A user step racing on the same
+    instance makes one side a Conflict; the timer is skipped for this run and retried on the next.
     """
-    fired = 0
-    while fired < limit:
+    fired, skipped = 0, set()
+    fair = _SQLiteFairness() if svc.db.is_sqlite else None
+    while fired < limit and not (should_stop and should_stop()):
+        if fair is not None:
+            fair.maybe_yield()
+        timer_id = instance_id = None
         try:
             with svc.db.transaction() as session:
-                timer = _claim_next_timer(svc, session)
+                timer = _claim_next_timer(svc, session, skipped)
                 if timer is None:
                     break
+                timer_id, instance_id = timer.id, timer.instance_id
                 row = session.get(Instance, timer.instance_id)
-                timer.status, timer.claimed_by, timer.claimed_at = "fired", worker, svc.now()
+                now = svc.now()
+                timer.status, timer.claimed_by, timer.claimed_at, timer.fired_at = "fired", worker, now, now
                 run_step(svc, session, row, "scheduler", lambda inst: inst.fire_due_timers())
-                audit.record(session, at=svc.now(), actor="scheduler", action="timer_fired",
-                             subject_type="instance", subject_id=row.id, due_at=timer.due_at.isoformat())
+                audit.record(session, at=now, actor="scheduler", action="timer_fired",
+                             subject_type="instance", subject_id=row.id, due_at=timer.due_at.isoformat(),
+                             worker=worker)
                 fired += 1
+        except Conflict:
+            skipped.add(timer_id)
         except WorkflowFailed as exc:
-            mark_failed(svc, timer.instance_id, exc)
+            mark_failed(svc, instance_id, exc)
     return fired
 
 
-def _claim_next_timer(svc: Services, session) -> Timer | None:
+class _SQLiteFairness:
+    """Let other processes at the SQLite write lock while a long backlog fires.
+
+    SQLite's busy handler retries a waiting writer at most every 100 ms, so back-to-back firing
+    transactions would starve the web process; a 110 ms pause each second bounds its wait (~10% cost).
+    """
+
+    def __init__(self) -> None:
+        self._since = time.monotonic()
+
+    def maybe_yield(self) -> None:
+        if time.monotonic() - self._since >= 1.0:
+            time.sleep(0.11)
+            self._since = time.monotonic()
+
+
+def _claim_next_timer(svc: Services, session, skipped: set[int | None] = frozenset()) -> Timer | None:
     query = (select(Timer).join(Instance, Instance.id == Timer.instance_id)
              .where(Timer.status == "armed", Timer.due_at <= svc.now(), Instance.status == "waiting")
              .order_by(Timer.due_at, Timer.id).limit(1))
+    if skipped:
+        query = query.where(Timer.id.not_in([s for s in skipped if s is not None]))
     if not svc.db.is_sqlite:
-        query = query.with_for_update(skip_locked=True, of=Timer)
+        # Lock the instance with the timer: a user step that already holds the instance is skipped
+        # rather than waited for, so the two can never deadlock on (instance, timer) in opposite order.
+        query = query.with_for_update(skip_locked=True, of=(Timer, Instance))
     return session.scalars(query).first()
 
 

@@ -32,21 +32,23 @@ class LoadedVersion:
 
 
 class _VersionCache:
+    """Versions are immutable within one database, so (database, version id) is a safe key."""
+
     def __init__(self, size: int = 128) -> None:
-        self._items: OrderedDict[int, LoadedVersion] = OrderedDict()
+        self._items: OrderedDict[tuple[str, int], LoadedVersion] = OrderedDict()
         self._size = size
         self._lock = threading.Lock()
 
-    def get(self, key: int) -> LoadedVersion | None:
+    def get(self, key: tuple[str, int]) -> LoadedVersion | None:
         with self._lock:
             item = self._items.get(key)
             if item is not None:
                 self._items.move_to_end(key)
             return item
 
-    def put(self, item: LoadedVersion) -> None:
+    def put(self, key: tuple[str, int], item: LoadedVersion) -> None:
         with self._lock:
-            self._items[item.version_id] = item
+            self._items[key] = item
             while len(self._items) > self._size:
                 self._items.popitem(last=False)
 
@@ -63,7 +65,8 @@ def version_files(session: Session, version_id: int) -> dict[str, bytes]:
 
 def load_version(session: Session, version_id: int) -> LoadedVersion:
     """Parse (once per process) the files of a version; raises NotFound."""
-    cached = _CACHE.get(version_id)
+    key = (str(session.get_bind().url), version_id)
+    cached = _CACHE.get(key)
     if cached is not None:
         return cached
     row = session.get(ProcessVersion, version_id)
@@ -77,7 +80,7 @@ def load_version(session: Session, version_id: int) -> LoadedVersion:
             form = parse_form(content, source=name)
             forms[form.id] = form
     loaded = LoadedVersion(row.id, row.process_id, row.number, bundle, forms)
-    _CACHE.put(loaded)
+    _CACHE.put(key, loaded)
     return loaded
 
 

@@ -51,8 +51,9 @@ def notify(session: Session, *, recipient: str, kind: str, dedupe_key: str, text
     statement = insert(Notification).values(
         recipient=recipient, kind=kind, subject_type=subject_type, subject_id=str(subject_id),
         case_ref=case_ref, text=text, created_at=at, email_status="pending", dedupe_key=dedupe_key[:200],
-    ).on_conflict_do_nothing(index_elements=["dedupe_key"])
-    return session.execute(statement).rowcount == 1
+    ).on_conflict_do_nothing(index_elements=["dedupe_key"]).returning(Notification.id)
+    # RETURNING, not rowcount: through the ORM session psycopg reports -1 rows for INSERT.
+    return session.execute(statement).first() is not None
 
 
 def active_members(session: Session, groups: list[str]) -> list[str]:

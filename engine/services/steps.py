@@ -7,10 +7,11 @@ Every command that moves an instance (start, complete, a due timer, a message) g
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from engine import audit
@@ -18,9 +19,25 @@ from engine.errors import Conflict, ExpressionError, WorkflowFailed
 from engine.operations import OperationContext
 from engine.services.bootstrap import Services
 from engine.services.library import LoadedVersion, load_version
+from engine.store import hotpath
 from engine.store.models import Instance, MessageWait, Timer, WorkItem, WorkItemGroup
 from engine.workflow.expressions import compile_expression, is_iso8601_literal, strip_expression
 from engine.workflow.runtime import HumanTask, LiveInstance, StepResult
+
+
+@dataclass
+class InstanceRow:
+    """The columns of an instance a step needs, read with Core (cheaper than an ORM object)."""
+
+    id: int
+    version_id: int
+    process_id: str
+    case_ref: str | None
+    status: str
+    state: str
+    lock_version: int
+    next_timer_at: datetime | None
+    waiting_for: str
 
 
 def service_caller(svc: Services, session: Session, actor: str, row: Instance) -> Callable:
@@ -42,70 +59,90 @@ def restore(svc: Services, session: Session, row: Instance, actor: str) -> tuple
     return live, version
 
 
-def run_step(svc: Services, session: Session, row: Instance, actor: str,
-             action: Callable[[LiveInstance], StepResult], live: LiveInstance | None = None) -> StepResult:
+def run_step(svc: Services, session: Session, row: Any, actor: str,
+             action: Callable[[LiveInstance], StepResult], live: LiveInstance | None = None,
+             **save_options: Any) -> StepResult:
     """Restore (unless given), act, and save; a failing step raises and the transaction rolls back."""
     if live is None:
         live, _ = restore(svc, session, row, actor)
     result = action(live)
-    save(svc, session, row, live, result, actor)
+    save(svc, session, row, live, result, actor, **save_options)
     return result
 
 
-def save(svc: Services, session: Session, row: Instance, live: LiveInstance, result: StepResult,
-         actor: str) -> None:
-    """Write the new state with an optimistic-lock check, then sync the projections."""
+def save(svc: Services, session: Session, row: Any, live: LiveInstance, result: StepResult, actor: str,
+         *, closed: frozenset[str] = frozenset(), audit_rows: list[dict[str, Any]] | None = None) -> None:
+    """Write the new state with an optimistic-lock check, then sync only the projections that changed.
+
+    ``closed`` names tasks whose work items the caller already closed; ``audit_rows`` are written in
+    the same statement as the step's own. ``row`` is an ORM Instance or an InstanceRow.
+    """
     now = svc.now()
+    conn = session.connection()
     status = "completed" if result.status == "completed" else "waiting"
-    changed = session.execute(
-        update(Instance).where(Instance.id == row.id, Instance.lock_version == row.lock_version)
-        .values(state=live.state(), status=status, lock_version=row.lock_version + 1, updated_at=now,
-                completed_at=now if status == "completed" else None,
-                failed_element=None, failure_reason=None)
-        .execution_options(synchronize_session=False)).rowcount
-    if changed != 1:
+    waiting_for = ",".join(sorted(set(result.waiting_for)))
+    if not hotpath.save_state(conn, row.id, row.lock_version, state=live.state(), status=status, at=now,
+                              completed_at=now if status == "completed" else None,
+                              timer=result.next_timer_at, waiting=waiting_for):
         # Someone else saved this instance since we read it: never overwrite their step.
         raise Conflict(f"Instance {row.id} was changed by someone else; try again")
-    row.lock_version += 1
-    row.status = status
-    _sync_work_items(svc, session, row, result.open_tasks, now)
-    _sync_timers(session, row, result.next_timer_at)
-    _sync_waits(session, row, live.waiting_messages())
+    rows = list(audit_rows or [])
+    _sync_work_items(svc, session, row, live.open_at_load - closed, result.open_tasks, now, rows)
+    if result.next_timer_at != row.next_timer_at:
+        _sync_timers(session, row, result.next_timer_at)
+    if waiting_for != (row.waiting_for or ""):
+        _sync_waits(session, row, waiting_for)
     if status == "completed":
-        audit.record(session, at=now, actor=actor, action="instance_completed", subject_type="instance",
-                     subject_id=row.id, process_id=row.process_id, case_ref=row.case_ref)
+        rows.append(audit.row(at=now, actor=actor, action="instance_completed", subject_type="instance",
+                              subject_id=row.id, process_id=row.process_id, case_ref=row.case_ref))
+    hotpath.add_audit(conn, rows)
+    _set_committed_values(session, row, lock_version=row.lock_version + 1, status=status,
+                          next_timer_at=result.next_timer_at, waiting_for=waiting_for)
 
 
-def _sync_work_items(svc: Services, session: Session, row: Instance, open_tasks: tuple[HumanTask, ...],
-                     now: datetime) -> None:
-    existing = {w.task_id: w for w in session.scalars(
-        select(WorkItem).where(WorkItem.instance_id == row.id, WorkItem.status == "open"))}
+def _set_committed_values(session: Session, row: Any, **values: Any) -> None:
+    """Mirror what the UPDATE wrote onto the caller's row object without queueing another UPDATE."""
+    if isinstance(row, Instance) and row in session:
+        from sqlalchemy.orm.attributes import set_committed_value
+
+        for key, value in values.items():
+            set_committed_value(row, key, value)
+    else:
+        for key, value in values.items():
+            setattr(row, key, value)
+
+
+def _sync_work_items(svc: Services, session: Session, row: Any, open_before: frozenset[str],
+                     open_tasks: tuple[HumanTask, ...], now: datetime, audit_rows: list[dict[str, Any]]) -> None:
     live_ids = {t.task_id for t in open_tasks}
-    for task_id, item in existing.items():
-        if task_id not in live_ids:  # cancelled by an interrupting event or a gateway
-            item.status = "cancelled"
-            item.completed_at = now
-            session.execute(update(WorkItemGroup).where(WorkItemGroup.work_item_id == item.id)
-                            .values(open=False))
+    gone = sorted(open_before - live_ids)
+    if gone:  # completed by this command (already closed) or cancelled by an event or a gateway
+        ids = select(WorkItem.id).where(WorkItem.instance_id == row.id, WorkItem.task_id.in_(gone),
+                                        WorkItem.status == "open").scalar_subquery()
+        session.execute(update(WorkItemGroup).where(WorkItemGroup.work_item_id.in_(ids)).values(open=False))
+        session.execute(update(WorkItem).where(WorkItem.instance_id == row.id, WorkItem.task_id.in_(gone),
+                                               WorkItem.status == "open")
+                        .values(status="cancelled", completed_at=now)
+                        .execution_options(synchronize_session=False))
     for task in open_tasks:
-        if task.task_id not in existing:
-            _add_work_item(svc, session, row, task, now)
+        if task.task_id not in open_before:
+            _add_work_item(svc, session, row, task, now, audit_rows)
 
 
-def _add_work_item(svc: Services, session: Session, row: Instance, task: HumanTask, now: datetime) -> None:
+def _add_work_item(svc: Services, session: Session, row: Any, task: HumanTask, now: datetime,
+                   audit_rows: list[dict[str, Any]]) -> None:
     attrs = task.attrs
     due_at, due_reason = _due(svc, task)
-    item = WorkItem(instance_id=row.id, task_id=task.task_id, element_id=task.element_id, name=task.name,
-                    process_id=task.process_id, case_ref=row.case_ref, form_ref=attrs.get("formRef"),
-                    groups=",".join(attrs.get("groups", [])), assignee=attrs.get("assignee") or None,
-                    status="open", priority=_priority(task), due_at=due_at, due_reason=due_reason,
-                    documentation=task.documentation, created_at=now)
-    session.add(item)
-    session.flush()
-    for group in attrs.get("groups", []):
-        session.add(WorkItemGroup(work_item_id=item.id, group_id=group, open=True))
-    audit.record(session, at=now, actor="system", action="task_created", subject_type="work_item",
-                 subject_id=item.id, instance_id=row.id, element_id=task.element_id, case_ref=row.case_ref)
+    groups = list(attrs.get("groups", []))
+    item_id = hotpath.add_item(session.connection(), dict(
+        instance_id=row.id, task_id=task.task_id, element_id=task.element_id, name=task.name,
+        process_id=task.process_id, case_ref=row.case_ref, form_ref=attrs.get("formRef"),
+        groups=",".join(groups), assignee=attrs.get("assignee") or None, status="open",
+        priority=_priority(task), due_at=due_at, due_reason=due_reason, documentation=task.documentation,
+        created_at=now), groups)
+    audit_rows.append(audit.row(at=now, actor="system", action="task_created", subject_type="work_item",
+                                subject_id=item_id, instance_id=row.id, element_id=task.element_id,
+                                case_ref=row.case_ref))
 
 
 def _evaluate(svc: Services, task: HumanTask, text: str) -> Any:
@@ -143,13 +180,15 @@ def _priority(task: HumanTask) -> int:
     return max(0, min(100, int(raw))) if raw.isdigit() else 50
 
 
-def _sync_timers(session: Session, row: Instance, next_at: datetime | None) -> None:
+def _sync_timers(session: Session, row: Any, next_at: datetime | None) -> None:
     session.execute(delete(Timer).where(Timer.instance_id == row.id, Timer.status.in_(("armed", "claimed"))))
     if next_at is not None:
-        session.add(Timer(instance_id=row.id, due_at=next_at, status="armed"))
+        session.execute(insert(Timer).values(instance_id=row.id, due_at=next_at, status="armed"))
 
 
-def _sync_waits(session: Session, row: Instance, messages: tuple[str, ...]) -> None:
+def _sync_waits(session: Session, row: Any, waiting_for: str) -> None:
     session.execute(delete(MessageWait).where(MessageWait.instance_id == row.id))
-    for name in sorted(set(messages)):
-        session.add(MessageWait(instance_id=row.id, message=name, case_ref=row.case_ref))
+    names = [n for n in waiting_for.split(",") if n]
+    if names:
+        session.execute(insert(MessageWait), [{"instance_id": row.id, "message": n, "case_ref": row.case_ref}
+                                              for n in names])

@@ -15,9 +15,10 @@ from engine.errors import Conflict, InvalidFormData, NotFound, NotPermitted, Tas
 from engine.forms import FormDefinition, validate_submission
 from engine.services.bootstrap import Services
 from engine.services.directory import groups_of
-from engine.services.instances import InstanceView, get_instance, work_item_dict
+from engine.services.instances import work_item_dict
 from engine.services.library import load_version
-from engine.services.steps import run_step
+from engine.services.steps import InstanceRow, run_step
+from engine.store import hotpath
 from engine.store.models import Instance, User, WorkItem, WorkItemGroup
 
 MAX_DRAFT_BYTES = 200_000  # a draft is one person's half-filled form; anything bigger is not that
@@ -49,7 +50,7 @@ def _item(session, work_item_id: int) -> WorkItem:
     return item
 
 
-def _already_done(item: WorkItem) -> TaskAlreadyCompleted:
+def _already_done(item) -> TaskAlreadyCompleted:
     when = item.completed_at.isoformat() if item.completed_at else "unknown time"
     verb = "completed" if item.status == "completed" else item.status
     return TaskAlreadyCompleted(f"'{item.name}' was already {verb} by {item.completed_by or 'the system'} "
@@ -57,52 +58,58 @@ def _already_done(item: WorkItem) -> TaskAlreadyCompleted:
                                 status=item.status)
 
 
-def check_may_act(session, item: WorkItem, actor: str) -> None:
+def check_may_act(session, item, actor: str) -> None:
     """Only the assignee, or a member of a candidate group while it is unclaimed, may act on an item."""
     if item.assignee == actor:
         return
     if item.assignee is not None:
         raise NotPermitted(f"'{item.name}' is assigned to {item.assignee}")
-    groups = set(item.groups.split(",")) & set(groups_of(session, actor))
+    groups = set(item.groups.split(",")) & set(hotpath.groups_of(session.connection(), actor))
     if not groups:
         raise NotPermitted(f"'{item.name}' is for {item.groups or 'nobody'}; you are not in those groups")
 
 
+@dataclass(frozen=True)
+class StepOutcome:
+    """What a command left behind: the instance's status and its open work items (no history query)."""
+
+    id: int
+    status: str
+    open_work_items: list[dict[str, Any]]
+
+
 def complete_work_item(svc: Services, work_item_id: int, actor: str,
-                       data: Mapping[str, Any] | None = None) -> InstanceView:
+                       data: Mapping[str, Any] | None = None) -> StepOutcome:
     """Validate the data against the item's form, complete the task and advance; one transaction.
 
     Raises TaskAlreadyCompleted (naming who and when), NotPermitted, InvalidFormData or Conflict;
     in every case nothing changes.
     """
     with svc.db.transaction() as session:
-        item = _item(session, work_item_id)
+        conn = session.connection()
+        item = hotpath.item_with_instance(conn, work_item_id)
+        if item is None:
+            raise NotFound(f"Work item {work_item_id} does not exist")
         if item.status != "open":
             raise _already_done(item)
         check_may_act(session, item, actor)
-        row = session.get(Instance, item.instance_id)
+        row = InstanceRow(**{c: getattr(item, f"i_{c}") for c in hotpath.INSTANCE_COLUMNS})
         if row.status != "waiting":
             raise Conflict(f"The case's process is {row.status}; work on it is paused")
         clean = _validated(session, row, item, data or {})
         now = svc.now()
-        won = session.execute(
-            update(WorkItem).where(WorkItem.id == item.id, WorkItem.status == "open")
-            .values(status="completed", completed_by=actor, completed_at=now, draft=None)
-            .execution_options(synchronize_session=False)).rowcount
-        if won != 1:  # another request completed it between our read and this conditional update
-            session.expire(item)
-            raise _already_done(_item(session, work_item_id))
-        session.execute(update(WorkItemGroup).where(WorkItemGroup.work_item_id == item.id).values(open=False))
-        session.expire(item)
-        run_step(svc, session, row, actor, lambda inst: inst.complete(item.task_id, clean))
-        audit.record(session, at=now, actor=actor, action="task_completed", subject_type="work_item",
-                     subject_id=item.id, instance_id=row.id, element_id=item.element_id,
-                     case_ref=row.case_ref, fields=sorted(clean))
-        instance_id = row.id
-    return get_instance(svc, instance_id)
+        if not hotpath.close_item(conn, item.id, actor, now):
+            # another request completed it between our read and this conditional update
+            raise _already_done(hotpath.item_with_instance(conn, work_item_id))
+        done = audit.row(at=now, actor=actor, action="task_completed", subject_type="work_item",
+                         subject_id=item.id, instance_id=row.id, element_id=item.element_id,
+                         case_ref=row.case_ref, fields=sorted(clean))
+        run_step(svc, session, row, actor, lambda inst: inst.complete(item.task_id, clean),
+                 closed=frozenset({item.task_id}), audit_rows=[done])
+        return StepOutcome(row.id, row.status, [work_item_dict(w) for w in hotpath.open_items(conn, row.id)])
 
 
-def _validated(session, row: Instance, item: WorkItem, data: Mapping[str, Any]) -> dict[str, Any]:
+def _validated(session, row, item, data: Mapping[str, Any]) -> dict[str, Any]:
     version = load_version(session, row.version_id)
     form = version.form(item.form_ref)
     if form is None:
@@ -209,7 +216,9 @@ def open_task(svc: Services, work_item_id: int, actor: str) -> TaskView:
                 may_act = False
         audit.record(session, at=svc.now(), actor=actor, action="task_viewed", subject_type="work_item",
                      subject_id=item.id, case_ref=item.case_ref)
-        return TaskView(work_item_dict(item), form, item.documentation, item.draft, may_act, row.status)
+        shown = work_item_dict(item)
+        shown["due_words"] = svc.timescales.calendar.describe_due(item.due_at, svc.now()) if item.due_at else ""
+        return TaskView(shown, form, item.documentation, item.draft, may_act, row.status)
 
 
 def save_draft(svc: Services, work_item_id: int, actor: str, data: Mapping[str, Any]) -> None:

@@ -140,6 +140,9 @@ class Instance(Base):
     started_at: Mapped[datetime]
     updated_at: Mapped[datetime]
     completed_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    # copies of what the timers and message_waits tables hold, so a step touches them only on change
+    next_timer_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    waiting_for: Mapped[str] = mapped_column(String(400), default="")
     __table_args__ = (
         Index("ix_instances_case", "case_ref"),
         Index("ix_instances_version_status", "version_id", "status"),

@@ -67,7 +67,7 @@ class StepResult:
     status: str
     open_tasks: tuple[HumanTask, ...]
     next_timer_at: datetime | None
-    completed_elements: tuple[str, ...]
+    waiting_for: tuple[str, ...]
     data: Mapping[str, Any]
 
 
@@ -78,6 +78,8 @@ class LiveInstance:
         self.bundle = bundle
         self.process_id = process_id
         self._wf = workflow
+        # user tasks open when loaded: the store's work-item projection holds exactly these
+        self.open_at_load = frozenset(str(t.id) for t in workflow.get_tasks(state=TaskState.READY, manual=True))
 
     # --- construction ---------------------------------------------------------------------------
     @classmethod
@@ -121,14 +123,12 @@ class LiveInstance:
     # --- commands ---------------------------------------------------------------------------------
     def advance(self) -> StepResult:
         """Run engine steps (gateways, services, DMN, due timers) until the instance waits."""
-        before = self._completed_ids()
         self._guarded(self._run_engine)
-        return self._result(before)
+        return self._result()
 
     def complete(self, task_id: str, data: Mapping[str, Any]) -> StepResult:
         """Complete a READY user task with already-validated data, then advance."""
         task = self._ready_task(task_id)
-        before = self._completed_ids()
 
         def run() -> None:
             task.data.update(json.loads(json.dumps(dict(data), default=str)))
@@ -136,7 +136,7 @@ class LiveInstance:
             self._run_engine()
 
         self._guarded(run, task.task_spec.name)
-        return self._result(before)
+        return self._result()
 
     def fire_due_timers(self) -> StepResult:
         """Fire every timer whose time has come on the injected clock, then advance."""
@@ -144,7 +144,6 @@ class LiveInstance:
 
     def correlate_message(self, name: str, payload: Mapping[str, Any]) -> StepResult:
         """Deliver a message into this waiting instance; raises NotFound if nothing waits for it."""
-        before = self._completed_ids()
         # Camunda message events carry {payload, result_var}; the payload lands under the message name.
         event = BpmnEvent(MessageEventDefinition(name), payload={"payload": dict(payload), "result_var": name})
         try:
@@ -152,7 +151,7 @@ class LiveInstance:
         except WorkflowException as exc:
             raise NotFound(f"The instance is not waiting for message '{name}'") from exc
         self._guarded(self._run_engine)
-        return self._result(before)
+        return self._result()
 
     def cancel(self) -> None:
         """Terminate the instance: every open task is cancelled."""
@@ -226,14 +225,10 @@ class LiveInstance:
             raise Conflict(f"Task {task_id} is not open (it is {TaskState.get_name(task.state)})")
         return task
 
-    def _completed_ids(self) -> set[str]:
-        return {str(t.id) for t in self._wf.get_tasks(state=TaskState.COMPLETED)}
-
-    def _result(self, before: set[str]) -> StepResult:
-        done = tuple(t.task_spec.name for t in self._wf.get_tasks(state=TaskState.COMPLETED)
-                     if str(t.id) not in before)
+    def _result(self) -> StepResult:
         status = "completed" if self._wf.is_completed() else "waiting"
-        return StepResult(status, self.open_tasks(), self.next_timer_at(), done, dict(self.data))
+        return StepResult(status, self.open_tasks(), self.next_timer_at(), self.waiting_messages(),
+                          dict(self.data))
 
 
 def _reason(exc: WorkflowException) -> str:

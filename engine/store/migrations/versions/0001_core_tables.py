@@ -75,6 +75,8 @@ def upgrade() -> None:
     sa.Column('started_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('completed_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('next_timer_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('waiting_for', sa.String(length=400), nullable=False, server_default=''),
     sa.ForeignKeyConstraint(['version_id'], ['process_versions.id'], name=op.f('fk_instances_version_id_process_versions')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_instances'))
     )

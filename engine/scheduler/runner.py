@@ -1,0 +1,93 @@
+"""`frontdoor scheduler`: APScheduler running one short tick job, with catch-up on start and clean SIGTERM.
+
+APScheduler only keeps time here (an in-memory job store); every due item is a database row, so
+nothing is lost when the process dies and nothing doubles when two run (DESIGN decision 7).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import socket
+import threading
+from typing import Any
+
+from engine.scheduler.policy import ReminderPolicy
+from engine.scheduler.tick import catch_up
+from engine.services.bootstrap import Services
+
+log = logging.getLogger(__name__)
+
+
+def worker_name() -> str:
+    """host:pid, recorded on each timer this process fires."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def run_scheduler(svc: Services, interval: float = 5.0, once: bool = False,
+                  worker_id: str | None = None, batch: int = 500) -> dict[str, Any]:
+    """Catch up on everything due, then (unless ``once``) tick every ``interval`` seconds until SIGTERM."""
+    from apscheduler.schedulers.blocking import BlockingScheduler
+
+    worker_id = worker_id or worker_name()
+    policy = ReminderPolicy.from_env()
+    stopping = threading.Event()
+    totals = _Totals()
+    totals.add(catch_up(svc, worker_id, batch, policy, stopping.is_set))
+    if once or stopping.is_set():
+        return totals.as_dict(worker_id)
+    scheduler = BlockingScheduler(timezone="UTC")
+
+    def tick() -> None:
+        try:
+            totals.add(catch_up(svc, worker_id, batch, policy, stopping.is_set))
+        except Exception:  # a broken tick must not kill the scheduler; the next tick retries
+            log.exception("scheduler tick failed")
+
+    scheduler.add_job(tick, "interval", seconds=interval, id="tick", max_instances=1, coalesce=True,
+                      misfire_grace_time=None)
+
+    def on_signal(signum: int, _frame: Any) -> None:
+        log.info("signal %s: finishing the current item, then stopping", signum)
+        stopping.set()
+        scheduler.shutdown(wait=False)
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    scheduler.start()  # blocks until shutdown
+    return totals.as_dict(worker_id)
+
+
+class _Totals:
+    """Running totals across ticks, for the command's summary line."""
+
+    def __init__(self) -> None:
+        self.counts: dict[str, int] = {}
+        self._lock = threading.Lock()
+
+    def add(self, reports: list) -> None:
+        with self._lock:
+            for report in reports:
+                for key, value in report.to_dict().items():
+                    if isinstance(value, int) and not isinstance(value, bool):
+                        self.counts[key] = self.counts.get(key, 0) + value
+
+    def as_dict(self, worker_id: str) -> dict[str, Any]:
+        return {"worker_id": worker_id, **self.counts}
+
+
+def cmd_scheduler(args) -> Any:
+    """frontdoor scheduler [--interval SECONDS] [--once]: fire due timers, clocks, reminders and email"""
+    from engine.services.bootstrap import bootstrap
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    return run_scheduler(bootstrap(), interval=args.interval, once=args.once, batch=args.batch)
+
+
+def register(sub, command) -> None:
+    """Add `frontdoor scheduler` to the CLI (called from engine.cli_extra)."""
+    p = command("scheduler", cmd_scheduler, parent=sub)
+    p.add_argument("--interval", type=float, default=5.0, help="seconds between ticks (default 5)")
+    p.add_argument("--once", action="store_true", help="catch up on everything due, then exit")
+    p.add_argument("--batch", type=int, default=500, help="items of each kind per tick")

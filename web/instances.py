@@ -1,0 +1,18 @@
+"""Instance pages: where a case's process stands, its open and done work, and its history."""
+
+from __future__ import annotations
+
+from flask import Blueprint, render_template
+
+from engine.services.viewing import view_instance
+from web.context import current_user, services
+
+bp = Blueprint("instances", __name__, url_prefix="/instances")
+
+
+@bp.get("/<int:instance_id>")
+def show(instance_id: int):
+    """One instance; the need-to-know check and the audit row happen in the service."""
+    page = view_instance(services(), instance_id, current_user().username)
+    return render_template("instances/show.html", title=f"{page.view.process_id} {page.view.case_ref or ''}",
+                           page=page)

@@ -1,0 +1,170 @@
+"""Turn a form-js definition plus answers and errors into GOV.UK component parameters, server-side.
+
+Names and ids follow ``engine.forms.posted`` (``field_name``), so ``data_from_post`` reads back exactly
+what is rendered here. Repeatable rows grow without JavaScript: the "Add another" button posts the
+form with ``add_row=<list name>`` and the page comes back with one more row.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from engine.forms import Field, FormDefinition, data_path, field_name
+
+ADD_ROW = "add_row"
+_PART = re.compile(r"[^.\[\]]+|\[\d+\]")
+
+
+@dataclass
+class RenderedForm:
+    """Component nodes for the template, and the error summary's list in form order."""
+
+    nodes: list[dict[str, Any]]
+    error_list: list[dict[str, str]] = field(default_factory=list)
+
+
+@dataclass
+class _Build:
+    answers: dict[str, Any]
+    errors: dict[str, list[str]]
+    extra_rows: dict[str, int]
+    use_defaults: bool
+    anchors: dict[str, str] = field(default_factory=dict)
+
+
+def render_form(form: FormDefinition, answers: dict[str, Any] | None, errors: dict[str, list[str]] | None = None,
+                extra_rows: dict[str, int] | None = None) -> RenderedForm:
+    """Nodes for every component; ``answers`` None means a fresh form, so form defaults apply."""
+    build = _Build(answers or {}, errors or {}, extra_rows or {}, answers is None)
+    nodes = _nodes(form.fields, (), build)
+    error_list = [{"text": messages[0], **({"href": f"#{build.anchors[path]}"} if path in build.anchors else {})}
+                  for path, messages in build.errors.items() if messages]
+    return RenderedForm(nodes, error_list)
+
+
+def lookup(answers: Any, path: str) -> Any:
+    """The answer at a concrete data path (``actions[1].owner``), or None."""
+    value = answers
+    for part in _PART.findall(path):
+        if part.startswith("["):
+            index = int(part[1:-1])
+            value = value[index] if isinstance(value, list) and index < len(value) else None
+        else:
+            value = value.get(part) if isinstance(value, dict) else None
+        if value is None:
+            return None
+    return value
+
+
+def _nodes(fields: tuple[Field, ...], rows: tuple[int, ...], build: _Build) -> list[dict[str, Any]]:
+    nodes = []
+    for f in fields:
+        node = _node(f, rows, build)
+        if node is not None:
+            nodes.append(node)
+    return nodes
+
+
+def _node(f: Field, rows: tuple[int, ...], build: _Build) -> dict[str, Any] | None:
+    if f.type == "text":
+        return {"kind": "text", "lines": [line for line in f.text.splitlines() if line.strip()]}
+    if f.type == "group":
+        return {"kind": "group", "legend": f.label, "children": _nodes(f.children, rows, build)}
+    if f.type == "dynamiclist" and f.path:
+        return _list_node(f, rows, build)
+    if not f.is_input:
+        return None  # html, spacer, separator, button: no data, and raw HTML is never echoed
+    path = data_path(f.path, rows)
+    name = field_name(path)
+    value = lookup(build.answers, path)
+    if value is None and build.use_defaults:
+        value = f.default
+    messages = build.errors.get(path)
+    return _input_node(f, name, value, {"text": messages[0]} if messages else None, build, path)
+
+
+def _list_node(f: Field, rows: tuple[int, ...], build: _Build) -> dict[str, Any]:
+    path = data_path(f.path, rows)
+    name = field_name(path)
+    existing = lookup(build.answers, path)
+    count = max(len(existing) if isinstance(existing, list) else 0, f.default_rows) + build.extra_rows.get(name, 0)
+    if f.maximum is not None:
+        count = min(count, int(f.maximum))
+    label = f.label or f.key.replace("_", " ").capitalize()
+    row_nodes = [{"legend": f"{label} {n + 1}", "children": _nodes(f.children, (*rows, n), build)}
+                 for n in range(count)]
+    build.anchors[path] = name
+    messages = build.errors.get(path)
+    can_add = f.maximum is None or count < int(f.maximum)
+    return {"kind": "list", "id": name, "legend": label, "rows": row_nodes, "add_name": ADD_ROW, "add_value": name,
+            "can_add": can_add, "error": messages[0] if messages else None}
+
+
+def _input_node(f: Field, name: str, value: Any, error: dict | None, build: _Build, path: str) -> dict[str, Any]:
+    build.anchors[path] = name
+    base = {"id": name, "name": name, "errorMessage": error}
+    hint = {"text": f.hint} if f.hint else None
+    label = {"text": f.label or f.key, "classes": "govuk-label--s"}
+    legend = {"legend": {"text": f.label or f.key, "classes": "govuk-fieldset__legend--s"}}
+    disabled = {"disabled": True} if f.readonly else {}
+    if f.type == "textarea":
+        return {"kind": "textarea", "params": {**base, "label": label, "hint": hint, "value": value or "", **disabled}}
+    if f.type == "textfield":
+        kind = {"email": "email", "phone": "tel"}.get(f.validation_type, "text")
+        return {"kind": "input", "params": {**base, "label": label, "hint": hint, "value": value or "", "type": kind,
+                                            **disabled}}
+    if f.type == "number":
+        mode = "numeric" if f.decimal_digits == 0 else "decimal"
+        return {"kind": "input", "params": {**base, "label": label, "hint": hint, "value": _text(value),
+                                            "inputmode": mode, "spellcheck": False,
+                                            "classes": "govuk-input--width-10", **disabled}}
+    if f.type == "datetime":
+        return _date_node(f, base, value, legend, hint, build, path)
+    return _choice_node(f, name, value, base, label, legend, hint)
+
+
+def _choice_node(f: Field, name: str, value: Any, base: dict, label: dict, legend: dict, hint: dict | None) -> dict:
+    if f.type == "select":
+        items = [{"value": "", "text": "Choose"}] + [{"value": v, "text": t} for v, t in f.options]
+        return {"kind": "select", "params": {**base, "label": label, "hint": hint, "items": items,
+                                             "value": value or ""}}
+    if f.type == "checkbox":
+        item = {"value": "yes", "text": f.label or f.key, "checked": value is True}
+        return {"kind": "checkboxes", "params": {"idPrefix": name, "name": name, "items": [item], "hint": hint,
+                                                 "errorMessage": base["errorMessage"]}}
+    chosen = set(value) if isinstance(value, list | tuple) else {value}
+    items = [{"value": v, "text": t, "checked": v in chosen} for v, t in f.options]
+    kind = "checkboxes" if f.multiple else "radios"
+    return {"kind": kind, "params": {"idPrefix": name, "name": name, "fieldset": legend, "hint": hint,
+                                     "items": items, "errorMessage": base["errorMessage"]}}
+
+
+def _date_node(f: Field, base: dict, value: Any, legend: dict, hint: dict | None, build: _Build,
+               path: str) -> dict[str, Any]:
+    name = base["name"]
+    if f.subtype == "time":
+        example = {"text": "For example, 14:30"}
+        return {"kind": "input", "params": {**base, "label": legend["legend"], "hint": hint or example,
+                                            "value": _text(value), "classes": "govuk-input--width-5"}}
+    day_part, _, time_part = _text(value).partition("T")
+    parts = (day_part.split("-") + ["", "", ""])[:3] if day_part else ["", "", ""]
+    year, month, day = parts
+    wrong = " govuk-input--error" if base["errorMessage"] else ""
+    items = [{"name": "day", "value": day, "classes": "govuk-input--width-2" + wrong},
+             {"name": "month", "value": month, "classes": "govuk-input--width-2" + wrong},
+             {"name": "year", "value": year, "classes": "govuk-input--width-4" + wrong}]
+    build.anchors[path] = f"{name}-day"
+    node = {"kind": "date", "params": {"id": name, "namePrefix": name, "fieldset": legend, "items": items,
+                                       "hint": hint or {"text": "For example, 27 3 2026"},
+                                       "errorMessage": base["errorMessage"]}}
+    if f.subtype == "datetime":
+        node["time"] = {"id": f"{name}-time", "name": f"{name}-time", "value": time_part[:5],
+                        "label": {"text": "Time"}, "hint": {"text": "For example, 14:30"},
+                        "classes": "govuk-input--width-5"}
+    return node
+
+
+def _text(value: Any) -> str:
+    return "" if value is None else str(value)

@@ -1,0 +1,107 @@
+"""Task pages: the form, save a draft, complete, what happens next; claim, give back and reassign."""
+
+from __future__ import annotations
+
+from flask import Blueprint, redirect, render_template, request, url_for
+
+from engine.errors import InvalidFormData, TaskAlreadyCompleted
+from engine.forms import data_from_post
+from engine.services.work import (
+    claim,
+    complete_work_item,
+    open_task,
+    reassign,
+    save_draft,
+    unclaim,
+    what_happens_next,
+)
+from web.context import current_user, services
+from web.task_form import ADD_ROW, render_form
+
+bp = Blueprint("tasks", __name__, url_prefix="/tasks")
+
+
+def _page(task, answers, errors=None, extra_rows=None, status: int = 200, notice: str | None = None):
+    rendered = render_form(task.form, answers, errors, extra_rows) if task.form else None
+    general = [m for k, ms in (errors or {}).items() if k in ("", "_form") for m in ms]
+    error_list = (rendered.error_list if rendered else []) or [{"text": m} for m in general]
+    return render_template("tasks/task.html", title=task.item["name"], task=task, form=rendered,
+                           error_list=error_list, error_count=len(error_list), notice=notice), status
+
+
+@bp.get("/<int:work_item_id>")
+def show(work_item_id: int):
+    """The task's page: instructions and its form (with any saved draft), or who already finished it."""
+    task = open_task(services(), work_item_id, current_user().username)
+    if task.item["status"] != "open":
+        return _finished(task.item)
+    return _page(task, task.draft)
+
+
+def _finished(item: dict, status: int = 200):
+    if item["completed_by"] == current_user().username:
+        return redirect(url_for("tasks.done", work_item_id=item["id"]))
+    return render_template("tasks/already_completed.html", title="This task has already been completed",
+                           item=item), status
+
+
+@bp.post("/<int:work_item_id>")
+def submit(work_item_id: int):
+    """Add a row, save a draft, or complete the task (validation errors come back on the form)."""
+    svc, me = services(), current_user().username
+    task = open_task(svc, work_item_id, me)
+    answers = data_from_post(task.form, request.form) if task.form else {}
+    if request.form.get(ADD_ROW):
+        return _page(task, answers, extra_rows={request.form[ADD_ROW]: 1})
+    try:
+        if request.form.get("action") == "draft":
+            save_draft(svc, work_item_id, me, answers)
+            return redirect(url_for("inbox.index", notice="draft"))
+        complete_work_item(svc, work_item_id, me, answers)
+    except InvalidFormData as exc:
+        return _page(task, answers, exc.errors, status=422)
+    except TaskAlreadyCompleted:
+        return _finished(open_task(svc, work_item_id, me).item, status=409)
+    return redirect(url_for("tasks.done", work_item_id=work_item_id))
+
+
+@bp.get("/<int:work_item_id>/done")
+def done(work_item_id: int):
+    """Confirmation: what you completed and what happens next on the case."""
+    outcome = what_happens_next(services(), work_item_id, current_user().username)
+    return render_template("tasks/done.html", title="Task complete", outcome=outcome)
+
+
+@bp.post("/<int:work_item_id>/claim", endpoint="claim")
+def claim_item(work_item_id: int):
+    """Take an unclaimed task from one of your groups."""
+    claim(services(), work_item_id, current_user().username)
+    return redirect(url_for("inbox.index", notice="claimed"))
+
+
+@bp.post("/<int:work_item_id>/unclaim", endpoint="unclaim")
+def unclaim_item(work_item_id: int):
+    """Give a task you hold back to its groups."""
+    unclaim(services(), work_item_id, current_user().username)
+    return redirect(url_for("inbox.index", notice="unclaimed"))
+
+
+@bp.route("/<int:work_item_id>/reassign", methods=["GET", "POST"], endpoint="reassign")
+def reassign_item(work_item_id: int):
+    """Hand a task to a person or a group, with a reason that is audited."""
+    svc, me = services(), current_user().username
+    task = open_task(svc, work_item_id, me)
+    errors: dict[str, list[str]] = {}
+    if request.method == "POST":
+        to = request.form.get("to", "")
+        target = request.form.get("to_user" if to == "user" else "to_group", "").strip()
+        try:
+            reassign(svc, work_item_id, me, request.form.get("reason", ""),
+                     to_user=target if to == "user" else None, to_group=target if to == "group" else None)
+        except InvalidFormData as exc:
+            errors = exc.errors
+        else:
+            return redirect(url_for("inbox.index", notice="reassigned"))
+    error_list = [{"text": messages[0], "href": f"#{key}"} for key, messages in errors.items() if messages]
+    return render_template("tasks/reassign.html", title="Reassign this task", task=task, errors=errors,
+                           error_list=error_list, form=request.form, error_count=len(errors)), 422 if errors else 200
