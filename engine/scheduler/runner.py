@@ -82,6 +82,7 @@ def cmd_scheduler(args) -> Any:
     from engine.services.bootstrap import bootstrap
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)  # one line per tick is noise
     return run_scheduler(bootstrap(), interval=args.interval, once=args.once, batch=args.batch)
 
 

@@ -8,13 +8,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 
 from engine import audit
 from engine.errors import Conflict, FrontdoorError, NotFound, WorkflowFailed
 from engine.services.bootstrap import Services
 from engine.services.library import latest_version, load_version
-from engine.services.steps import restore, run_step, save, service_caller
+from engine.services.steps import InstanceRow, restore, run_step, save, service_caller
+from engine.store import hotpath
 from engine.store.models import AuditEvent, Instance, MessageWait, Timer, WorkItem
 from engine.workflow.runtime import LiveInstance
 
@@ -54,20 +55,30 @@ def start_process(svc: Services, process_id: str, data: Mapping[str, Any] | None
     initial.setdefault("referral_received_at", now.isoformat())  # anchor of statutory clocks
     initial["process_started_at"] = now.isoformat()
     with svc.db.transaction() as session:
-        pv = latest_version(session, process_id) if version_id is None else None
-        version = load_version(session, version_id or pv.id)
-        row = Instance(version_id=version.version_id, process_id=process_id, case_ref=case_ref,
-                       status="running", state="{}", lock_version=1, started_by=actor, started_at=now,
-                       updated_at=now)
-        session.add(row)
-        session.flush()
+        conn = session.connection()
+        version = load_version(session, version_id or latest_version(session, process_id).id)
+        row_id = conn.execute(insert(Instance.__table__).values(
+            version_id=version.version_id, process_id=process_id, case_ref=case_ref, status="running",
+            state="{}", lock_version=1, started_by=actor, started_at=now, updated_at=now, waiting_for="")
+            .returning(Instance.__table__.c.id)).scalar_one()
+        row = InstanceRow(row_id, version.version_id, process_id, case_ref, "running", "{}", 1, None, "")
         live = LiveInstance.start(version.bundle, process_id, initial, svc.clock, svc.functions(),
                                   service_caller(svc, session, actor, row))
-        audit.record(session, at=now, actor=actor, action="instance_started", subject_type="instance",
-                     subject_id=row.id, process_id=process_id, version=version.number, case_ref=case_ref)
-        run_step(svc, session, row, actor, lambda inst: inst.advance(), live=live)
-        instance_id = row.id
-    return get_instance(svc, instance_id)
+        started = audit.row(at=now, actor=actor, action="instance_started", subject_type="instance",
+                            subject_id=row.id, process_id=process_id, version=version.number, case_ref=case_ref)
+        result = live.advance()
+        written = save(svc, session, row, live, result, actor, audit_rows=[started])
+        items = [work_item_dict(w) for w in hotpath.open_items(conn, row.id)]
+    # a new instance's whole history is what this transaction wrote, so no query is needed for it
+    return InstanceView(id=row.id, process_id=process_id, version=version.number, status=row.status,
+                        case_ref=row.case_ref, started_by=actor, started_at=now, open_work_items=items,
+                        history=[_history_entry(r) for r in written])
+
+
+def _history_entry(event: Any) -> dict[str, Any]:
+    get = event.get if isinstance(event, dict) else (lambda k: getattr(event, k))
+    return {"at": get("at").isoformat(), "actor": get("actor"), "action": get("action"),
+            "subject": f"{get('subject_type')}:{get('subject_id')}", "details": get("details")}
 
 
 def get_instance(svc: Services, instance_id: int) -> InstanceView:
@@ -92,8 +103,7 @@ def get_instance(svc: Services, instance_id: int) -> InstanceView:
             case_ref=row.case_ref, started_by=row.started_by, started_at=row.started_at,
             failed_element=row.failed_element, failure_reason=row.failure_reason,
             open_work_items=[work_item_dict(w) for w in items],
-            history=[{"at": e.at.isoformat(), "actor": e.actor, "action": e.action,
-                      "subject": f"{e.subject_type}:{e.subject_id}", "details": e.details} for e in history])
+            history=[_history_entry(e) for e in history])
 
 
 def work_item_dict(item: WorkItem) -> dict[str, Any]:

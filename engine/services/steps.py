@@ -46,6 +46,7 @@ def service_caller(svc: Services, session: Session, actor: str, row: Instance) -
     def call(topic: str, data: dict[str, Any], element_id: str) -> Mapping[str, Any]:
         ctx = OperationContext(session=session, now=svc.now(), actor=actor, instance_id=row.id,
                                case_ref=row.case_ref, element_id=element_id, services=svc)
+        session.info.setdefault("operations_ran", set()).add(row.id)
         return svc.operations.get(topic)(ctx, data)
 
     return call
@@ -71,13 +72,16 @@ def run_step(svc: Services, session: Session, row: Any, actor: str,
 
 
 def save(svc: Services, session: Session, row: Any, live: LiveInstance, result: StepResult, actor: str,
-         *, closed: frozenset[str] = frozenset(), audit_rows: list[dict[str, Any]] | None = None) -> None:
+         *, closed: frozenset[str] = frozenset(), audit_rows: list[dict[str, Any]] | None = None
+         ) -> list[dict[str, Any]]:
     """Write the new state with an optimistic-lock check, then sync only the projections that changed.
 
     ``closed`` names tasks whose work items the caller already closed; ``audit_rows`` are written in
     the same statement as the step's own. ``row`` is an ORM Instance or an InstanceRow.
+    Returns the audit rows written.
     """
     now = svc.now()
+    _adopt_case_ref(session, row)
     conn = session.connection()
     status = "completed" if result.status == "completed" else "waiting"
     waiting_for = ",".join(sorted(set(result.waiting_for)))
@@ -98,6 +102,17 @@ def save(svc: Services, session: Session, row: Any, live: LiveInstance, result: 
     hotpath.add_audit(conn, rows)
     _set_committed_values(session, row, lock_version=row.lock_version + 1, status=status,
                           next_timer_at=result.next_timer_at, waiting_for=waiting_for)
+    return rows
+
+
+def _adopt_case_ref(session: Session, row: Any) -> None:
+    """An operation may have attached the instance to a case during the step (through the ORM)."""
+    if row.id not in session.info.get("operations_ran", ()):
+        return
+    session.flush()
+    case_ref = session.connection().execute(select(Instance.case_ref).where(Instance.id == row.id)).scalar()
+    if case_ref and case_ref != row.case_ref:
+        row.case_ref = case_ref
 
 
 def _set_committed_values(session: Session, row: Any, **values: Any) -> None:

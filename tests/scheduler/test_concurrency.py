@@ -105,10 +105,10 @@ def test_timer_firing_while_a_user_completes_gives_one_consistent_result(svc, cl
     assert fire_due(svc) == 0
 
 
-def _scheduler_process(url: str) -> subprocess.Popen:
+def _scheduler_process(url: str, log) -> subprocess.Popen:
     env = {**os.environ, "DATABASE_URL": url, "FRONTDOOR_DIGEST_HOUR": "23"}
     return subprocess.Popen([sys.executable, "-m", "engine.cli", "scheduler", "--interval", "0.2", "--batch", "25"],
-                            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=log)
 
 
 def _fired_count(svc) -> int:
@@ -126,23 +126,24 @@ def _wait_for(svc, count: int, seconds: float) -> int:
     return seen
 
 
-def test_scheduler_killed_mid_batch_and_restarted_fires_everything_once(waiting):
+def test_scheduler_killed_mid_batch_and_restarted_fires_everything_once(waiting, tmp_path):
     # The fake clock is in March 2026, so to a real-time scheduler process every timer is long overdue.
     ids = start_waiting(waiting, 400)
-    process = _scheduler_process(waiting.db.url)
+    log = (tmp_path / "scheduler.log").open("wb")
+    process = _scheduler_process(waiting.db.url, log)
     try:
         _wait_for(waiting, 40, 60)
         os.kill(process.pid, signal.SIGKILL)
         process.wait()
         fired_before = _fired_count(waiting)
         assert 40 <= fired_before < 400, "the kill must land in the middle of the work"
-        process = _scheduler_process(waiting.db.url)
+        process = _scheduler_process(waiting.db.url, log)
         assert _wait_for(waiting, 400, 60) == 400
         process.send_signal(signal.SIGTERM)  # graceful: finishes the item in hand, exits 0
-        assert process.wait(timeout=30) == 0, process.stderr.read().decode()
+        assert process.wait(timeout=30) == 0, (tmp_path / "scheduler.log").read_text()
     finally:
         if process.poll() is None:
             process.kill()
             process.wait()
-        process.stderr.close()
+        log.close()
     assert fired_per_instance(waiting) == {i: 1 for i in ids}

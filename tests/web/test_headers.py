@@ -10,8 +10,8 @@ from pathlib import Path
 import govuk_frontend_jinja
 import pytest
 
-from web import create_app
 from tests.web.conftest import sign_in
+from web import create_app
 
 
 def test_every_page_has_the_security_headers(client):
