@@ -52,12 +52,12 @@ def validate_submission(
     """
     if not isinstance(data, Mapping):
         raise InvalidFormData({FORM_KEY: ["Send the form's answers as a JSON object"]})
-    layout = _layout(form.fields)
+    layout = _cached_layout(form)
     prep = _Prep(partial, is_hidden)
     prepared = _prepare(layout, data, prep, "", ChainMap(dict(data)))
     errors: dict[str, list[str]] = {}
     try:
-        cleaned = compiled_schema(form, partial)().load(prepared)
+        cleaned = _schema_instance(form, partial).load(prepared)
     except ValidationError as exc:
         _flatten(exc.messages, "", errors)
     errors.update(prep.errors)  # found while preparing, so more specific than the schema's view
@@ -74,6 +74,28 @@ def compiled_schema(form: FormDefinition, partial: bool = False) -> type[Schema]
             _COMPILED.clear()
         _COMPILED[key] = _schema(_layout(form.fields), partial)
     return _COMPILED[key]
+
+
+_INSTANCES: dict[tuple[str, bool], Schema] = {}
+_LAYOUTS: dict[str, dict[str, Any]] = {}
+
+
+def _schema_instance(form: FormDefinition, partial: bool) -> Schema:
+    """A reusable schema instance (loading keeps no state on it; building one costs more than a load)."""
+    key = (form.content_hash, partial)
+    if key not in _INSTANCES:
+        if len(_INSTANCES) >= _COMPILED_LIMIT:
+            _INSTANCES.clear()
+        _INSTANCES[key] = compiled_schema(form, partial)()
+    return _INSTANCES[key]
+
+
+def _cached_layout(form: FormDefinition) -> dict[str, Any]:
+    if form.content_hash not in _LAYOUTS:
+        if len(_LAYOUTS) >= _COMPILED_LIMIT:
+            _LAYOUTS.clear()
+        _LAYOUTS[form.content_hash] = _layout(form.fields)
+    return _LAYOUTS[form.content_hash]
 
 
 def required_message(spec: Field) -> str:

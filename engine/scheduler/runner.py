@@ -82,7 +82,8 @@ def cmd_scheduler(args) -> Any:
     from engine.services.bootstrap import bootstrap
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("apscheduler").setLevel(logging.WARNING)  # one line per tick is noise
+    for noisy in ("apscheduler", "spiff"):  # a line per tick or per task state is noise here
+        logging.getLogger(noisy).setLevel(logging.WARNING)
     return run_scheduler(bootstrap(), interval=args.interval, once=args.once, batch=args.batch)
 
 

@@ -24,8 +24,18 @@ INSTANCE_COLUMNS = ("id", "version_id", "process_id", "case_ref", "status", "sta
 ITEM_COLUMNS = ("id", "status", "name", "assignee", "groups", "form_ref", "task_id", "element_id",
                 "completed_by", "completed_at", "instance_id", "case_ref")
 
+_memberships = Membership.__table__
+_users = User.__table__
+# Whether the actor belongs to one of the item's groups, answered in the same query as the item.
+_offers = (item_groups.join(_memberships, _memberships.c.group_id == item_groups.c.group_id)
+           .join(_users, _users.c.id == _memberships.c.user_id))
+_ACTOR_IN_GROUPS = (select(1).select_from(_offers)
+                    .where(item_groups.c.work_item_id == items.c.id, _users.c.username == bindparam("b_user"),
+                           _users.c.active.is_(True)).exists())
+
 _ITEM_WITH_INSTANCE = (
-    select(*(items.c[c] for c in ITEM_COLUMNS), *(instances.c[c].label(f"i_{c}") for c in INSTANCE_COLUMNS))
+    select(*(items.c[c] for c in ITEM_COLUMNS), *(instances.c[c].label(f"i_{c}") for c in INSTANCE_COLUMNS),
+           _ACTOR_IN_GROUPS.label("actor_in_groups"))
     .join(instances, instances.c.id == items.c.instance_id)
     .where(items.c.id == bindparam("b_id")))
 
@@ -53,9 +63,9 @@ _OPEN_ITEMS = (select(items).where(and_(items.c.instance_id == bindparam("b_id")
                .order_by(items.c.id))
 
 
-def item_with_instance(conn: Connection, work_item_id: int) -> Any:
-    """The work item's columns plus its instance's (prefixed ``i_``), or None."""
-    return conn.execute(_ITEM_WITH_INSTANCE, {"b_id": work_item_id}).first()
+def item_with_instance(conn: Connection, work_item_id: int, actor: str = "") -> Any:
+    """The work item's columns, its instance's (prefixed ``i_``) and ``actor_in_groups``, or None."""
+    return conn.execute(_ITEM_WITH_INSTANCE, {"b_id": work_item_id, "b_user": actor}).first()
 
 
 def groups_of(conn: Connection, username: str) -> list[str]:
