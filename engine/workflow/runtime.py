@@ -23,7 +23,7 @@ from SpiffWorkflow.util.task import TaskState
 
 from engine.errors import Conflict, NotFound, WorkflowFailed
 from engine.workflow.scripting import TIMER_CLASSES, SafeScriptEngine, ServiceCall
-from engine.workflow.specs import ParsedBundle
+from engine.workflow.specs import MI_CHILD_SUFFIX, ParsedBundle
 
 
 class _StateOnlyConverter(BpmnWorkflowConverter):
@@ -165,7 +165,8 @@ class LiveInstance:
             spec = task.task_spec
             ours = (spec.extensions or {}).get("frontdoor", {})
             out.append(HumanTask(
-                task_id=str(task.id), element_id=spec.name, name=spec.bpmn_name or spec.name,
+                task_id=str(task.id), element_id=spec.name.removesuffix(MI_CHILD_SUFFIX),
+                name=spec.bpmn_name or spec.name.removesuffix(MI_CHILD_SUFFIX),
                 process_id=task.workflow.spec.name, lane=spec.lane, attrs=ours,
                 documentation=spec.documentation or "", data=task.data))
         return tuple(out)

@@ -19,6 +19,7 @@ from engine.errors import InvalidProcess, Problem
 from engine.workflow.scripting import TIMER_CLASSES
 from engine.workflow.xml import CAMUNDA_NS, NSMAP, document_kind, load_xml
 
+MI_CHILD_SUFFIX = " [child]"
 CAMUNDA_ATTRS = ("formRef", "candidateGroups", "candidateUsers", "assignee", "dueDate", "priority",
                  "type", "topic", "decisionRef")
 
@@ -137,7 +138,8 @@ def extract_meta(root: etree._Element) -> tuple[dict[tuple[str, str], ElementMet
 def _annotate(spec, meta: Mapping[tuple[str, str], ElementMeta]) -> None:
     """Swap in clocked timers and topic service tasks; attach our metadata to each task spec."""
     for task_spec in spec.task_specs.values():
-        element = meta.get((spec.name, task_spec.name))
+        # a multi-instance task's instances use a spec named "<id> [child]" (notes 1.7)
+        element = meta.get((spec.name, task_spec.name.removesuffix(MI_CHILD_SUFFIX)))
         if element is not None:
             # loop wrappers (StandardLoopTask) have no extensions attribute of their own
             task_spec.extensions = {**(getattr(task_spec, "extensions", None) or {}),

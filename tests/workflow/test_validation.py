@@ -182,3 +182,17 @@ def test_not_bpmn_at_all():
 def test_a_process_file_with_bad_structure_is_reported_by_the_parser():
     assert HEAD  # documents without processes are rejected
     assert problems(f"{HEAD}</bpmn:definitions>") == [": The file has no process"]
+
+
+def test_multi_instance_user_tasks_keep_their_form_and_groups(lite):
+    from engine.services.deploy import deploy
+    from engine.services.instances import start_process
+    from tests.factories import FIXTURES
+
+    body = user_task(inner='<bpmn:multiInstanceLoopCharacteristics camunda:collection="actions" '
+                           'camunda:elementVariable="action"/>')
+    files = {"p.bpmn": linear(body).encode(), "demo_note.form": (FIXTURES / "forms" / "demo_note.form").read_bytes()}
+    deploy(lite, files, actor="t")
+    view = start_process(lite, "p", {"actions": ["lighting", "licensing"]}, actor="t")
+    assert [(w["element_id"], w["form"], w["groups"]) for w in view.open_work_items] == [
+        ("t", "demo_note", ["front_door"])] * 2
