@@ -141,7 +141,7 @@ def main() -> None:
               "c": "(c) frontdoor full path (services, projections, audit)"}
     for key, label in labels.items():
         print(f"{label:<58}{med[key]:>16.1f}{1000 / med[key]:>9.2f}{med['b'] / med[key]:>8.2f}x")
-    print(f"trials (inst/s): " + "; ".join(f"{k}={[round(x) for x in v]}" for k, v in rates.items()))
+    print("trials (inst/s): " + "; ".join(f"{k}={[round(x) for x in v]}" for k, v in rates.items()))
     print(f"final instance row: (b) {floor_bytes} bytes, (c) {full_bytes} bytes; "
           f"per completed task: {full_bytes / STEPS:.0f} bytes")
     print(f"target: (c) <= 1.3x (b) -> {'MET' if med['b'] / med['c'] <= 1.3 else 'NOT MET'}; "

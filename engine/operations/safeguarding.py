@@ -88,15 +88,13 @@ def open_context(ctx: OperationContext, data: Data) -> Data:
 def match_child(ctx: OperationContext, data: Data) -> Data:
     """Find the child's case and say whether the child is already open to children's social care."""
     possible: list[str] = []
-    case = None if data.get("intake_decision") == "new_case" else current_case(ctx, "child")
-    if case is None and data.get("intake_decision") != "new_case":
+    case = current_case(ctx, "child")
+    if case is None:  # started by another route or by hand, not through the front door
         case, possible = _find_or_open_child(ctx, data)
-    elif case is None:
-        case = current_case(ctx)
-    already = bool(case) and data.get("intake_decision") != "new_case" and open_to_services(ctx, case)
-    return {"already_open": already, "open_case_ref": case.ref if already else None,
-            "child_case_ref": case.ref if case else None,
-            "allocated_worker": (case.allocated_worker or "") if case else "", "possible_duplicate_refs": possible}
+    # A case the front door has just opened cannot already be open to services.
+    already = data.get("intake_decision") != "new_case" and open_to_services(ctx, case)
+    return {"already_open": already, "open_case_ref": case.ref if already else None, "child_case_ref": case.ref,
+            "allocated_worker": case.allocated_worker or "", "possible_duplicate_refs": possible}
 
 
 def _find_or_open_child(ctx: OperationContext, data: Data) -> tuple[Case, list[str]]:

@@ -33,13 +33,17 @@ def run_scheduler(svc: Services, interval: float = 5.0, once: bool = False,
     worker_id = worker_id or worker_name()
     policy = ReminderPolicy.from_env()
     stopping = threading.Event()
+    scheduler = BlockingScheduler(timezone="UTC")
+    _stop_on_signals(stopping, scheduler)  # before catching up: a SIGTERM then also stops cleanly
     totals = _Totals()
     totals.add(catch_up(svc, worker_id, batch, policy, stopping.is_set))
     if once or stopping.is_set():
         return totals.as_dict(worker_id)
-    scheduler = BlockingScheduler(timezone="UTC")
 
     def tick() -> None:
+        if stopping.is_set():  # the signal came between catching up and the scheduler starting
+            scheduler.shutdown(wait=False)
+            return
         try:
             totals.add(catch_up(svc, worker_id, batch, policy, stopping.is_set))
         except Exception:  # a broken tick must not kill the scheduler; the next tick retries
@@ -47,16 +51,23 @@ def run_scheduler(svc: Services, interval: float = 5.0, once: bool = False,
 
     scheduler.add_job(tick, "interval", seconds=interval, id="tick", max_instances=1, coalesce=True,
                       misfire_grace_time=None)
+    scheduler.start()  # blocks until shutdown
+    return totals.as_dict(worker_id)
+
+
+def _stop_on_signals(stopping: threading.Event, scheduler) -> None:
+    """SIGTERM/SIGINT: finish the item in hand (its transaction commits), then stop."""
+    if threading.current_thread() is not threading.main_thread():
+        return  # signals reach only the main thread (an embedded scheduler is stopped by its host)
 
     def on_signal(signum: int, _frame: Any) -> None:
         log.info("signal %s: finishing the current item, then stopping", signum)
         stopping.set()
-        scheduler.shutdown(wait=False)
+        if scheduler.running:
+            scheduler.shutdown(wait=False)
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
-    scheduler.start()  # blocks until shutdown
-    return totals.as_dict(worker_id)
 
 
 class _Totals:
