@@ -50,25 +50,31 @@ class InstanceView:
 def start_process(svc: Services, process_id: str, data: Mapping[str, Any] | None, actor: str,
                   case_ref: str | None = None, version_id: int | None = None) -> InstanceView:
     """Start the newest (or a given) version and run it to its first wait; one transaction."""
+    with svc.db.transaction() as session:
+        return start_in_session(svc, session, process_id, data, actor, case_ref, version_id)
+
+
+def start_in_session(svc: Services, session, process_id: str, data: Mapping[str, Any] | None, actor: str,
+                     case_ref: str | None = None, version_id: int | None = None) -> InstanceView:
+    """Start an instance inside the caller's transaction (so an outbox claim commits with it)."""
     now = svc.now()
     initial = dict(data or {})
     initial.setdefault("referral_received_at", now.isoformat())  # anchor of statutory clocks
     initial["process_started_at"] = now.isoformat()
-    with svc.db.transaction() as session:
-        conn = session.connection()
-        version = load_version(session, version_id or latest_version(session, process_id).id)
-        row_id = conn.execute(insert(Instance.__table__).values(
-            version_id=version.version_id, process_id=process_id, case_ref=case_ref, status="running",
-            state="{}", lock_version=1, started_by=actor, started_at=now, updated_at=now, waiting_for="")
-            .returning(Instance.__table__.c.id)).scalar_one()
-        row = InstanceRow(row_id, version.version_id, process_id, case_ref, "running", "{}", 1, None, "")
-        live = LiveInstance.start(version.bundle, process_id, initial, svc.clock, svc.functions(),
-                                  service_caller(svc, session, actor, row))
-        started = audit.row(at=now, actor=actor, action="instance_started", subject_type="instance",
-                            subject_id=row.id, process_id=process_id, version=version.number, case_ref=case_ref)
-        result = live.advance()
-        written = save(svc, session, row, live, result, actor, audit_rows=[started])
-        items = [work_item_dict(w) for w in hotpath.open_items(conn, row.id)]
+    conn = session.connection()
+    version = load_version(session, version_id or latest_version(session, process_id).id)
+    row_id = conn.execute(insert(Instance.__table__).values(
+        version_id=version.version_id, process_id=process_id, case_ref=case_ref, status="running",
+        state="{}", lock_version=1, started_by=actor, started_at=now, updated_at=now, waiting_for="")
+        .returning(Instance.__table__.c.id)).scalar_one()
+    row = InstanceRow(row_id, version.version_id, process_id, case_ref, "running", "{}", 1, None, "")
+    live = LiveInstance.start(version.bundle, process_id, initial, svc.clock, svc.functions(),
+                              service_caller(svc, session, actor, row))
+    started = audit.row(at=now, actor=actor, action="instance_started", subject_type="instance",
+                        subject_id=row.id, process_id=process_id, version=version.number, case_ref=case_ref)
+    result = live.advance()
+    written = save(svc, session, row, live, result, actor, audit_rows=[started])
+    items = [work_item_dict(w) for w in hotpath.open_items(conn, row.id)]
     # a new instance's whole history is what this transaction wrote, so no query is needed for it
     return InstanceView(id=row.id, process_id=process_id, version=version.number, status=row.status,
                         case_ref=row.case_ref, started_by=actor, started_at=now, open_work_items=items,
@@ -136,14 +142,15 @@ def fire_due(svc: Services, limit: int = 1000, worker: str = "fire-due",
                 timer = _claim_next_timer(svc, session, skipped)
                 if timer is None:
                     break
-                timer_id, instance_id = timer.id, timer.instance_id
-                row = session.get(Instance, timer.instance_id)
+                timer_id, instance_id, due_at = timer
                 now = svc.now()
-                timer.status, timer.claimed_by, timer.claimed_at, timer.fired_at = "fired", worker, now, now
+                session.execute(update(Timer).where(Timer.id == timer_id).values(
+                    status="fired", claimed_by=worker, claimed_at=now, fired_at=now)
+                    .execution_options(synchronize_session=False))
+                row = session.get(Instance, instance_id)
                 run_step(svc, session, row, "scheduler", lambda inst: inst.fire_due_timers())
-                audit.record(session, at=now, actor="scheduler", action="timer_fired",
-                             subject_type="instance", subject_id=row.id, due_at=timer.due_at.isoformat(),
-                             worker=worker)
+                audit.record(session, at=now, actor="scheduler", action="timer_fired", subject_type="instance",
+                             subject_id=instance_id, due_at=due_at.isoformat(), worker=worker)
                 fired += 1
         except Conflict:
             skipped.add(timer_id)
@@ -168,8 +175,9 @@ class _SQLiteFairness:
             self._since = time.monotonic()
 
 
-def _claim_next_timer(svc: Services, session, skipped: set[int | None] = frozenset()) -> Timer | None:
-    query = (select(Timer).join(Instance, Instance.id == Timer.instance_id)
+def _claim_next_timer(svc: Services, session, skipped: set[int | None] = frozenset()):
+    """(timer id, instance id, due_at) of the earliest due armed timer of a waiting instance, locked."""
+    query = (select(Timer.id, Timer.instance_id, Timer.due_at).join(Instance, Instance.id == Timer.instance_id)
              .where(Timer.status == "armed", Timer.due_at <= svc.now(), Instance.status == "waiting")
              .order_by(Timer.due_at, Timer.id).limit(1))
     if skipped:
@@ -178,7 +186,7 @@ def _claim_next_timer(svc: Services, session, skipped: set[int | None] = frozens
         # Lock the instance with the timer: a user step that already holds the instance is skipped
         # rather than waited for, so the two can never deadlock on (instance, timer) in opposite order.
         query = query.with_for_update(skip_locked=True, of=(Timer, Instance))
-    return session.scalars(query).first()
+    return session.execute(query).first()
 
 
 def mark_failed(svc: Services, instance_id: int, exc: FrontdoorError) -> None:

@@ -13,13 +13,13 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine import audit
 from engine.errors import FrontdoorError
 from engine.services.bootstrap import Services
-from engine.services.instances import start_process
+from engine.services.instances import start_in_session
 from engine.store.cases import PendingStart
 
 
@@ -30,43 +30,43 @@ def request_start(session: Session, process_id: str, data: Mapping[str, Any], ac
                        requested_at=now, source_instance_id=source_instance_id, status="pending", error="")
     session.add(row)
     session.flush()
+    session.info["start_requested"] = True  # the command starts it right after its commit
     audit.record(session, at=now, actor=actor, action="process_start_requested", subject_type="instance",
                  subject_id=source_instance_id or "-", process_id=process_id, pending_start_id=row.id,
                  case_ref=case_ref)
     return row
 
 
-def _claim(svc: Services) -> PendingStart | None:
-    with svc.db.transaction() as session:
-        query = select(PendingStart).where(PendingStart.status == "pending").order_by(PendingStart.id).limit(1)
-        if not svc.db.is_sqlite:
-            query = query.with_for_update(skip_locked=True)
-        row = session.scalars(query).first()
-        if row is None:
-            return None
-        won = session.execute(update(PendingStart).where(PendingStart.id == row.id, PendingStart.status == "pending")
-                              .values(status="starting").execution_options(synchronize_session=False)).rowcount
-        return row if won == 1 else None
+def _claim(svc: Services, session: Session) -> PendingStart | None:
+    query = select(PendingStart).where(PendingStart.status == "pending").order_by(PendingStart.id).limit(1)
+    if not svc.db.is_sqlite:
+        query = query.with_for_update(skip_locked=True)
+    return session.scalars(query).first()
 
 
 def start_pending(svc: Services, limit: int = 50) -> list[dict[str, Any]]:
-    """Start waiting outbox rows (each in its own transaction); returns what was started or failed."""
+    """Start waiting outbox rows; each claim commits in the same transaction as the instance it starts.
+
+    A crash mid-way rolls both back (the row stays pending); a second caller skips a row another holds.
+    A start that fails is recorded as failed in its own transaction and the asking route carries on.
+    """
     done: list[dict[str, Any]] = []
     while len(done) < limit:
-        row = _claim(svc)
-        if row is None:
-            break
-        try:
-            view = start_process(svc, row.process_id, row.data, row.requested_by, case_ref=row.case_ref)
-            status, instance_id, error = "started", view.id, ""
-        except FrontdoorError as exc:  # recorded for an administrator; the asking route carries on
-            status, instance_id, error = "failed", None, exc.message
         with svc.db.transaction() as session:
-            session.execute(update(PendingStart).where(PendingStart.id == row.id).values(
-                status=status, started_instance_id=instance_id, error=error))
+            row = _claim(svc, session)
+            if row is None:
+                break
+            entry = {"pending_start_id": row.id, "process_id": row.process_id}
+            try:
+                with session.begin_nested():
+                    view = start_in_session(svc, session, row.process_id, row.data, row.requested_by,
+                                            case_ref=row.case_ref)
+                status, instance_id, error = "started", view.id, ""
+            except FrontdoorError as exc:  # recorded for an administrator; the asking route carries on
+                status, instance_id, error = "failed", None, exc.message
+            row.status, row.started_instance_id, row.error = status, instance_id, error
             audit.record(session, at=svc.now(), actor=row.requested_by, action=f"pending_start_{status}",
                          subject_type="instance", subject_id=instance_id or row.source_instance_id or "-",
                          process_id=row.process_id, pending_start_id=row.id, error=error)
-        done.append({"pending_start_id": row.id, "process_id": row.process_id, "status": status,
-                     "instance_id": instance_id, "error": error})
+        done.append({**entry, "status": status, "instance_id": instance_id, "error": error})
     return done

@@ -17,6 +17,7 @@ from engine.services.bootstrap import Services
 from engine.services.directory import groups_of
 from engine.services.instances import work_item_dict
 from engine.services.library import load_version
+from engine.services.outbox import start_pending
 from engine.services.steps import InstanceRow, run_step
 from engine.store import hotpath
 from engine.store.models import Instance, User, WorkItem, WorkItemGroup
@@ -108,7 +109,11 @@ def complete_work_item(svc: Services, work_item_id: int, actor: str,
                          case_ref=row.case_ref, fields=sorted(clean))
         run_step(svc, session, row, actor, lambda inst: inst.complete(item.task_id, clean),
                  closed=frozenset({item.task_id}), audit_rows=[done])
-        return StepOutcome(row.id, row.status, [work_item_dict(w) for w in hotpath.open_items(conn, row.id)])
+        outcome = StepOutcome(row.id, row.status, [work_item_dict(w) for w in hotpath.open_items(conn, row.id)])
+        starts_requested = session.info.get("start_requested", False)
+    if starts_requested:  # a service task asked for another route (e.g. a child at immediate risk)
+        start_pending(svc)
+    return outcome
 
 
 def _validated(session, row, item, data: Mapping[str, Any]) -> dict[str, Any]:
