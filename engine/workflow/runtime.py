@@ -18,12 +18,47 @@ from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter
 from SpiffWorkflow.bpmn.serializer.workflow import BpmnWorkflowSerializer
 from SpiffWorkflow.camunda.serializer.config import CAMUNDA_CONFIG
 from SpiffWorkflow.camunda.specs.event_definitions import MessageEventDefinition
-from SpiffWorkflow.exceptions import WorkflowException
+from SpiffWorkflow.exceptions import TaskNotFoundException, WorkflowException
 from SpiffWorkflow.util.task import TaskState
 
 from engine.errors import Conflict, NotFound, WorkflowFailed
 from engine.workflow.scripting import TIMER_CLASSES, SafeScriptEngine, ServiceCall
 from engine.workflow.specs import MI_CHILD_SUFFIX, ParsedBundle
+
+
+class FrontdoorWorkflow(BpmnWorkflow):
+    """BpmnWorkflow with one fix for SpiffWorkflow 3.2.0's engine loop.
+
+    ``_do_engine_steps`` lists the active subprocesses once and then walks them; when an interrupting
+    boundary timer that is already due fires inside that walk (a conference recorded after its first
+    review date), it cancels a subprocess that is still on the list, and Spiff then raises
+    TaskNotFoundException looking up its removed parent task. Skip subprocesses that are gone.
+    """
+
+    def _do_engine_steps(self, will_complete_task=None, did_complete_task=None):
+        def update_workflow(wf):
+            count = 0
+            for task in wf.get_tasks(state=TaskState.READY):
+                if not task.task_spec.manual:
+                    task.run()
+                    count += 1
+            return count
+
+        active = self.get_active_subprocesses()
+        for subprocess in sorted(active, key=lambda v: v.depth, reverse=True):
+            if subprocess.parent_task_id is not None and subprocess.parent_task_id not in self.subprocesses:
+                continue  # cancelled by an event earlier in this pass
+            count = None
+            while count is None or count > 0:
+                count = update_workflow(subprocess)
+            if subprocess.parent_task_id is not None:
+                try:
+                    task = self.get_task_from_id(subprocess.parent_task_id)
+                except TaskNotFoundException:
+                    continue
+                task.task_spec._update(task)
+        count = update_workflow(self)
+        return count > 0 or len(self.get_active_subprocesses()) > len(active)
 
 
 class _StateOnlyConverter(BpmnWorkflowConverter):
@@ -36,8 +71,8 @@ class _StateOnlyConverter(BpmnWorkflowConverter):
         return dct
 
 
-_SERIALIZER = BpmnWorkflowSerializer(
-    BpmnWorkflowSerializer.configure({**CAMUNDA_CONFIG, BpmnWorkflow: _StateOnlyConverter}))
+_SERIALIZER = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(
+    {**CAMUNDA_CONFIG, BpmnWorkflow: _StateOnlyConverter, FrontdoorWorkflow: _StateOnlyConverter}))
 SERIALIZER_VERSION = _SERIALIZER.VERSION
 
 # notes G4: past ~333 gateway laps Spiff silently stops; validation forbids flow cycles and this
@@ -90,7 +125,8 @@ class LiveInstance:
         if process_id not in bundle.specs:
             raise NotFound(f"Process '{process_id}' is not in this version")
         engine = SafeScriptEngine(clock, functions, services)
-        wf = BpmnWorkflow(bundle.spec(process_id), bundle.subprocess_specs(process_id), script_engine=engine)
+        wf = FrontdoorWorkflow(bundle.spec(process_id), bundle.subprocess_specs(process_id),
+                               script_engine=engine)
         start = wf.get_tasks(state=TaskState.READY)[0]
         start.data.update(json.loads(json.dumps(dict(data), default=str)))
         return cls(bundle, process_id, wf)

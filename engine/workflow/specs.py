@@ -14,6 +14,7 @@ from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.bpmn.specs.defaults import ServiceTask
 from SpiffWorkflow.bpmn.specs.mixins.subworkflow_task import SubWorkflowTask as SubWorkflowTaskMixin
 from SpiffWorkflow.camunda.parser.CamundaParser import CamundaParser
+from SpiffWorkflow.camunda.specs.business_rule_task import BusinessRuleTask
 
 from engine.errors import InvalidProcess, Problem
 from engine.workflow.scripting import TIMER_CLASSES
@@ -54,6 +55,24 @@ class TopicServiceTask(ServiceTask):
         updates = task.workflow.script_engine.call_service(task, topic=topic) or {}
         task.data.update(updates)
         return True
+
+
+class ExplainedBusinessRuleTask(BusinessRuleTask):
+    """A DMN business rule task that also records which rule fired (issue 3: decisions keep their rule).
+
+    The trace lands in the process data under ``decision_trace[<element id>]``: decision id, the
+    rule ids and row numbers that matched, and the rule's annotation.
+    """
+
+    def _run_hook(self, my_task):
+        result = super()._run_hook(my_task)
+        rules = self.dmnEngine.decide(my_task)
+        trace = {"decision": (self.extensions or {}).get("frontdoor", {}).get("decisionRef", ""),
+                 "rules": [r.id for r in rules], "rows": [r.row_number for r in rules],
+                 "description": rules[0].description if rules else "no rule matched"}
+        # reassign rather than mutate: child task data is a shallow copy of its parent's (notes G9)
+        my_task.data["decision_trace"] = {**(my_task.data.get("decision_trace") or {}), self.name: trace}
+        return result
 
 
 @dataclass
@@ -150,6 +169,8 @@ def _annotate(spec, meta: Mapping[tuple[str, str], ElementMeta]) -> None:
             definition.__class__ = clocked
         if type(task_spec) is ServiceTask:
             task_spec.__class__ = TopicServiceTask
+        elif type(task_spec) is BusinessRuleTask:
+            task_spec.__class__ = ExplainedBusinessRuleTask
 
 
 def parse_bundle(files: Mapping[str, bytes]) -> ParsedBundle:

@@ -77,6 +77,7 @@ def test_routine_branch_and_dmn_output(team):
     with svc.db.read() as session:
         state = session.get(Instance, view.id).state
     assert '"recommended_level":2' in state.replace(" ", "")
+    assert '"decision_trace":{"decide_level":{"decision":"demo_level","rules":["r_other"],"rows":[3]' in state
 
 
 def test_a_failing_service_rolls_back_the_whole_step(team):
