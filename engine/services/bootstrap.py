@@ -10,7 +10,7 @@ from engine.clocks.timescales import TimescaleBook, load_timescales
 from engine.config import Settings
 from engine.operations import OPERATIONS, OperationRegistry
 from engine.store.db import Database
-from engine.workflow.expressions import build_helpers
+from engine.workflow.time_helpers import build_helpers
 
 Clock = Callable[[], datetime]
 

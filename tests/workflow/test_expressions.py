@@ -13,12 +13,12 @@ from engine.clocks.timescales import Timescale, TimescaleBook
 from engine.errors import ExpressionError
 from engine.workflow.expressions import (
     HELPER_NAMES,
-    build_helpers,
     compile_expression,
     evaluate,
     is_iso8601_literal,
     strip_expression,
 )
+from engine.workflow.time_helpers import build_helpers
 
 MONDAY_10AM = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
 CASE = {
