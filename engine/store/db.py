@@ -29,7 +29,7 @@ def _sqlite_setup(engine: Engine) -> None:
     def _on_begin(conn):  # noqa: ANN001
         # Take the write lock at the start: a deferred transaction that later upgrades to a writer
         # fails with SQLITE_BUSY instead of waiting, which would turn a race into a crash.
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        conn.connection.dbapi_connection.execute("BEGIN IMMEDIATE")  # raw: this runs on every transaction
 
 
 class Database:
