@@ -14,17 +14,19 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/activate
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $@
 
-setup: $(VENV)/.installed web/static/vendor/govuk-frontend/govuk-frontend.min.css
+setup: $(VENV)/.installed web/static/vendor/bpmn-js/bpmn-viewer.production.min.js
 
-# GOV.UK Frontend from npm (exact versions in package-lock.json), copied into web/static/vendor/.
-web/static/vendor/govuk-frontend/govuk-frontend.min.css: package-lock.json | $(VENV)/.installed
-	npm ci --no-audit --no-fund
+# GOV.UK Frontend, the bpmn-js viewer and axe-core (browser tests) from npm (exact versions in
+# package-lock.json); python -m web.assets copies the first two into web/static/vendor/.
+web/static/vendor/bpmn-js/bpmn-viewer.production.min.js: package-lock.json | $(VENV)/.installed
+	npm ci --no-audit --no-fund --ignore-scripts
 	$(BIN)/python -m web.assets
 
 run: setup
+	mkdir -p instance
 	$(BIN)/frontdoor db upgrade
-	$(BIN)/frontdoor deploy workflows/bpmn forms --as setup
-	$(BIN)/frontdoor processes
+	$(BIN)/frontdoor demo
+	$(BIN)/frontdoor serve
 
 lint: setup
 	$(BIN)/ruff check .

@@ -20,7 +20,7 @@ import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from sqlalchemy import create_engine, text
+from sqlalchemy import bindparam, create_engine, text
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -32,6 +32,7 @@ from engine.services.bootstrap import bootstrap  # noqa: E402
 from engine.services.deploy import deploy, read_paths  # noqa: E402
 from engine.services.instances import start_process  # noqa: E402
 from engine.store.db import Database  # noqa: E402
+from engine.store.models import Timer  # noqa: E402
 from tests.support.postgres import Cluster, find_bin_dir  # noqa: E402
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)
@@ -58,8 +59,14 @@ def populate(url: str, count: int, due_in: timedelta) -> None:
             "started_by, started_at, updated_at FROM instances, n WHERE instances.id = :first"),
             {"k": count - 1, "first": first})
         session.execute(text("DELETE FROM timers"))
+        # Bound through the column's type, so SQLite stores the same text form the engine writes
+        # (the driver's own datetime form would not compare equal to it).
         session.execute(text("INSERT INTO timers (instance_id, due_at, status) SELECT id, :due, 'armed' "
-                             "FROM instances"), {"due": T0 + due_in})
+                             "FROM instances").bindparams(bindparam("due", type_=Timer.__table__.c.due_at.type)),
+                        {"due": T0 + due_in})
+    if not svc.db.is_sqlite:  # fresh planner statistics, as autovacuum keeps them in a live database
+        with svc.db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(text("ANALYZE"))
     svc.db.dispose()
 
 

@@ -15,4 +15,6 @@ def add_extra_commands(sub, command: Callable) -> None:
     __import__("engine.scheduler.runner", fromlist=["register"]).register(sub, command)
     __import__("web.cli", fromlist=["register"]).register(sub, command)
     __import__("engine.services.demo", fromlist=["register"]).register(sub, command)
+    __import__("engine.insight.cli", fromlist=["register"]).register(sub, command)
+    __import__("engine.services.tokens", fromlist=["register"]).register(sub, command)
     return None

@@ -17,7 +17,7 @@ MAX_POST_BYTES = 1_000_000  # a task form is text; a bigger post is a mistake or
 
 def create_app(services: Services | None = None, config: Mapping[str, Any] | None = None) -> Flask:
     """Build the app around the given services (bootstrapped from the environment when None)."""
-    from web import assets, auth, errors, filters, inbox, instances, security, tasks
+    from web import assets, auth, cases, errors, filters, front_door, inbox, instances, security, tasks
 
     svc = services or bootstrap()
     app = Flask(__name__, static_folder=str(HERE / "static"), template_folder=str(HERE / "templates"))
@@ -32,6 +32,9 @@ def create_app(services: Services | None = None, config: Mapping[str, Any] | Non
     security.init_app(app)
     errors.init_app(app)
     filters.init_app(app)
-    for module in (assets, auth, inbox, tasks, instances):
+    for module in (assets, auth, inbox, tasks, instances, cases, front_door):
         app.register_blueprint(module.bp)
+    app.register_blueprint(__import__("web.admin_processes", fromlist=["bp"]).bp)  # issue 6: admins redraw routes
+    __import__("web.api", fromlist=["init_app"]).init_app(app)  # the JSON API under /api/v1 (decision 11)
+    app.register_blueprint(__import__("web.insight", fromlist=["bp"]).bp)  # issue 8: see the system
     return app

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, render_template
+from flask import Flask, redirect, render_template, url_for
 from werkzeug.exceptions import HTTPException
 
 from engine.errors import FrontdoorError
+from engine.services.case_views import NoNeedToKnow
 
 log = logging.getLogger("frontdoor.web")
 
@@ -23,6 +24,13 @@ def _page(status: int, message: str):
 
 
 def _domain_error(exc: FrontdoorError):
+    return _page(exc.status, exc.message)
+
+
+def _no_need_to_know(exc: NoNeedToKnow):
+    """A case refused for lack of need-to-know: offer break glass (issue 4 §7); anything else is a 403."""
+    if exc.case_ref:
+        return redirect(url_for("cases.break_glass_page", ref=exc.case_ref))
     return _page(exc.status, exc.message)
 
 
@@ -42,6 +50,7 @@ def _unexpected(exc: Exception):
 
 def init_app(app: Flask) -> None:
     """Register the handlers: domain errors by their status, HTTP errors, anything else as a 500."""
+    app.register_error_handler(NoNeedToKnow, _no_need_to_know)
     app.register_error_handler(FrontdoorError, _domain_error)
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(Exception, _unexpected)

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+from flask import Blueprint, jsonify, render_template
 
+from engine.services.case_page import instance_diagram
 from engine.services.viewing import view_instance
 from web.context import current_user, services
 
@@ -16,3 +17,9 @@ def show(instance_id: int):
     page = view_instance(services(), instance_id, current_user().username)
     return render_template("instances/show.html", title=f"{page.view.process_id} {page.view.case_ref or ''}",
                            page=page)
+
+
+@bp.get("/<int:instance_id>/diagram.json")
+def diagram(instance_id: int):
+    """The route's BPMN XML and the element ids done, open and failed, for the diagram viewer."""
+    return jsonify(instance_diagram(services(), instance_id, current_user().username))

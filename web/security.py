@@ -26,6 +26,9 @@ from web.context import services
 PUBLIC = frozenset({"static", "assets.asset", "auth.sign_in", "auth.health"})
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 CSRF_FIELD = "csrf_token"
+# The JSON API signs callers in by bearer token, never by cookie (web/api/auth.py), so a cross-site
+# form cannot ride on it: it needs neither the sign-in redirect nor a CSRF token.
+BEARER_PREFIX = "/api/"
 
 
 class CsrfRejected(FrontdoorError):
@@ -56,7 +59,7 @@ def _load_user() -> None:
 
 
 def _require_sign_in() -> Response | None:
-    if request.endpoint in PUBLIC or g.user is not None:
+    if request.endpoint in PUBLIC or g.user is not None or request.path.startswith(BEARER_PREFIX):
         return None
     target = request.full_path.rstrip("?") if request.method == "GET" else ""
     query = f"?{urlencode({'next': target})}" if target else ""
@@ -78,7 +81,7 @@ def _anonymous_binding() -> str:
 
 
 def _check_csrf() -> None:
-    if request.method not in UNSAFE_METHODS:
+    if request.method not in UNSAFE_METHODS or request.path.startswith(BEARER_PREFIX):
         return
     sent = request.form.get(CSRF_FIELD) or request.headers.get("X-CSRF-Token") or ""
     if not hmac.compare_digest(sent, csrf_token()) or g.get("new_csrf_cookie"):
@@ -92,10 +95,15 @@ def _inline_script_hash() -> str:
     return "sha256-" + base64.b64encode(hashlib.sha256(script.encode("utf-8")).digest()).decode("ascii")
 
 
-def content_security_policy() -> str:
-    """No inline script except GOV.UK's known one (by hash); nothing from other origins; no framing."""
+def content_security_policy(inline_styles: bool = False) -> str:
+    """No inline script except GOV.UK's known one (by hash); nothing from other origins; no framing.
+
+    ``inline_styles`` is for the admin modeller pages only: bpmn-js, its properties panel and the
+    bpmn.io watermark set style attributes in markup they build. Scripts stay 'self' only.
+    """
+    styles = "style-src 'self' 'unsafe-inline'" if inline_styles else "style-src 'self'"
     return "; ".join([
-        "default-src 'self'", f"script-src 'self' '{_SCRIPT_HASH}'", "style-src 'self'", "img-src 'self' data:",
+        "default-src 'self'", f"script-src 'self' '{_SCRIPT_HASH}'", styles, "img-src 'self' data:",
         "font-src 'self'", "object-src 'none'", "base-uri 'none'", "form-action 'self'",
         "frame-ancestors 'none'"])
 
@@ -105,7 +113,7 @@ _SCRIPT_HASH = _inline_script_hash()
 
 def _headers(response: Response) -> Response:
     headers = response.headers
-    headers["Content-Security-Policy"] = content_security_policy()
+    headers["Content-Security-Policy"] = content_security_policy(g.get("csp_inline_styles", False))
     headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
     headers["X-Content-Type-Options"] = "nosniff"
     headers["X-Frame-Options"] = "DENY"

@@ -1,16 +1,13 @@
-"""Who may see what: one place for the need-to-know rules, failing closed (STYLE: access in one helper).
+"""Who may see a work item (a task page). Whether someone may see a *case* is need_to_know.py's rule.
 
-Issue 4 item 7: a person sees a case when they hold or held work on it, or their role covers the front
-door or managing the service. Break-glass access is not built yet, so everyone else is refused.
+A task is seen by whoever holds it, whoever completed it, and the members of the groups it is offered
+to (they must read it to decide whether to claim it). Seeing a task does not open its case: the case
+needs need-to-know (engine/access/need_to_know.py), which claiming the task then gives.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
-
-# Roles whose job is to see every case that comes through the front door.
-OVERSIGHT_ROLES = frozenset({"front_door", "manager", "cs_lead", "admin"})
 
 
 @dataclass(frozen=True)
@@ -33,13 +30,18 @@ class WorkSeen:
 
 def can_view_item(viewer: Viewer, item: WorkSeen) -> bool:
     """A work item is visible to its holder, its completer and members of the groups it is offered to."""
+    if not viewer.role:  # disabled or unknown: fail closed
+        return False
     if viewer.username in (item.assignee, item.completed_by):
         return True
     return bool(viewer.groups & set(item.groups))
 
 
-def can_view(viewer: Viewer, work: Iterable[WorkSeen]) -> bool:
-    """A case (instance) is visible to oversight roles and to anyone who holds or held work on it."""
-    if viewer.role in OVERSIGHT_ROLES:
-        return True
-    return any(can_view_item(viewer, item) for item in work)
+# Any partner agency may refer (Working Together 2023, ch. 2: anyone with a concern should refer);
+# administrators and read-only reviewers act on the system, not on children.
+ROLES_NOT_REFERRING = frozenset({"admin", "reviewer"})
+
+
+def can_refer(role: str) -> bool:
+    """True when someone in ``role`` may use the front-door referral pages."""
+    return bool(role) and role not in ROLES_NOT_REFERRING

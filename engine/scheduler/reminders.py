@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, exists, literal, or_, select, update
+from sqlalchemy import Select, and_, exists, literal, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -35,22 +35,29 @@ def raise_reminders(svc: Services, policy: ReminderPolicy, limit: int = 500) -> 
     return reminded, escalated
 
 
-def _newly_due_items(svc: Services, policy: ReminderPolicy, limit: int) -> list[int]:
+def newly_due_query(svc: Services, policy: ReminderPolicy) -> Select:
+    """Open items entering the due-soon window that have no reminders yet."""
     horizon = svc.now() + timedelta(hours=policy.due_soon_hours)
+    return select(WorkItem.id).where(WorkItem.status == "open", WorkItem.due_at.is_not(None),
+                                     WorkItem.due_at <= horizon,
+                                     ~exists().where(WorkItemReminder.work_item_id == WorkItem.id))
+
+
+def stages_due_query(svc: Services) -> Select:
+    """Reminder rows whose next stage (overdue, escalated) has come."""
+    return select(WorkItemReminder.work_item_id, WorkItemReminder.stage).where(
+        WorkItemReminder.stage.in_(NEXT_STAGE), WorkItemReminder.next_at <= svc.now())
+
+
+def _newly_due_items(svc: Services, policy: ReminderPolicy, limit: int) -> list[int]:
     with svc.db.read() as session:
-        return list(session.scalars(
-            select(WorkItem.id).where(WorkItem.status == "open", WorkItem.due_at.is_not(None),
-                                      WorkItem.due_at <= horizon,
-                                      ~exists().where(WorkItemReminder.work_item_id == WorkItem.id))
-            .order_by(WorkItem.due_at, WorkItem.id).limit(limit)))
+        return list(session.scalars(newly_due_query(svc, policy).order_by(WorkItem.due_at, WorkItem.id)
+                                    .limit(limit)))
 
 
 def _stages_due(svc: Services, limit: int) -> list[tuple[int, str]]:
     with svc.db.read() as session:
-        rows = session.execute(
-            select(WorkItemReminder.work_item_id, WorkItemReminder.stage)
-            .where(WorkItemReminder.stage.in_(NEXT_STAGE), WorkItemReminder.next_at <= svc.now())
-            .order_by(WorkItemReminder.next_at).limit(limit))
+        rows = session.execute(stages_due_query(svc).order_by(WorkItemReminder.next_at).limit(limit))
         return [(r[0], r[1]) for r in rows]
 
 
@@ -116,17 +123,23 @@ def _notify_people(svc: Services, session: Session, item: WorkItem, kind: str, p
                at=now, subject_type="work_item", subject_id=item.id, case_ref=item.case_ref)
 
 
-def raise_digests(svc: Services, policy: ReminderPolicy, limit: int = 500) -> int:
-    """Once per UK calendar day, after the digest hour, tell each active person what is open for them."""
+def digest_query(svc: Services, policy: ReminderPolicy) -> Select | None:
+    """Active people without today's digest, once the digest hour has come (UK time); else None."""
     local = svc.timescales.calendar.to_local(svc.now())
     if local.hour < policy.digest_hour:
+        return None
+    key = literal("digest:") + User.username + literal(f":{local.date().isoformat()}")
+    return select(User.username).where(User.active.is_(True), ~exists().where(Notification.dedupe_key == key))
+
+
+def raise_digests(svc: Services, policy: ReminderPolicy, limit: int = 500) -> int:
+    """Once per UK calendar day, after the digest hour, tell each active person what is open for them."""
+    query = digest_query(svc, policy)
+    if query is None:
         return 0
-    suffix = f":{local.date().isoformat()}"
+    suffix = f":{svc.timescales.calendar.to_local(svc.now()).date().isoformat()}"
     with svc.db.read() as session:
-        people = list(session.scalars(
-            select(User.username).where(User.active.is_(True), ~exists().where(
-                Notification.dedupe_key == literal("digest:") + User.username + literal(suffix)))
-            .order_by(User.username).limit(limit)))
+        people = list(session.scalars(query.order_by(User.username).limit(limit)))
     for person in people:
         with svc.db.transaction() as session:
             _digest_for(svc, session, person, f"digest:{person}{suffix}")

@@ -11,6 +11,7 @@ import os
 import signal
 import socket
 import threading
+from datetime import datetime, timezone
 from typing import Any
 
 from engine.scheduler.policy import ReminderPolicy
@@ -68,6 +69,28 @@ def _stop_on_signals(stopping: threading.Event, scheduler) -> None:
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
+
+
+def start_in_background(svc: Services, interval: float = 5.0, worker_id: str | None = None):
+    """Run the tick in a daemon thread of this process (the dev server's convenience; production runs
+    `frontdoor scheduler` as its own process). Returns the started BackgroundScheduler; call
+    ``shutdown()`` on it to stop."""
+    from apscheduler.schedulers.background import BackgroundScheduler
+
+    worker_id = worker_id or worker_name()
+    policy = ReminderPolicy.from_env()
+
+    def tick() -> None:
+        try:
+            catch_up(svc, worker_id, policy=policy)
+        except Exception:  # the next tick retries; a web process must not die of a scheduler error
+            log.exception("embedded scheduler tick failed")
+
+    scheduler = BackgroundScheduler(timezone="UTC", daemon=True)
+    scheduler.add_job(tick, "interval", seconds=interval, id="tick", max_instances=1, coalesce=True,
+                      misfire_grace_time=None, next_run_time=datetime.now(timezone.utc))
+    scheduler.start()
+    return scheduler
 
 
 class _Totals:

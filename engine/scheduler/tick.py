@@ -6,12 +6,22 @@ import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
+from sqlalchemy import exists, select
+
 from engine.scheduler.mail import send_pending_emails
 from engine.scheduler.policy import ReminderPolicy
-from engine.scheduler.reminders import raise_digests, raise_reminders
+from engine.scheduler.reminders import (
+    digest_query,
+    newly_due_query,
+    raise_digests,
+    raise_reminders,
+    stages_due_query,
+)
 from engine.services.bootstrap import Services
 from engine.services.clocks import breach_due_clocks
 from engine.services.instances import fire_due
+from engine.store.clocks import Clock, Notification, WorkItemReminder
+from engine.store.models import Instance, Timer
 
 
 @dataclass(frozen=True)
@@ -38,16 +48,40 @@ def run_tick(svc: Services, worker_id: str, batch: int = 500, policy: ReminderPo
     """Do everything that is due now, at most ``batch`` of each kind; safe to run in many processes."""
     policy = policy or ReminderPolicy.from_env()
     started = time.perf_counter()
-    fired = fire_due(svc, limit=batch, worker=worker_id, should_stop=should_stop)
-    stopping = should_stop is not None and should_stop()
-    breached = 0 if stopping else breach_due_clocks(svc, limit=batch, worker=worker_id)
-    reminded, escalated = (0, 0) if stopping else raise_reminders(svc, policy, limit=batch)
-    digests = 0 if stopping else raise_digests(svc, policy, limit=batch)
-    emails = 0 if stopping else send_pending_emails(svc, limit=batch)
+    due = due_now(svc, policy)
+
+    def go(kind: str, also: bool = False) -> bool:
+        return (due[kind] or also) and not (should_stop is not None and should_stop())
+
+    fired = fire_due(svc, limit=batch, worker=worker_id, should_stop=should_stop) if go("timers") else 0
+    breached = breach_due_clocks(svc, limit=batch, worker=worker_id) if go("clocks") else 0
+    reminded, escalated = raise_reminders(svc, policy, limit=batch) if go("reminders") else (0, 0)
+    digests = raise_digests(svc, policy, limit=batch) if go("digests") else 0
+    raised = breached + reminded + escalated + digests > 0  # this tick's own notifications go out now
+    emails = send_pending_emails(svc, limit=batch) if go("emails", also=raised) else 0
     full = max(fired, breached, reminded + escalated, digests, emails) >= batch
     return TickReport(worker_id=worker_id, timers_fired=fired, clocks_breached=breached, reminders=reminded,
                       escalations=escalated, digests=digests, emails_sent=emails,
                       seconds=round(time.perf_counter() - started, 4), full=full)
+
+
+def due_now(svc: Services, policy: ReminderPolicy) -> dict[str, bool]:
+    """Which kinds of work are due, in one read; an idle tick costs this query and nothing else."""
+    now = svc.now()
+    checks = {
+        "timers": select(Timer.id).join(Instance, Instance.id == Timer.instance_id)
+        .where(Timer.status == "armed", Timer.due_at <= now, Instance.status == "waiting"),
+        "clocks": select(Clock.id).where(Clock.status == "running", Clock.due_at <= now),
+        "reminders": newly_due_query(svc, policy).union_all(stages_due_query(svc).with_only_columns(
+            WorkItemReminder.work_item_id)),
+        "digests": digest_query(svc, policy),
+        "emails": select(Notification.id).where(Notification.email_status == "pending")
+        if svc.settings.smtp_port else None,
+    }
+    wanted = {kind: query for kind, query in checks.items() if query is not None}
+    with svc.db.read() as session:
+        row = session.execute(select(*[exists(q).label(kind) for kind, q in wanted.items()])).one()
+    return {kind: bool(getattr(row, kind, False)) for kind in checks}
 
 
 def catch_up(svc: Services, worker_id: str, batch: int = 500, policy: ReminderPolicy | None = None,

@@ -1,7 +1,8 @@
 """Reading cases: one case's record and a search, each read audited (DOMAIN.md 7).
 
 A context's record never carries a child's name unless the viewer may open that child's case
-(engine/access/need_to_know.py); everyone else sees counts by role and unnamed links.
+(engine/access/need_to_know.py); everyone else sees counts by role and unnamed links. A case
+itself opens only to those with need-to-know (or a live break-glass grant).
 """
 
 from __future__ import annotations
@@ -15,12 +16,14 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from engine import audit
-from engine.access.need_to_know import children_visible_to
-from engine.errors import NotPermitted
+from engine.access.need_to_know import NoNeedToKnow, cases_visible_to, children_visible_to, may_see_case
+from engine.access.rules import can_refer
+from engine.errors import NotFound
 from engine.services.bootstrap import Services
 from engine.services.case_records import case_by_ref, identifier_key, postcode_key
+from engine.services.viewing import audit_view
 from engine.store.cases import Case, Child, ChildContextLink, Context, Referral
-from engine.store.models import Instance
+from engine.store.models import Instance, WorkItem
 
 PROTECTED = "Withheld: protected address"
 
@@ -63,19 +66,17 @@ class CaseSummary:
 
 
 def get_case(svc: Services, ref: str, viewer: str, section: str = "summary") -> CaseView:
-    """One case as ``viewer`` may see it; audited as ``case_viewed``. Raises NotFound or NotPermitted."""
+    """One case as ``viewer`` may see it; audited as ``case_viewed``. Raises NotFound or NoNeedToKnow."""
     with svc.db.transaction() as session:
         case, now = case_by_ref(session, ref), svc.now()
-        if case.subject_type == "child" and not children_visible_to(session, viewer, [case.id]):
-            audit.record(session, at=now, actor=viewer, action="case_view_refused", subject_type="case",
-                         subject_id=case.ref, section=section)
-            refused = NotPermitted("You have no need to know this child's case")
+        if not may_see_case(session, viewer, case.id, now):
+            audit_view(session, now, viewer, False, "case", case.ref, case.ref, section)
+            refused = NoNeedToKnow(f"You have no need to know case {case.ref}", case.ref)
         else:
             refused = None
             view = _child_view(session, case) if case.subject_type == "child" else _context_view(session, case, viewer)
-            audit.record(session, at=now, actor=viewer, action="case_viewed", subject_type="case",
-                         subject_id=case.ref, section=section,
-                         children_named=[link["child_ref"] for link in view.links if link.get("child_name")])
+            audit_view(session, now, viewer, True, "case", case.ref, case.ref, section,
+                       children_named=[link["child_ref"] for link in view.links if link.get("child_name")])
     if refused is not None:  # raised after the commit so the refusal itself stays in the audit log
         raise refused
     return view
@@ -146,7 +147,7 @@ def search_cases(svc: Services, viewer: str, *, text: str | None = None, postcod
     with svc.db.transaction() as session:
         found = _search_contexts(session, text, postcode, school_urn, limit)
         children = _search_children(session, text, postcode, limit) if not school_urn else []
-        allowed = children_visible_to(session, viewer, [case.id for case, _child in children])
+        allowed = children_visible_to(session, viewer, [case.id for case, _child in children], svc.now())
         found += [_child_summary(case, child) for case, child in children if case.id in allowed]
         audit.record(session, at=svc.now(), actor=viewer, action="cases_searched", subject_type="case",
                      subject_id="-", text=text, postcode=postcode, school_urn=school_urn,
@@ -184,3 +185,34 @@ def _search_children(session: Session, text: str | None, postcode: str | None, l
 def _child_summary(case: Case, child: Child) -> CaseSummary:
     return CaseSummary(case.ref, "child", case.status, "child", f"{child.first_name} {child.last_name}",
                        None if child.protected_address else child.postcode)
+
+
+def refs_visible_to(svc: Services, viewer: str, refs: list[str]) -> set[str]:
+    """The case references among ``refs`` that ``viewer`` may open (to show matches only to those who may)."""
+    with svc.db.read() as session:
+        ids = dict(session.execute(select(Case.id, Case.ref).where(Case.ref.in_(refs))).all())
+        return {ids[i] for i in cases_visible_to(session, viewer, ids, svc.now())}
+
+
+def referral_confirmation(svc: Services, referral_id: int, viewer: str) -> dict[str, Any]:
+    """What a referrer is told after referring: the reference and who acts next (no other case detail).
+
+    Only the person who made the referral sees it (NotFound for anyone else: need-to-know).
+    """
+    with svc.db.read() as session:
+        referral = session.get(Referral, referral_id)
+        if referral is None or referral.created_by != viewer:
+            raise NotFound(f"Referral {referral_id} does not exist")
+        case = session.get(Case, referral.case_id)
+        work = session.scalars(select(WorkItem).where(WorkItem.instance_id == referral.process_instance_id,
+                                                      WorkItem.status == "open").order_by(WorkItem.id)).all() \
+            if referral.process_instance_id else []
+        return {"referral_id": referral.id, "case_ref": case.ref, "subject_type": case.subject_type,
+                "is_repeat": referral.is_repeat, "instance_id": referral.process_instance_id,
+                "next": [{"name": w.name, "groups": [g for g in w.groups.split(",") if g], "due_at": w.due_at}
+                         for w in work]}
+
+
+def may_refer(role: str) -> bool:
+    """True when someone in ``role`` may make front-door referrals (engine/access/rules.py)."""
+    return can_refer(role)

@@ -6,6 +6,7 @@ import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from lxml import etree
 from sqlalchemy import func, select
@@ -15,6 +16,7 @@ from engine.errors import InvalidProcess, Problem
 from engine.forms import parse_form
 from engine.services.bootstrap import Services
 from engine.services.library import library_files
+from engine.services.versions import require_pilot_rule
 from engine.store.models import ProcessVersion, VersionFile
 from engine.workflow.specs import bundle_hash
 from engine.workflow.validation import Catalogue, validate_bundle
@@ -50,23 +52,44 @@ def read_paths(paths: list[str | Path]) -> dict[str, bytes]:
     return files
 
 
-def deploy(svc: Services, files: Mapping[str, bytes], actor: str, note: str = "") -> list[DeployedVersion]:
-    """Validate everything, then store one version per process in the files; raises InvalidProcess."""
+def deploy(svc: Services, files: Mapping[str, bytes], actor: str, note: str = "",
+           pilot_rule: Mapping[str, Any] | None = None) -> list[DeployedVersion]:
+    """Validate everything, then store one version per process in the files; raises InvalidProcess.
+
+    With a ``pilot_rule`` the new versions start only for cases the rule matches (versions.choose_version).
+    """
+    pilot_rule = require_pilot_rule(pilot_rule)
     if not files:
         raise InvalidProcess([Problem("", "Nothing to deploy: give .bpmn, .dmn or .form files")])
     with svc.db.transaction() as session:
         pool = {**library_files(session), **files}
-        forms, problems = _forms(files, pool)
-        catalogue = Catalogue(forms=forms, topics=svc.operations.topics(), processes=_processes(pool))
-        problems += validate_bundle({n: c for n, c in files.items() if n.endswith((".bpmn", ".dmn"))},
-                                    catalogue)
+        problems = _problems(svc, files, pool)
         if problems:
             raise InvalidProcess(problems)
         results = []
         for process_id, filename in _top_processes(files).items():
             closure = _closure(filename, pool)
-            results.append(_store_version(svc, session, process_id, closure, actor, note, pool[filename]))
+            results.append(_store_version(svc, session, process_id, closure, actor, note, pool[filename],
+                                          pilot_rule))
         return results
+
+
+def check_files(svc: Services, files: Mapping[str, bytes]) -> list[Problem]:
+    """The deploy-time validation alone (the modeller's Check button): every problem, nothing stored."""
+    if not files:
+        return [Problem("", "Nothing to check: give .bpmn, .dmn or .form files")]
+    with svc.db.read() as session:
+        return _problems(svc, files, {**library_files(session), **files})
+
+
+def _problems(svc: Services, files: Mapping[str, bytes], pool: Mapping[str, bytes]) -> list[Problem]:
+    forms, problems = _forms(files, pool)
+    try:
+        catalogue = Catalogue(forms=forms, topics=svc.operations.topics(), processes=_processes(pool))
+    except InvalidProcess as exc:  # a file that is not safe, well-formed XML: nothing else can be checked
+        return problems + exc.problems
+    return problems + validate_bundle({n: c for n, c in files.items() if n.endswith((".bpmn", ".dmn"))},
+                                      catalogue)
 
 
 def _forms(files: Mapping[str, bytes], pool: Mapping[str, bytes]) -> tuple[set[str], list[Problem]]:
@@ -129,7 +152,7 @@ def _closure(filename: str, pool: Mapping[str, bytes]) -> dict[str, bytes]:
 
 
 def _store_version(svc: Services, session, process_id: str, closure: dict[str, bytes], actor: str,
-                   note: str, own_file: bytes) -> DeployedVersion:
+                   note: str, own_file: bytes, pilot_rule: dict[str, Any] | None = None) -> DeployedVersion:
     digest = bundle_hash(closure)
     existing = session.scalars(select(ProcessVersion).where(
         ProcessVersion.process_id == process_id, ProcessVersion.content_hash == digest)).first()
@@ -141,12 +164,13 @@ def _store_version(svc: Services, session, process_id: str, closure: dict[str, b
     name = next((p.get("name") for p in root.iterfind("bpmn:process", NSMAP) if p.get("id") == process_id),
                 None) or process_id
     row = ProcessVersion(process_id=process_id, name=name, number=number, content_hash=digest,
-                         deployed_by=actor, deployed_at=svc.now(), note=note)
+                         deployed_by=actor, deployed_at=svc.now(), note=note, pilot_rule=pilot_rule)
     session.add(row)
     session.flush()
     for fname, content in closure.items():
         session.add(VersionFile(version_id=row.id, filename=fname, kind=KINDS[Path(fname).suffix],
                                 sha256=hashlib.sha256(content).hexdigest(), content=content))
     audit.record(session, at=svc.now(), actor=actor, action="process_deployed", subject_type="process",
-                 subject_id=process_id, version=number, content_hash=digest, files=sorted(closure))
+                 subject_id=process_id, version=number, content_hash=digest, files=sorted(closure),
+                 pilot_rule=pilot_rule)
     return DeployedVersion(process_id, number, row.id, digest, True)

@@ -38,12 +38,13 @@ class InboxQuery:
     sort: str = "due"
     page: int = 1
     per_page: int = 25
+    case: str = ""  # one case's items (the API's ?case= filter)
 
     def cleaned(self) -> InboxQuery:
         """The same query with every value forced into its allowed range."""
         return InboxQuery(self.view if self.view in VIEWS else "all", self.process[:120], self.group[:80],
                           self.due if self.due in DUE else "", self.sort if self.sort in SORTS else "due",
-                          max(1, min(self.page, 100_000)), max(1, min(self.per_page, MAX_PER_PAGE)))
+                          max(1, min(self.page, 100_000)), max(1, min(self.per_page, MAX_PER_PAGE)), self.case[:40])
 
 
 @dataclass(frozen=True)
@@ -96,6 +97,8 @@ def _filters(query: InboxQuery, now: datetime, soon: datetime) -> list[ColumnEle
     found: list[ColumnElement[bool]] = []
     if query.process:
         found.append(WorkItem.process_id == query.process)
+    if query.case:
+        found.append(WorkItem.case_ref == query.case)
     if query.group:
         found.append(WorkItem.id.in_(select(WorkItemGroup.work_item_id)
                                      .where(WorkItemGroup.group_id == query.group)))

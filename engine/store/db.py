@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 MIGRATIONS = Path(__file__).with_name("migrations")
 
 
-def _sqlite_setup(engine: Engine) -> None:
+def _sqlite_setup(engine: Engine, begin: str) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn, _record):  # noqa: ANN001
         # pysqlite's own transaction handling is off so that BEGIN IMMEDIATE below is the only BEGIN.
@@ -27,9 +27,10 @@ def _sqlite_setup(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn):  # noqa: ANN001
-        # Take the write lock at the start: a deferred transaction that later upgrades to a writer
-        # fails with SQLITE_BUSY instead of waiting, which would turn a race into a crash.
-        conn.connection.dbapi_connection.execute("BEGIN IMMEDIATE")  # raw: this runs on every transaction
+        # Writers take the write lock at the start: a deferred transaction that later upgrades to a
+        # writer fails with SQLITE_BUSY instead of waiting, which would turn a race into a crash.
+        # Readers use a plain (deferred) BEGIN so they never queue behind writers (WAL snapshot).
+        conn.connection.dbapi_connection.execute(begin)  # raw: this runs on every transaction
 
 
 class Database:
@@ -40,12 +41,16 @@ class Database:
         self.is_sqlite = url.startswith("sqlite")
         if self.is_sqlite:
             _ensure_sqlite_folder(url)
-            self.engine = create_engine(url, echo=echo, connect_args={"check_same_thread": False,
-                                                                       "timeout": 30})
-            _sqlite_setup(self.engine)
+            args = {"check_same_thread": False, "timeout": 30}
+            self.engine = create_engine(url, echo=echo, connect_args=args)
+            _sqlite_setup(self.engine, "BEGIN IMMEDIATE")
+            self.read_engine = create_engine(url, echo=echo, connect_args=args)
+            _sqlite_setup(self.read_engine, "BEGIN")
         else:
             self.engine = create_engine(url, echo=echo, pool_size=10, max_overflow=20, pool_pre_ping=True)
+            self.read_engine = self.engine
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self._read_sessions = sessionmaker(self.read_engine, expire_on_commit=False)
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:
@@ -59,8 +64,8 @@ class Database:
 
     @contextmanager
     def read(self) -> Iterator[Session]:
-        """A session for queries only (still one transaction, rolled back at the end)."""
-        session = self._sessions()
+        """A session for queries only: one snapshot, never holding SQLite's write lock."""
+        session = self._read_sessions()
         try:
             yield session
         finally:
@@ -79,6 +84,7 @@ class Database:
     def dispose(self) -> None:
         """Close pooled connections."""
         self.engine.dispose()
+        self.read_engine.dispose()
 
 
 def _ensure_sqlite_folder(url: str) -> None:

@@ -15,11 +15,12 @@ import pytest
 
 from engine.errors import Conflict, TaskAlreadyCompleted
 from engine.scheduler import ReminderPolicy, run_tick
-from engine.services.instances import fire_due, get_instance
+from engine.services.deploy import deploy, read_paths
+from engine.services.instances import fire_due, get_instance, start_process
 from engine.services.work import complete_work_item
 from tests.conftest import ROOT, make_services
-from tests.factories import demo_team, deploy_demo, start_demo
-from tests.scheduler.conftest import fired_per_instance, start_waiting
+from tests.factories import demo_team, deploy_demo, make_user, start_demo
+from tests.scheduler.conftest import FORMS, HERE, fired_per_instance, start_waiting
 
 POLICY = ReminderPolicy(digest_hour=23)
 DECISION = {"decision": "nfa", "rationale": "Checks show no further action is needed"}
@@ -147,3 +148,47 @@ def test_scheduler_killed_mid_batch_and_restarted_fires_everything_once(waiting,
             process.wait()
         log.close()
     assert fired_per_instance(waiting) == {i: 1 for i in ids}
+
+
+@pytest.mark.parametrize("attempt", range(4))
+def test_interrupting_timer_racing_a_completion_never_deadlocks(svc, clock, attempt):
+    deploy(svc, read_paths([HERE / "fixtures" / "interrupting.bpmn", FORMS]), actor="admin")
+    make_user(svc, "fd1", "front_door")
+    view = start_process(svc, "interrupting", {}, actor="fd1", case_ref="C-1")
+    [decide] = view.open_work_items
+    clock.advance(hours=1, minutes=1)
+    outcomes: dict[str, object] = {}
+    barrier = threading.Barrier(2)
+
+    def user() -> None:
+        barrier.wait()
+        for _ in range(20):
+            try:
+                complete_work_item(svc, decide["id"], "fd1", {"note": "decided"})
+                outcomes["user"] = "completed"
+                return
+            except Conflict:
+                time.sleep(0.01)
+            except TaskAlreadyCompleted as exc:  # the timer cancelled the task first
+                outcomes["user"] = exc.details["status"]
+                return
+
+    def timer() -> None:
+        barrier.wait()
+        total = 0
+        for _ in range(20):  # the scheduler's next ticks
+            total += fire_due(svc, worker="racer")
+            time.sleep(0.01)
+        outcomes["timer"] = total
+
+    threads = [threading.Thread(target=user), threading.Thread(target=timer)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    final = get_instance(svc, view.id)
+    if outcomes["user"] == "completed":
+        assert outcomes["timer"] == 0 and final.status == "completed"
+    else:
+        assert outcomes == {"user": "cancelled", "timer": 1}
+        assert [w["element_id"] for w in final.open_work_items] == ["manager_decides"]

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime
 
 from engine.scheduler import ReminderPolicy, run_tick
-from engine.scheduler.runner import run_scheduler
+from engine.scheduler.runner import run_scheduler, start_in_background
 from engine.services.clocks import list_clocks, start_clock
 from engine.services.instances import get_instance
 from engine.services.notifications import list_notifications, mark_read
@@ -119,3 +120,17 @@ def test_tick_breaches_due_clocks(svc, clock):
     assert run_tick(svc, "w1", policy=POLICY).clocks_breached == 1
     assert list_clocks(svc, "C-9")[0].status == "breached"
     assert "exceed_reason_needed" in kinds(svc, "sw")
+
+
+def test_embedded_background_scheduler_fires_due_timers(lite, clock):
+    deploy_timer_wait(lite)
+    ids = start_waiting(lite, 2)
+    clock.advance(hours=1)
+    scheduler = start_in_background(lite, interval=0.1, worker_id="embedded")
+    try:
+        deadline = time.monotonic() + 20
+        while len(fired_per_instance(lite)) < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        scheduler.shutdown(wait=True)
+    assert fired_per_instance(lite) == {i: 1 for i in ids}

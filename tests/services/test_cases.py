@@ -31,7 +31,7 @@ def test_a_context_referral_opens_a_context_case_and_starts_its_route(routes):
     instance = get_instance(routes, logged.instance_id)
     assert instance.process_id == "context_referral" and instance.case_ref == logged.case_ref
     assert {w["case_ref"] for w in instance.open_work_items} == {logged.case_ref}
-    view = get_case(routes, logged.case_ref, "pc_two")
+    view = get_case(routes, logged.case_ref, "csl")
     assert view.subject["name"] == "Riverside Park" and view.subject["postcode"] == "ZZ1 1AA"
     [referral] = view.referrals
     assert referral["harm_types"] == ["EFH-CCE", "EFH-CL"] and referral["instance_id"] == logged.instance_id

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from engine.services.break_glass import break_glass
 from engine.services.cases import get_case
 from engine.services.demo import PEOPLE, load_demo
 from engine.services.directory import list_users
@@ -14,6 +15,7 @@ def test_demo_loads_people_routes_and_cases_and_is_idempotent(lite):
     assert first["skipped"] == [] and len(first["cases"]) >= 7
     assert {u["username"] for u in list_users(lite)} == {p[0] for p in PEOPLE}
     assert {w["case_ref"] for w in list_work_items(lite)} >= set(first["cases"]) - {"CH-000006"}
+    break_glass(lite, "CX-000001", "police.elm", "Officer called to the park tonight")  # no work on the park
     park = get_case(lite, "CX-000001", "police.elm")
     assert park.subject["name"] == "Riverside Park" and park.link_counts == {"at_risk_at": 1}
     assert park.links[0]["child_name"] is None  # the police officer has no need to know Jamie

@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from engine.operations import OPERATIONS, OperationContext
+from engine.services.break_glass import break_glass
 from engine.services.cases import allocate_case, get_case, log_context_referral, refer_child
 from engine.services.instances import get_instance, start_process
 from engine.services.outbox import start_pending
@@ -165,6 +166,7 @@ def test_start_context_referral_opens_a_context_per_place_linked_to_the_child(ro
     assert call(routes, "start_context_referral", data, case_ref=child) == {"context_referrals_requested": 1}
     [started] = start_pending(routes)
     context_ref = get_instance(routes, started["instance_id"]).case_ref
+    break_glass(routes, context_ref, "pc_two", "Patrol asked about the underpass")  # sees the place, not Robin
     view = get_case(routes, context_ref, "pc_two")
     assert view.subject["name"] == "Station underpass" and view.link_counts == {"at_risk_at": 1}
     assert "Robin" not in str(view.to_dict())

@@ -29,7 +29,7 @@ def test_anonymous_posts_change_nothing(client, started, lite, path):
 
 @pytest.mark.parametrize(("user", "task", "case"), [
     ("fd", 200, 200),     # front-door role and group: the task is offered to them
-    ("fd2", 200, 200),    # practitioner in the front_door group
+    ("fd2", 200, 403),    # practitioner in the front_door group: may read the offered task, not the case
     ("pc", 403, 403),     # police: no work on this case yet
     ("sw", 403, 403),     # social worker: no work on this case yet
     ("boss", 403, 200),   # manager role sees the case, but the task is not theirs

@@ -1,0 +1,42 @@
+"""Cases: read one (need-to-know, audited like a page view) and search."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+
+from flask_smorest import Blueprint
+
+from engine.errors import InvalidFormData
+from engine.services.case_views import get_case, search_cases
+from web.api.auth import caller, requires
+from web.api.schemas import Case, CaseSearch, CaseSummary, Problem
+from web.context import services
+
+PATH = "/cases"
+bp = Blueprint("api-cases", __name__, description="Read and search cases")
+
+
+@bp.get("/<ref>")
+@requires("cases:read")
+@bp.etag
+@bp.response(200, Case)
+@bp.alt_response(403, schema=Problem, description="not_permitted: no need to know this case (the refusal is "
+                 "audited)")
+@bp.alt_response(404, schema=Problem, description="not_found")
+def read(ref: str):
+    """One case as the token's user may see it; audited as a case view."""
+    return get_case(services(), ref[:40], caller().username, section="api").to_dict()
+
+
+@bp.get("")
+@requires("cases:read")
+@bp.etag
+@bp.arguments(CaseSearch, location="query")
+@bp.response(200, CaseSummary(many=True))
+def search(args):
+    """Cases by reference, name, postcode or school URN; children only where the user may open them."""
+    if not (args.get("q") or args.get("postcode") or args.get("school_urn")):
+        raise InvalidFormData({"q": ["Give a reference, a name, a postcode or a school URN"]})
+    found = search_cases(services(), caller().username, text=args.get("q"), postcode=args.get("postcode"),
+                         school_urn=args.get("school_urn"), limit=args["limit"])
+    return [asdict(s) for s in found]

@@ -1,0 +1,97 @@
+"""Work items: list (filtered, paged, stable order), claim, unclaim, reassign and complete."""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from flask import request
+from flask_smorest import Blueprint
+
+from engine.services.inbox import InboxQuery, inbox
+from engine.services.work import claim, complete_work_item, reassign, unclaim
+from web.api.auth import ROW_ID, caller, requires
+from web.api.retries import DOC, idempotent
+from web.api.schemas import CompleteIn, Problem, ReassignIn, StepOutcome, WorkItem, WorkItemPage, WorkItemQuery
+from web.context import services
+
+PATH = "/work-items"
+bp = Blueprint("api-work-items", __name__, description="List and act on work items")
+CONFLICT = "task_already_completed (with completed_by and completed_at) or conflict"
+
+
+def _links(args: dict, page: int, pages: int) -> str:
+    """RFC 8288 Link header: first, last, and prev/next where they exist (values percent-encoded)."""
+    kept = {k: v for k, v in args.items() if k != "page" and v not in ("", None)}
+
+    def url(n: int) -> str:
+        return f"<{request.base_url}?{urlencode({**kept, 'page': n})}>"
+
+    rels = [(1, "first"), (pages, "last")]
+    rels += [(page - 1, "prev")] if page > 1 else []
+    rels += [(page + 1, "next")] if page < pages else []
+    return ", ".join(f'{url(n)}; rel="{rel}"' for n, rel in rels)
+
+
+@bp.get("")
+@requires("work:read")
+@bp.etag
+@bp.arguments(WorkItemQuery, location="query")
+@bp.response(200, WorkItemPage)
+def index(args):
+    """Your items and your groups' unclaimed ones; filter by view, group, process, case and due; paged."""
+    found = inbox(services(), caller().username, InboxQuery(**args))
+    query = found.query
+    pagination = {"page": query.page, "per_page": query.per_page, "total": found.total, "pages": found.pages}
+    return {"items": found.items, "pagination": pagination}, 200, {"Link": _links(args, query.page, found.pages)}
+
+
+def _acting(description: str):
+    def document(view):
+        view = bp.alt_response(403, schema=Problem, description="not_permitted")(view)
+        view = bp.alt_response(404, schema=Problem, description="not_found")(view)
+        return bp.alt_response(409, schema=Problem, description=description)(view)
+    return document
+
+
+@bp.post(f"/<{ROW_ID}:work_item_id>/claim")
+@requires("work:write")
+@_acting(CONFLICT)
+@bp.response(200, WorkItem)
+def claim_item(work_item_id: int):
+    """Take an unclaimed item offered to one of your groups."""
+    return claim(services(), work_item_id, caller().username)
+
+
+@bp.post(f"/<{ROW_ID}:work_item_id>/unclaim")
+@requires("work:write")
+@_acting(CONFLICT)
+@bp.response(200, WorkItem)
+def unclaim_item(work_item_id: int):
+    """Give an item you hold back to its groups."""
+    return unclaim(services(), work_item_id, caller().username)
+
+
+@bp.post(f"/<{ROW_ID}:work_item_id>/reassign")
+@requires("work:write")
+@_acting(CONFLICT)
+@bp.arguments(ReassignIn)
+@bp.response(200, WorkItem)
+@bp.alt_response(422, schema=Problem, description="invalid_form_data")
+def reassign_item(body, work_item_id: int):
+    """Hand an item to a person or a group; the reason is audited."""
+    return reassign(services(), work_item_id, caller().username, body["reason"], to_user=body.get("to_user"),
+                    to_group=body.get("to_group"))
+
+
+@bp.post(f"/<{ROW_ID}:work_item_id>/complete")
+@requires("work:write")
+@_acting(CONFLICT + "; idempotency_in_progress")
+@bp.doc(**DOC)
+@idempotent
+@bp.arguments(CompleteIn)
+@bp.response(200, StepOutcome)
+@bp.alt_response(422, schema=Problem, description="invalid_form_data with per-field errors; idempotency_key_reused")
+def complete(body, work_item_id: int):
+    """Complete the item with its form's answers (validated as on the task page) and advance the route."""
+    outcome = complete_work_item(services(), work_item_id, caller().username, body["data"])
+    return {"instance_id": outcome.id, "status": outcome.status, "open_work_items": outcome.open_work_items}

@@ -1,0 +1,66 @@
+"""Case pages: search, one case with its work, clocks, timeline and diagrams, and break glass.
+
+Need-to-know and the audit row live in the services; a refusal for lack of need-to-know becomes the
+break-glass page (web/errors.py), where a reason opens the case for a few hours.
+"""
+
+from __future__ import annotations
+
+import re
+
+from flask import Blueprint, redirect, render_template, request, url_for
+
+from engine.errors import InvalidFormData
+from engine.services.break_glass import GRANT_HOURS, break_glass
+from engine.services.case_page import case_page
+from engine.services.case_views import search_cases
+from web.context import current_user, services
+
+bp = Blueprint("cases", __name__, url_prefix="/cases")
+
+POSTCODE = re.compile(r"^[A-Z]{1,2}\d[A-Z\d]?\s*\d[A-Z]{2}$", re.I)
+SCHOOL_URN = re.compile(r"^\d{6}$")  # DfE unique reference numbers are six digits
+
+
+def search_terms(q: str) -> dict[str, str]:
+    """What one search box means: a postcode, a school URN, or a reference or name."""
+    q = q.strip()[:200]
+    if POSTCODE.match(q):
+        return {"postcode": q}
+    if SCHOOL_URN.match(q):
+        return {"school_urn": q}
+    return {"text": q}
+
+
+@bp.get("")
+def search():
+    """Search by reference, name (only children you may see), context name, postcode or school URN."""
+    q = request.args.get("q", "").strip()
+    found = search_cases(services(), current_user().username, **search_terms(q)) if q else None
+    return render_template("cases/search.html", title="Find a case", q=q, found=found)
+
+
+@bp.get("/<ref>")
+def show(ref: str):
+    """One case: details, links, referrals, work, clocks, timeline and diagrams (audited by section)."""
+    section = request.args.get("section", "summary")
+    section = section if section in ("summary", "timeline") else "summary"
+    page = case_page(services(), ref, current_user().username, section)
+    return render_template("cases/show.html", title=f"Case {page.view.ref}", page=page, view=page.view)
+
+
+@bp.route("/<ref>/break-glass", methods=["GET", "POST"])
+def break_glass_page(ref: str):
+    """No need-to-know: give a reason to open the case for a limited time; the manager is told."""
+    errors: dict[str, list[str]] = {}
+    if request.method == "POST":
+        try:
+            grant = break_glass(services(), ref, current_user().username, request.form.get("reason", ""))
+        except InvalidFormData as exc:
+            errors = exc.errors
+        else:
+            return redirect(url_for("cases.show", ref=grant.case_ref))
+    error_list = [{"text": m[0], "href": f"#{k}"} for k, m in errors.items() if m]
+    return render_template("cases/break_glass.html", title="You do not have access to this case", ref=ref.upper(),
+                           hours=GRANT_HOURS, errors=errors, error_list=error_list,
+                           error_count=len(error_list)), 422 if errors else 200

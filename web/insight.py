@@ -1,0 +1,114 @@
+"""Insight pages: outcome measures, journeys, where cases wait, pilots and the system review (issue 8).
+
+Every table can be downloaded as CSV with ``?format=csv``. Who may read what, and the audit rows, are
+decided by the services (engine/insight/readers.py and need-to-know for cases).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date
+
+from flask import Blueprint, Response, render_template, request
+
+from engine.errors import InvalidFormData
+from engine.insight.cli import parse_period
+from engine.insight.journeys import case_journey
+from engine.insight.measures import Period, default_period, known_areas, outcome_measures
+from engine.insight.pilots import compare_versions
+from engine.insight.system_review import system_review_results
+from engine.insight.tables import (
+    Table,
+    journey_table,
+    measures_table,
+    pilots_table,
+    review_table,
+    waiting_table,
+)
+from engine.insight.waiting import cases_waiting_at, process_versions, where_cases_wait
+from web.context import current_user, services
+
+bp = Blueprint("insight", __name__, url_prefix="/insight")
+
+
+def _period() -> Period:
+    """The period chosen on the page (``from`` and ``to``, the day after the last), else the last 28 days."""
+    try:
+        return parse_period(request.args.get("from") or None, request.args.get("to") or None,
+                            default_period(services()))
+    except InvalidFormData:
+        return default_period(services())
+
+
+def _csv(table: Table, name: str) -> Response:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(table[0])
+    writer.writerows([["" if v is None else v for v in row] for row in table[1]])
+    return Response(out.getvalue(), mimetype="text/csv",
+                    headers={"Content-Disposition": f'attachment; filename="{name}-{date.today().isoformat()}.csv"'})
+
+
+def _wants_csv() -> bool:
+    return request.args.get("format") == "csv"
+
+
+@bp.get("")
+def measures():
+    """The outcome measures for a period and area, beside the previous period."""
+    period, area = _period(), request.args.get("area") or None
+    results = outcome_measures(services(), current_user().username, period, area)
+    if _wants_csv():
+        return _csv(measures_table(results), "measures")
+    return render_template("insight/measures.html", title="Outcome measures", results=results, period=period,
+                           area=area, areas=known_areas(services()))
+
+
+@bp.get("/journeys/<ref>")
+def journey(ref: str):
+    """One child's or context's journey across every route it has had (need-to-know applies)."""
+    found = case_journey(services(), ref, current_user().username)
+    if _wants_csv():
+        return _csv(journey_table(found), f"journey-{found.ref}")
+    return render_template("insight/journey.html", title=f"Journey of {found.ref}", journey=found)
+
+
+@bp.get("/waiting")
+def waiting_index():
+    """Choose a process version to see where its cases wait."""
+    versions = process_versions(services(), current_user().username)
+    return render_template("insight/waiting_index.html", title="Where cases wait", versions=versions)
+
+
+@bp.get("/waiting/<process_id>/<int:version>")
+def waiting(process_id: str, version: int):
+    """Where cases of one process version wait now, and how long they spent at each step in the period."""
+    period, element = _period(), request.args.get("element")
+    found = where_cases_wait(services(), current_user().username, process_id, version, period)
+    cases, hidden = ([], 0)
+    if element:
+        cases, hidden = cases_waiting_at(services(), current_user().username, process_id, version, element)
+    if _wants_csv():
+        return _csv(waiting_table(found), f"waiting-{process_id}-v{version}")
+    return render_template("insight/waiting.html", title=f"Where cases wait: {process_id} version {version}",
+                           waiting=found, period=period, element=element, cases=cases, hidden=hidden)
+
+
+@bp.get("/pilots")
+def pilots():
+    """The measures split by process version, for comparing a pilot with the current route."""
+    period, area = _period(), request.args.get("area") or None
+    comparisons = compare_versions(services(), current_user().username, period, area)
+    if _wants_csv():
+        return _csv(pilots_table(comparisons), "pilots")
+    return render_template("insight/pilots.html", title="Pilots", comparisons=comparisons, period=period, area=area)
+
+
+@bp.get("/system-review")
+def system_review():
+    """The system review's RAG grid with the change since the previous review, values check and actions."""
+    reviews = system_review_results(services(), current_user().username)
+    if _wants_csv():
+        return _csv(review_table(reviews), "system-review")
+    return render_template("insight/system_review.html", title="System review results", reviews=reviews)
