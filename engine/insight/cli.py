@@ -8,6 +8,7 @@ from typing import Any
 
 from engine.errors import InvalidFormData
 from engine.insight.measures import MeasureResult, Period, compute_measures, default_period
+from engine.insight.refresh import rebuild_insight
 
 
 def parse_period(start: str | None, end: str | None, today_period: Period) -> Period:
@@ -30,6 +31,8 @@ def cmd_metrics(args) -> Any:
 
     svc = bootstrap()
     period = parse_period(args.start, args.end, default_period(svc))
+    if args.rebuild:
+        rebuild_insight(svc)
     results = compute_measures(svc, period, args.area or None)
     if args.json:
         return {"period": {"from": period.start.isoformat(), "to": period.end.isoformat()},
@@ -62,5 +65,6 @@ def register(sub, command: Callable) -> None:
     p.add_argument("--from", dest="start", help="first day, YYYY-MM-DD (default: 28 days before --to)")
     p.add_argument("--to", dest="end", help="day after the last, YYYY-MM-DD (default: tomorrow)")
     p.add_argument("--area", help="postcode district, e.g. ZZ1")
+    p.add_argument("--rebuild", action="store_true", help="forget the pre-aggregated counts and recount all history")
 
 

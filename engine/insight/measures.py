@@ -127,20 +127,43 @@ def measure_result(session: Session, measure: Measure, period: Period, area: str
 
 def daily_rows(session: Session, measure: str, period: Period, area: str | None = None,
                version_id: int | None = None, by_version: bool = False) -> list[tuple]:
-    """(label, detail, days, n, yes[, version_id]) summed over the period's days."""
-    columns = [InsightDaily.label, InsightDaily.detail, InsightDaily.days]
+    """(label, detail, days, n, yes[, version_id]) summed over the period: whole months, then the days at its edges."""
+    columns = [InsightDaily.label, InsightDaily.detail, InsightDaily.days, InsightDaily.version_id]
+    totals: dict[tuple, list[int]] = {}
+    for grain, start, end in spans(period):
+        query = (select(*columns, func.sum(InsightDaily.n), func.sum(InsightDaily.n_yes))
+                 .where(InsightDaily.measure == measure, InsightDaily.area == (area or ALL_AREAS),
+                        InsightDaily.grain == grain, InsightDaily.day >= start, InsightDaily.day < end)
+                 .group_by(*columns))
+        if version_id is not None:
+            query = query.where(InsightDaily.version_id == version_id)
+        for label, detail, days, version, n, yes in session.execute(query):
+            key = (label, detail, days, version if by_version else None)
+            found = totals.setdefault(key, [0, 0])
+            found[0] += int(n)
+            found[1] += int(yes)
     if by_version:
-        columns.append(InsightDaily.version_id)
-    query = (select(*columns, func.sum(InsightDaily.n), func.sum(InsightDaily.n_yes))
-             .where(InsightDaily.measure == measure, InsightDaily.area == (area or ALL_AREAS),
-                    InsightDaily.day >= period.start, InsightDaily.day < period.end)
-             .group_by(*columns))
-    if version_id is not None:
-        query = query.where(InsightDaily.version_id == version_id)
-    rows = session.execute(query).all()
-    if by_version:
-        return [(r[0], r[1], r[2], int(r[4]), int(r[5]), r[3]) for r in rows]
-    return [(r[0], r[1], r[2], int(r[3]), int(r[4])) for r in rows]
+        return [(k[0], k[1], k[2], n, yes, k[3]) for k, (n, yes) in totals.items()]
+    merged: dict[tuple, list[int]] = {}
+    for (label, detail, days, _v), (n, yes) in totals.items():
+        found = merged.setdefault((label, detail, days), [0, 0])
+        found[0] += n
+        found[1] += yes
+    return [(*k, n, yes) for k, (n, yes) in merged.items()]
+
+
+def spans(period: Period) -> list[tuple[str, date, date]]:
+    """The period as whole months ("m") and the days before and after them ("d"), none of them empty."""
+    first_month = period.start if period.start.day == 1 else _next_month(period.start)
+    last_month = period.end.replace(day=1)
+    if first_month >= last_month:
+        return [("d", period.start, period.end)]
+    parts = [("d", period.start, first_month), ("m", first_month, last_month), ("d", last_month, period.end)]
+    return [(grain, a, b) for grain, a, b in parts if a < b]
+
+
+def _next_month(day: date) -> date:
+    return (day.replace(day=28) + timedelta(days=4)).replace(day=1)
 
 
 def figures(rows: list[tuple]) -> Figures:

@@ -29,7 +29,7 @@ BATCH = 2000
 # Elements whose form answers a measure reads (the rest count only towards time at each step).
 ANSWERED = {cat.CHILD_DECISION, cat.CHILD_ASSESSMENT, cat.CONTEXT_DECISION, cat.CONTEXT_CLOSE,
             *cat.CONTEXT_PLANS, *cat.PLAN_ACTIONS, *cat.REMEASURES}
-KEY = ("measure", "area", "day", "version_id", "label", "detail", "days")
+KEY = ("measure", "area", "grain", "day", "version_id", "label", "detail", "days")
 
 
 def refresh_insight(svc: Services, batch: int = BATCH) -> int:
@@ -202,15 +202,17 @@ def _previous_end(case: Case, referral: Referral, history: dict[int, list[tuple[
 
 
 def _add(session: Session, is_sqlite: bool, facts: list[tuple[str | None, Fact]]) -> None:
-    """Add the facts to their days' counts: one upsert per distinct key, for the area and for all areas."""
+    """Add the facts to their day's and month's counts, for their area and for all areas: one upsert per key."""
     counts: Counter = Counter()
     for area, fact in facts:
-        key = (fact.measure, fact.day, fact.version_id, fact.label[:120], fact.detail[:200], fact.days)
+        rest = (fact.version_id, fact.label[:120], fact.detail[:200], fact.days)
         for where in ({ALL_AREAS, area} if area else {ALL_AREAS}):
-            counts[(where, *key)] += 1
-            counts[("yes", where, *key)] += int(fact.yes)
-    rows = [dict(zip(KEY, (k[1], k[0], *k[2:]), strict=True), n=n, n_yes=counts[("yes", *k)])
-            for k, n in counts.items() if k[0] != "yes"]
+            for grain, day in (("d", fact.day), ("m", fact.day.replace(day=1))):
+                key = (fact.measure, where, grain, day, *rest)
+                counts[key] += 1
+                counts[("yes", *key)] += int(fact.yes)
+    rows = [dict(zip(KEY, k, strict=True), n=n, n_yes=counts[("yes", *k)]) for k, n in counts.items()
+            if k[0] != "yes"]
     if not rows:
         return
     insert = (sqlite if is_sqlite else postgresql).insert(InsightDaily)

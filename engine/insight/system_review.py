@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from engine.insight.readers import SYSTEM_REVIEW_ROLES, audit_insight, require_reader
 from engine.insight.recorded import task_answers
 from engine.services.bootstrap import Services
-from engine.store.models import Instance, WorkItem
+from engine.store.models import Instance, ProcessVersion, WorkItem
 
 DOMAINS = ("target", "legislative", "partnerships", "outcomes")
 STAGES = ("referral_screening", "assessment", "planning_review", "intervention", "monitoring_evaluation",
@@ -70,7 +70,9 @@ def system_review_results(svc: Services, viewer: str) -> list[Review]:
         require_reader(session, viewer, SYSTEM_REVIEW_ROLES)
         audit_insight(session, svc.now(), viewer, "system_review")
         reviews, previous = [], None
-        for instance in session.scalars(select(Instance).where(Instance.process_id == "system_review")
+        # by version: instances are indexed by version, not by process id
+        versions = select(ProcessVersion.id).where(ProcessVersion.process_id == "system_review")
+        for instance in session.scalars(select(Instance).where(Instance.version_id.in_(versions))
                                         .order_by(Instance.started_at, Instance.id)):
             review = _review(session, instance, previous, today)
             if review.items:

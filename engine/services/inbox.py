@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, or_, select
+from sqlalchemy import ColumnElement, and_, case, func, select, true, union
 
 from engine.services.bootstrap import Services
 from engine.services.directory import groups_of
@@ -72,12 +72,8 @@ def inbox(svc: Services, username: str, query: InboxQuery | None = None) -> Inbo
     with svc.db.read() as session:
         mine = groups_of(session, username)
         views = _views(username, mine)
-        count = _counter(session)
-        counts = {"mine": count(views["mine"]), "groups": count(views["groups"]),
-                  "overdue": count(and_(views["all"], WorkItem.due_at < now)),
-                  "soon": count(and_(views["all"], WorkItem.due_at >= now, WorkItem.due_at < soon))}
+        counts, total = _counts(session, username, views["all"], query, now, soon)
         where = and_(views[query.view], *_filters(query, now, soon))
-        total = count(where)
         rows = session.scalars(select(WorkItem).where(where).order_by(*SORTS[query.sort])
                                .offset((query.page - 1) * query.per_page).limit(query.per_page)).all()
         items = [_with_due_words(svc, work_item_dict(w), w.due_at, now) for w in rows]
@@ -86,11 +82,22 @@ def inbox(svc: Services, username: str, query: InboxQuery | None = None) -> Inbo
 
 
 def _views(username: str, groups: list[str]) -> dict[str, ColumnElement[bool]]:
-    is_open = WorkItem.status == "open"
-    held = and_(is_open, WorkItem.assignee == username)
-    offered = and_(is_open, WorkItem.assignee.is_(None), WorkItem.id.in_(
-        select(WorkItemGroup.work_item_id).where(WorkItemGroup.group_id.in_(groups), WorkItemGroup.open.is_(True))))
-    return {"mine": held, "groups": offered, "all": or_(held, offered)}
+    """Each view as ``id IN (ids)``, the ids found through an index, so no view walks the open items.
+
+    An OR of "held" and "offered", or a bare ``assignee IS NULL``, lets the planner walk every open item
+    instead (150 ms on SQLite, 450 ms on PostgreSQL at 100,000 open items). ``work_item_groups.open``
+    is cleared when an item closes, so the group index alone finds open offered items; whether one is
+    still unclaimed is checked on those few rows, through an expression no index can serve.
+    """
+    held = select(WorkItem.id).where(WorkItem.assignee == username, WorkItem.status == "open")
+    offered = select(WorkItemGroup.work_item_id).where(WorkItemGroup.group_id.in_(groups),
+                                                       WorkItemGroup.open.is_(True))
+    claimer = func.coalesce(WorkItem.assignee, "")
+    # "groups" uses the same union as "all": a bare IN (offered) lets PostgreSQL merge-join along the
+    # primary key over every work item (220 ms); the union is hashed first, then looked up by id.
+    mine_or_offered = WorkItem.id.in_(union(held, offered))
+    return {"mine": WorkItem.id.in_(held), "groups": and_(mine_or_offered, claimer == ""),
+            "all": and_(mine_or_offered, claimer.in_(("", username)))}
 
 
 def _filters(query: InboxQuery, now: datetime, soon: datetime) -> list[ColumnElement[bool]]:
@@ -109,10 +116,22 @@ def _filters(query: InboxQuery, now: datetime, soon: datetime) -> list[ColumnEle
     return found
 
 
-def _counter(session):
-    def count(where: ColumnElement[bool]) -> int:
-        return session.scalar(select(func.count()).select_from(WorkItem).where(where)) or 0
-    return count
+def _counts(session, username: str, everything: ColumnElement[bool], query: InboxQuery, now: datetime,
+            soon: datetime) -> tuple[dict[str, int], int]:
+    """The tabs' counts and the filtered total in one pass over the person's open items (held and offered
+    are disjoint: a held item has an assignee, an offered one has none)."""
+    held = WorkItem.assignee == username
+    in_view = {"all": true(), "mine": held, "groups": WorkItem.assignee.is_(None)}[query.view]
+
+    def tally(*conditions) -> ColumnElement[int]:
+        return func.coalesce(func.sum(case((and_(*conditions), 1), else_=0)), 0)
+
+    row = session.execute(select(func.count(), tally(held), tally(WorkItem.due_at < now),
+                                 tally(WorkItem.due_at >= now, WorkItem.due_at < soon),
+                                 tally(in_view, *_filters(query, now, soon)))
+                          .select_from(WorkItem).where(everything)).one()
+    everyone, mine, overdue, due_soon, total = (int(v or 0) for v in row)
+    return {"mine": mine, "groups": everyone - mine, "overdue": overdue, "soon": due_soon}, total
 
 
 def _with_due_words(svc: Services, item: dict[str, Any], due: datetime | None, now: datetime) -> dict[str, Any]:

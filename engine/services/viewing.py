@@ -10,8 +10,10 @@ from sqlalchemy import select
 from engine import audit
 from engine.access.need_to_know import NoNeedToKnow, active_role, may_see_instance
 from engine.errors import NotFound
+from engine.forms import FormDefinition
 from engine.services.bootstrap import Services
 from engine.services.instances import InstanceView, get_instance, work_item_dict
+from engine.services.library import load_version
 from engine.store.cases import Case
 from engine.store.models import Instance, User, WorkItem
 
@@ -53,3 +55,15 @@ def audit_view(session, now, actor: str, allowed: bool, subject_type: str, subje
     audit.record(session, at=now, actor=actor, action="case_viewed" if allowed else "case_view_refused",
                  subject_type=subject_type, subject_id=subject_id, case_ref=case_ref,
                  role=active_role(session, actor) or "", agency=agency, section=section, **details)
+
+
+def task_form(svc: Services, work_item_id: int) -> FormDefinition | None:
+    """The form a work item's answers are read with (read-only, no audit: the completion that follows
+    checks access and is audited itself). Raises NotFound."""
+    with svc.db.read() as session:
+        row = session.execute(select(WorkItem.form_ref, Instance.version_id)
+                              .join(Instance, Instance.id == WorkItem.instance_id)
+                              .where(WorkItem.id == work_item_id)).first()
+        if row is None:
+            raise NotFound(f"Work item {work_item_id} does not exist")
+        return load_version(session, row.version_id).form(row.form_ref)

@@ -1,9 +1,10 @@
 """Tables behind the insight pages: daily pre-aggregated measures and how far the refresh has read.
 
-A measure over any period is a sum over days, so every page answers from a few thousand rows even with
-100,000 cases (issue 8 §7). Rows are keyed by measure, area (``*`` is every area), local day, process
-version, a label (an outcome, an agency, an element id), a detail and a whole number of working days
-(``-1`` when the measure has no duration), so medians and 90th percentiles are exact.
+A measure over any period is a sum of whole months (``grain`` "m", ``day`` the 1st) and the days at its
+edges (``grain`` "d"), so every page answers from a few thousand rows even with 100,000 cases (issue 8 §7).
+Rows are keyed by measure, area (``*`` is every area), grain, local day, process version, a label (an
+outcome, an agency, an element id), a detail and a whole number of working days (``-1`` when the measure
+has no duration), so medians and 90th percentiles are exact.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ class InsightDaily(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     measure: Mapped[str] = mapped_column(String(40))
     area: Mapped[str] = mapped_column(String(20))
+    grain: Mapped[str] = mapped_column(String(1))
     day: Mapped[date] = mapped_column(Date)
     version_id: Mapped[int] = mapped_column(Integer)
     label: Mapped[str] = mapped_column(String(120))
@@ -33,9 +35,11 @@ class InsightDaily(Base):
     n: Mapped[int] = mapped_column(Integer)
     n_yes: Mapped[int] = mapped_column(Integer)
     __table_args__ = (
-        UniqueConstraint("measure", "area", "day", "version_id", "label", "detail", "days",
+        UniqueConstraint("measure", "area", "grain", "day", "version_id", "label", "detail", "days",
                          name="uq_insight_daily_key"),
-        Index("ix_insight_daily_measure_area_day", "measure", "area", "day"),
+        # covering: a period's sums are read from the index alone
+        Index("ix_insight_daily_read", "measure", "area", "grain", "day", "version_id", "label", "detail", "days",
+              "n", "n_yes"),
     )
 
 

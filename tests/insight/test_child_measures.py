@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from engine.insight.measures import Period, compute_measures, outcome_measures
+from engine.insight.measures import Period, compute_measures, outcome_measures, spans
 from tests.insight.conftest import decide, refer, utc
 from tests.services.case_data import deploy_routes
 from tests.support.walker import complete, ensure_group_users
@@ -114,3 +114,14 @@ def test_the_counts_add_up_the_same_on_sqlite_and_postgresql(svc, clock):
     again = refer(svc, clock, utc(2026, 3, 9, 9), 3)
     decide(svc, clock, again.instance_id, utc(2026, 3, 9, 10))  # same day and same key as nothing else
     assert by_key(compute_measures(svc, MARCH_APRIL))["referral_decision"].current.n == 3
+
+
+def test_a_period_adds_whole_months_to_the_days_at_its_edges(routes, clock):
+    for n, day in enumerate([utc(2026, 3, 2, 9), utc(2026, 4, 15, 9), utc(2026, 5, 7, 9), utc(2026, 5, 8, 9)], 1):
+        logged = refer(routes, clock, day, n)
+        decide(routes, clock, logged.instance_id, day)
+    assert spans(Period(date(2026, 3, 2), date(2026, 5, 8))) == [
+        ("d", date(2026, 3, 2), date(2026, 4, 1)), ("m", date(2026, 4, 1), date(2026, 5, 1)),
+        ("d", date(2026, 5, 1), date(2026, 5, 8))]
+    result = by_key(compute_measures(routes, Period(date(2026, 3, 2), date(2026, 5, 8))))["referral_decision"]
+    assert result.current.n == 3  # 8 May is the day after the last

@@ -94,3 +94,13 @@ def test_frontdoor_metrics_prints_the_same_figures_as_the_pages(routes, clock, c
     assert out["previous"] == {"from": "2026-01-29", "to": "2026-03-01"}
     assert main(["metrics", "--from", "2026-03-01", "--to", "2026-04-01"]) == 0
     assert "Referral decisions within 1 working day: 0% decided within 1 working day (0/1)" in capsys.readouterr().out
+
+
+def test_frontdoor_metrics_can_rebuild_the_counts_from_the_whole_history(routes, clock, capsys, monkeypatch):
+    one = refer(routes, clock, utc(2026, 3, 2, 9), 1)
+    decide(routes, clock, one.instance_id, utc(2026, 3, 2, 10))
+    monkeypatch.setenv("DATABASE_URL", routes.db.url)
+    for extra in ([], ["--rebuild"]):
+        assert main(["metrics", "--from", "2026-03-01", "--to", "2026-04-01", "--json", *extra]) == 0
+        out = json.loads(capsys.readouterr().out)
+        assert [m["current"]["n"] for m in out["measures"] if m["key"] == "referral_decision"] == [1]

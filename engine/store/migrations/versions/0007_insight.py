@@ -1,4 +1,4 @@
-"""insight: daily pre-aggregated measures, refresh progress and indexes for where cases wait
+"""insight: daily and monthly pre-aggregated measures, refresh progress and indexes for where cases wait
 
 Revision ID: 0007_insight
 Revises: 0003_cases
@@ -21,6 +21,7 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("measure", sa.String(40), nullable=False),
         sa.Column("area", sa.String(20), nullable=False),
+        sa.Column("grain", sa.String(1), nullable=False),
         sa.Column("day", sa.Date(), nullable=False),
         sa.Column("version_id", sa.Integer(), nullable=False),
         sa.Column("label", sa.String(120), nullable=False),
@@ -29,10 +30,11 @@ def upgrade() -> None:
         sa.Column("n", sa.Integer(), nullable=False),
         sa.Column("n_yes", sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_insight_daily")),
-        sa.UniqueConstraint("measure", "area", "day", "version_id", "label", "detail", "days",
+        sa.UniqueConstraint("measure", "area", "grain", "day", "version_id", "label", "detail", "days",
                             name="uq_insight_daily_key"),
     )
-    op.create_index("ix_insight_daily_measure_area_day", "insight_daily", ["measure", "area", "day"])
+    op.create_index("ix_insight_daily_read", "insight_daily",
+                    ["measure", "area", "grain", "day", "version_id", "label", "detail", "days", "n", "n_yes"])
     op.create_table(
         "insight_progress",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -52,5 +54,5 @@ def downgrade() -> None:
     op.drop_index("ix_work_items_status_completed", table_name="work_items")
     op.drop_index("ix_work_items_status_element", table_name="work_items")
     op.drop_table("insight_progress")
-    op.drop_index("ix_insight_daily_measure_area_day", table_name="insight_daily")
+    op.drop_index("ix_insight_daily_read", table_name="insight_daily")
     op.drop_table("insight_daily")

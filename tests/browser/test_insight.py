@@ -1,0 +1,37 @@
+"""The insight pages of issue 8 in a real browser over the demo: measures, the step table of where cases
+wait, a click through to a journey, pilots, and the system review for the reviewer. axe-core checks every
+page visited (conftest.Person)."""
+
+from __future__ import annotations
+
+import pytest
+
+pytestmark = pytest.mark.browser
+
+
+def test_a_manager_sees_where_cases_wait_and_follows_a_case_to_its_journey(person):
+    manager = person("mgr.cedar")
+    manager.goto("/insight")
+    assert manager.page.get_by_role("heading", name="Referral decisions within 1 working day").is_visible()
+    manager.goto("/insight/waiting")
+    manager.page.get_by_role("link", name="Child referral at the front door, version 1").first.click()
+    manager.check_accessibility()
+    steps = manager.page.locator("tbody tr th a")
+    assert steps.count() > 0
+    steps.first.click()
+    manager.check_accessibility()
+    cases = manager.page.locator("td a[href*='/insight/journeys/']")
+    if cases.count():
+        cases.first.click()
+        manager.page.wait_for_url("**/insight/journeys/*")
+        manager.check_accessibility()
+        assert manager.page.get_by_role("heading", level=1).inner_text().startswith("Journey of")
+    manager.goto("/insight/pilots")
+
+
+def test_the_reviewer_reads_the_system_review_but_not_the_measures(person):
+    reviewer = person("reviewer.olive")
+    reviewer.goto("/insight/system-review")
+    assert reviewer.page.get_by_role("heading", name="System review results").is_visible()
+    response = reviewer.page.goto("/insight")
+    assert response.status == 403
