@@ -176,6 +176,9 @@ def _fire_one(svc: Services, timer_id: int, worker: str) -> int:
             if claimed is None:
                 return 0  # fired by another scheduler, held by one, or its instance moved on
             row = InstanceRow(**{c: getattr(claimed, c) for c in hotpath.INSTANCE_COLUMNS})
+            # The claimed row is spent: forget it so the save always re-arms from the state, even if
+            # the engine did not consider this timer due (a timer is never left neither armed nor fired).
+            row.next_timer_at = None
             instance_id, now = row.id, svc.now()
             session.execute(update(Timer).where(Timer.id == timer_id).values(
                 status="fired", claimed_by=worker, claimed_at=now, fired_at=now)
