@@ -35,6 +35,8 @@ def create_app(services: Services | None = None, config: Mapping[str, Any] | Non
     for module in (assets, auth, inbox, tasks, instances, cases, front_door):
         app.register_blueprint(module.bp)
     app.register_blueprint(__import__("web.admin_processes", fromlist=["bp"]).bp)  # issue 6: admins redraw routes
+    app.register_blueprint(__import__("web.admin_forms", fromlist=["bp"]).bp)  # issue 6: admins edit forms
     __import__("web.api", fromlist=["init_app"]).init_app(app)  # the JSON API under /api/v1 (decision 11)
     app.register_blueprint(__import__("web.insight", fromlist=["bp"]).bp)  # issue 8: see the system
+    app.register_blueprint(__import__("web.notifications", fromlist=["bp"]).bp)  # issue 5: in-app notifications
     return app

@@ -14,6 +14,7 @@ from engine.errors import InvalidFormData
 from engine.services.break_glass import GRANT_HOURS, break_glass
 from engine.services.case_page import case_page
 from engine.services.case_views import search_cases
+from engine.services.clock_actions import REASON_MAX, act_on_clock, clock_actions
 from web.context import current_user, services
 
 bp = Blueprint("cases", __name__, url_prefix="/cases")
@@ -44,9 +45,54 @@ def search():
 def show(ref: str):
     """One case: details, links, referrals, work, clocks, timeline and diagrams (audited by section)."""
     section = request.args.get("section", "summary")
-    section = section if section in ("summary", "timeline") else "summary"
-    page = case_page(services(), ref, current_user().username, section)
-    return render_template("cases/show.html", title=f"Case {page.view.ref}", page=page, view=page.view)
+    return _case_page(ref, section if section in ("summary", "timeline") else "summary")
+
+
+def _case_page(ref: str, section: str = "summary", errors: dict[str, list[str]] | None = None,
+               failed: tuple[int, str] | None = None):
+    """The case page, with the clock form that failed (clock id, action) and its errors when there are some."""
+    username = current_user().username
+    page = case_page(services(), ref, username, section)
+    errors = errors or {}
+    anchor = f"#{failed[1]}-reason-{failed[0]}" if failed else ""
+    error_list = [{"text": m[0], "href": anchor} for m in errors.values() if m]
+    return render_template("cases/show.html", title=f"Case {page.view.ref}", page=page, view=page.view,
+                           actions=clock_actions(services(), username, page.clocks), errors=errors,
+                           failed=failed, error_list=error_list, error_count=len(error_list),
+                           reason_max=REASON_MAX), 422 if errors else 200
+
+
+def _clock_action(ref: str, clock_id: int, action: str):
+    """Do one clock action for the signed-in person; a bad reason re-shows the case page with the error."""
+    try:
+        act_on_clock(services(), ref, clock_id, action, current_user().username, request.form.get("reason", ""))
+    except InvalidFormData as exc:
+        return _case_page(ref, errors=exc.errors, failed=(clock_id, action))
+    return redirect(url_for("cases.show", ref=ref.upper(), _anchor="clocks"))
+
+
+@bp.post("/<ref>/clocks/<int:clock_id>/reason")
+def clock_reason(ref: str, clock_id: int):
+    """Record why a clock passed its due time (its owner, the owner's group or a manager)."""
+    return _clock_action(ref, clock_id, "reason")
+
+
+@bp.post("/<ref>/clocks/<int:clock_id>/pause")
+def clock_pause(ref: str, clock_id: int):
+    """Pause a running clock, with the reason (its owner or a manager)."""
+    return _clock_action(ref, clock_id, "pause")
+
+
+@bp.post("/<ref>/clocks/<int:clock_id>/resume")
+def clock_resume(ref: str, clock_id: int):
+    """Resume a paused clock (its owner or a manager)."""
+    return _clock_action(ref, clock_id, "resume")
+
+
+@bp.post("/<ref>/clocks/<int:clock_id>/stop")
+def clock_stop(ref: str, clock_id: int):
+    """Stop a clock because its step is done (its owner or a manager)."""
+    return _clock_action(ref, clock_id, "stop")
 
 
 @bp.route("/<ref>/break-glass", methods=["GET", "POST"])

@@ -10,7 +10,7 @@ import csv
 import io
 from datetime import date
 
-from flask import Blueprint, Response, render_template, request
+from flask import Blueprint, Response, g, jsonify, render_template, request
 
 from engine.errors import InvalidFormData
 from engine.insight.cli import parse_period
@@ -26,7 +26,7 @@ from engine.insight.tables import (
     review_table,
     waiting_table,
 )
-from engine.insight.waiting import cases_waiting_at, process_versions, where_cases_wait
+from engine.insight.waiting import cases_waiting_at, process_versions, waiting_diagram, where_cases_wait
 from web.context import current_user, services
 
 bp = Blueprint("insight", __name__, url_prefix="/insight")
@@ -91,8 +91,18 @@ def waiting(process_id: str, version: int):
         cases, hidden = cases_waiting_at(services(), current_user().username, process_id, version, element)
     if _wants_csv():
         return _csv(waiting_table(found), f"waiting-{process_id}-v{version}")
+    g.csp_inline_styles = True  # bpmn-js's watermark and markup carry style attributes (web/security.py)
+    heat = waiting_diagram(found)["steps"]
     return render_template("insight/waiting.html", title=f"Where cases wait: {process_id} version {version}",
-                           waiting=found, period=period, element=element, cases=cases, hidden=hidden)
+                           waiting=found, period=period, element=element, cases=cases, hidden=hidden, heat=heat)
+
+
+@bp.get("/waiting/<process_id>/<int:version>/diagram.json")
+def waiting_diagram_json(process_id: str, version: int):
+    """The heat map's data: the version's BPMN XML and per step waiting now, median, p90 and breaches."""
+    found = where_cases_wait(services(), current_user().username, process_id, version, _period(),
+                             page="waiting_diagram")
+    return jsonify(waiting_diagram(found))
 
 
 @bp.get("/pilots")

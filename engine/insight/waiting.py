@@ -57,13 +57,14 @@ class Waiting:
         return out
 
 
-def where_cases_wait(svc: Services, viewer: str, process_id: str, version: int, period: Period) -> Waiting:
-    """Counts per step for ``process_id`` version ``version``; raises NotFound or NotPermitted; audited."""
+def where_cases_wait(svc: Services, viewer: str, process_id: str, version: int, period: Period,
+                     page: str = "waiting") -> Waiting:
+    """Counts per step for ``process_id`` version ``version``; raises NotFound or NotPermitted; audited as ``page``."""
     refresh_if_needed(svc)
     with svc.db.transaction() as session:
         require_reader(session, viewer, INSIGHT_ROLES)
         row = _version(session, process_id, version)
-        audit_insight(session, svc.now(), viewer, "waiting", process_id=process_id, version=version,
+        audit_insight(session, svc.now(), viewer, page, process_id=process_id, version=version,
                       start=period.start.isoformat(), end=period.end.isoformat())
         names = _names(session, row.id)
         open_now = _open_now(session, row.id, svc.now())
@@ -133,10 +134,36 @@ def _names(session: Session, version_id: int) -> dict[str, str]:
 
 
 def _diagram(session: Session, version_id: int, process_id: str) -> str | None:
-    """The version's BPMN file for a diagram viewer, if it was deployed with one of that name."""
-    content = session.scalar(select(VersionFile.content).where(VersionFile.version_id == version_id,
-                                                               VersionFile.filename == f"{process_id}.bpmn"))
+    """The version's BPMN file that defines the process (with its embedded subprocesses), for a diagram viewer."""
+    files = dict(session.execute(select(VersionFile.filename, VersionFile.content)
+                                 .where(VersionFile.version_id == version_id, VersionFile.kind == "bpmn")).all())
+    marker = f'id="{process_id}"'.encode()
+    # A bundle may carry the processes it calls too; prefer the file named after the process.
+    named = files.get(f"{process_id}.bpmn")
+    content = named or next((c for _n, c in sorted(files.items()) if marker in c), None)
     return content.decode("utf-8") if content else None
+
+
+HEAT_LEVELS = ("none", "low", "medium", "high")
+
+
+def heat_level(waiting: int, most: int) -> str:
+    """How busy a step is beside the busiest: none, low (up to a third), medium (up to two thirds) or high."""
+    if waiting <= 0 or most <= 0:
+        return "none"
+    return HEAT_LEVELS[min(3, -(-waiting * 3 // most))]
+
+
+def waiting_diagram(found: Waiting) -> dict[str, Any]:
+    """The heat map's data: the version's BPMN XML and, per element, waiting now, times and breaches."""
+    most = max((s.open_now for s in found.steps), default=0)
+    steps = {s.element_id: {"name": s.name, "waiting": s.open_now, "overdue": s.overdue_now, "finished": s.finished,
+                            "median": s.median_days, "p90": s.p90_days, "breaches": s.breaches,
+                            "with_due_date": s.with_due_date, "level": heat_level(s.open_now, most)}
+             for s in found.steps}
+    return {"process_id": found.process_id, "version": found.version, "xml": found.diagram,
+            "period": {"start": found.period.start.isoformat(), "end": found.period.end.isoformat()},
+            "levels": list(HEAT_LEVELS), "steps": steps}
 
 
 def process_versions(svc: Services, viewer: str) -> list[dict[str, Any]]:

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
+from typing import Any
 
 from sqlalchemy import exists, select
 
+from engine.insight.refresh import needs_refresh, refresh_insight
 from engine.scheduler.mail import send_pending_emails
 from engine.scheduler.policy import ReminderPolicy
 from engine.scheduler.reminders import (
@@ -20,8 +23,12 @@ from engine.scheduler.reminders import (
 from engine.services.bootstrap import Services
 from engine.services.clocks import breach_due_clocks
 from engine.services.instances import fire_due
+from engine.services.outbox import start_pending
+from engine.store.cases import PendingStart
 from engine.store.clocks import Clock, Notification, WorkItemReminder
 from engine.store.models import Instance, Timer
+
+log = logging.getLogger("frontdoor.scheduler")
 
 
 @dataclass(frozen=True)
@@ -35,6 +42,8 @@ class TickReport:
     escalations: int = 0
     digests: int = 0
     emails_sent: int = 0
+    starts: int = 0
+    insight_facts: int = 0
     seconds: float = 0.0
     full: bool = False
 
@@ -51,7 +60,7 @@ def run_tick(svc: Services, worker_id: str, batch: int = 500, policy: ReminderPo
     due = due_now(svc, policy)
 
     def go(kind: str, also: bool = False) -> bool:
-        return (due[kind] or also) and not (should_stop is not None and should_stop())
+        return (due.get(kind, False) or also) and not (should_stop is not None and should_stop())
 
     fired = fire_due(svc, limit=batch, worker=worker_id, should_stop=should_stop) if go("timers") else 0
     breached = breach_due_clocks(svc, limit=batch, worker=worker_id) if go("clocks") else 0
@@ -59,10 +68,23 @@ def run_tick(svc: Services, worker_id: str, batch: int = 500, policy: ReminderPo
     digests = raise_digests(svc, policy, limit=batch) if go("digests") else 0
     raised = breached + reminded + escalated + digests > 0  # this tick's own notifications go out now
     emails = send_pending_emails(svc, limit=batch) if go("emails", also=raised) else 0
-    full = max(fired, breached, reminded + escalated, digests, emails) >= batch
+    # Starts a fired timer asked for go out in the same tick; a fired timer may also need counting.
+    starts = _guarded("outbox", lambda: len(start_pending(svc, limit=batch)), 0) if go("starts", also=fired > 0) else 0
+    facts = _guarded("insight", lambda: refresh_insight(svc) if needs_refresh(svc) else 0, 0) \
+        if go("insight", also=True) else 0
+    full = max(fired, breached, reminded + escalated, digests, emails, starts) >= batch
     return TickReport(worker_id=worker_id, timers_fired=fired, clocks_breached=breached, reminders=reminded,
-                      escalations=escalated, digests=digests, emails_sent=emails,
-                      seconds=round(time.perf_counter() - started, 4), full=full)
+                      escalations=escalated, digests=digests, emails_sent=emails, starts=starts,
+                      insight_facts=facts, seconds=round(time.perf_counter() - started, 4), full=full)
+
+
+def _guarded(step: str, work: Callable[[], Any], fallback: Any) -> Any:
+    """Run one housekeeping step; a failure is logged and the tick carries on with the next step."""
+    try:
+        return work()
+    except Exception:  # noqa: BLE001 - one broken step must not stop timers and clocks firing
+        log.exception("scheduler step %s failed", step)
+        return fallback
 
 
 def due_now(svc: Services, policy: ReminderPolicy) -> dict[str, bool]:
@@ -75,6 +97,7 @@ def due_now(svc: Services, policy: ReminderPolicy) -> dict[str, bool]:
         "reminders": newly_due_query(svc, policy).union_all(stages_due_query(svc).with_only_columns(
             WorkItemReminder.work_item_id)),
         "digests": digest_query(svc, policy),
+        "starts": select(PendingStart.id).where(PendingStart.status == "pending"),
         "emails": select(Notification.id).where(Notification.email_status == "pending")
         if svc.settings.smtp_port else None,
     }

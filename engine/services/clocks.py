@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from engine import audit
 from engine.clocks.timescales import add_duration
 from engine.errors import Conflict, InvalidFormData, NotFound, NotPermitted
 from engine.services.bootstrap import Services
@@ -235,6 +236,9 @@ def _transition(session: Session, clock_id: int, allowed: tuple[str, ...], statu
 
 def _event(session: Session, clock: Clock, at: datetime, actor: str, action: str, reason: str | None = None) -> None:
     session.add(ClockEvent(clock_id=clock.id, at=at, actor=actor, action=action, reason=reason, due_at=clock.due_at))
+    # The same change in the audit log, so the case's timeline shows it (subject: the case).
+    audit.record(session, at=at, actor=actor, action=action, subject_type="case", subject_id=clock.case_ref,
+                 clock_id=clock.id, clock=clock.name, reason=reason)
 
 
 def _view(svc: Services, clock: Clock) -> ClockView:

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -92,6 +92,20 @@ def mark_read(svc: Services, notification_id: int, username: str) -> Notificatio
                             .values(read_at=svc.now()))
             session.refresh(row)
         return _view(row)
+
+
+def count_unread(svc: Services, username: str) -> int:
+    """How many of the person's notifications are unread: one COUNT on ix_notifications_recipient."""
+    with svc.db.read() as session:
+        return session.scalar(select(func.count()).select_from(Notification).where(
+            Notification.recipient == username, Notification.read_at.is_(None))) or 0
+
+
+def mark_all_read(svc: Services, username: str) -> int:
+    """Mark every unread notification of the person read; returns how many changed."""
+    with svc.db.transaction() as session:
+        return session.execute(update(Notification).where(
+            Notification.recipient == username, Notification.read_at.is_(None)).values(read_at=svc.now())).rowcount
 
 
 def _view(row: Notification) -> NotificationView:

@@ -1,6 +1,6 @@
-"""The insight pages of issue 8 in a real browser over the demo: measures, the step table of where cases
-wait, a click through to a journey, pilots, and the system review for the reviewer. axe-core checks every
-page visited (conftest.Person)."""
+"""The insight pages of issue 8 in a real browser over the demo: measures, where cases wait (the heat-map
+diagram with its count badges, and the step table), a click through to a journey, pilots, and the system
+review for the reviewer. axe-core checks every page visited (conftest.Person)."""
 
 from __future__ import annotations
 
@@ -16,6 +16,18 @@ def test_a_manager_sees_where_cases_wait_and_follows_a_case_to_its_journey(perso
     manager.goto("/insight/waiting")
     manager.page.get_by_role("link", name="Child referral at the front door, version 1").first.click()
     manager.check_accessibility()
+    heat_map = manager.page.locator(".app-heat-map.app-diagram--ready")
+    heat_map.wait_for()
+    assert heat_map.locator(".bjs-powered-by").count() == 1  # the bpmn.io watermark stays
+    badges = heat_map.locator("a.app-heat-badge")
+    assert badges.count() > 0
+    assert all(text.strip().isdigit() for text in badges.all_inner_texts())  # the count, not only a colour
+    assert "working days" in (badges.first.get_attribute("aria-label") or "")
+    assert manager.console_errors == []
+    badges.first.click()
+    manager.page.wait_for_url("**element=*")
+    manager.check_accessibility()
+    assert manager.page.get_by_role("heading", name="Cases waiting at").is_visible()
     steps = manager.page.locator("tbody tr th a")
     assert steps.count() > 0
     steps.first.click()

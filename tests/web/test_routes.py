@@ -48,10 +48,27 @@ ROUTES = {
     "insight.waiting_index": ("/insight/waiting", "GET", lambda u: 200 if u in ("mgr", "csl", "root") else 403),
     "insight.waiting": ("/insight/waiting/context_referral/1", "GET",
                         lambda u: 200 if u in ("mgr", "csl", "root") else 403),
+    "insight.waiting_diagram_json": ("/insight/waiting/context_referral/1/diagram.json", "GET",
+                                     lambda u: 200 if u in ("mgr", "csl", "root") else 403),
     "insight.pilots": ("/insight/pilots", "GET", lambda u: 200 if u in ("mgr", "csl", "root") else 403),
     "insight.system_review": ("/insight/system-review", "GET",
                               lambda u: 200 if u in ("mgr", "csl", "root", "rev") else 403),
     "insight.journey": ("/insight/journeys/{ref}", "GET", _case),
+    # issue 6: the form editor, administrators only
+    "admin_forms.index": ("/admin/forms", "GET", lambda u: 200 if u == "root" else 403),
+    "admin_forms.edit": ("/admin/forms/ctx_referral/edit", "GET", lambda u: 200 if u == "root" else 403),
+    "admin_forms.form_json": ("/admin/forms/ctx_referral.json", "GET", lambda u: 200 if u == "root" else 403),
+    "admin_forms.check": ("/admin/forms/ctx_referral/check", "POST", None),
+    "admin_forms.save": ("/admin/forms/ctx_referral/save", "POST", None),
+    "admin_forms.delete": ("/admin/forms/ctx_referral/delete", "POST", None),
+    # issue 5: clocks on the case page (owner or manager, checked in the service) and in-app notifications
+    "cases.clock_reason": ("/cases/{ref}/clocks/1/reason", "POST", None),
+    "cases.clock_pause": ("/cases/{ref}/clocks/1/pause", "POST", None),
+    "cases.clock_resume": ("/cases/{ref}/clocks/1/resume", "POST", None),
+    "cases.clock_stop": ("/cases/{ref}/clocks/1/stop", "POST", None),
+    "notifications.index": ("/notifications", "GET", lambda u: 200),
+    "notifications.read": ("/notifications/1/read", "POST", None),
+    "notifications.read_all": ("/notifications/read-all", "POST", None),
 }
 
 
@@ -66,7 +83,8 @@ def park(lite, routes_app):
 
 # The areas whose pages are in the table; other areas (API, process administration, tokens) keep their
 # own role tables, and every one of their URLs is still in the anonymous sweep below.
-AREAS = ("auth.", "inbox.", "tasks.", "instances.", "cases.", "front_door.", "insight.")
+AREAS = ("auth.", "inbox.", "tasks.", "instances.", "cases.", "front_door.", "insight.", "notifications.",
+         "admin_forms.")
 
 
 def test_every_route_of_these_areas_is_in_the_table(routes_app):

@@ -1,0 +1,77 @@
+"""Form admin pages (admin role only): the forms in use, the form-js editor, Check, Save and Delete."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, g, jsonify, render_template, request
+
+from engine.errors import Conflict, InvalidProcess, NotPermitted
+from engine.services.form_admin import check_form, delete_form, get_form, list_forms, save_form
+from web.context import current_user, services
+
+bp = Blueprint("admin_forms", __name__, url_prefix="/admin/forms")
+
+
+@bp.before_request
+def _admins_only() -> None:
+    """Fail closed: a form decides what practitioners record and what routes read."""
+    if current_user().role != "admin":
+        raise NotPermitted("Only an administrator can manage forms")
+    if request.endpoint == "admin_forms.edit":
+        g.csp_inline_styles = True  # form-js's editor positions its drag previews with style attributes
+
+
+@bp.get("")
+def index():
+    """Every form a live process uses, with its version and the processes using it."""
+    return render_template("admin_forms/index.html", title="Forms", forms=list_forms(services()))
+
+
+@bp.get("/<form_id>/edit")
+def edit(form_id: str):
+    """The form-js editor on the newest copy of a form."""
+    get_form(services(), form_id)  # 404 early if there is nothing to edit
+    users = next((f.processes for f in list_forms(services()) if f.form_id == form_id), [])
+    return render_template("admin_forms/edit.html", title=f"Edit form {form_id}", form_id=form_id,
+                           processes=users)
+
+
+@bp.get("/<form_id>.json")
+def form_json(form_id: str):
+    """The newest JSON of a form, for the editor to open."""
+    return Response(get_form(services(), form_id), mimetype="application/json")
+
+
+@bp.post("/<form_id>/check")
+def check(form_id: str):
+    """Check the posted form JSON: readable, same id, and no field a condition reads has gone."""
+    problems = check_form(services(), form_id, _posted())
+    return jsonify({"problems": [p.to_dict() for p in problems]})
+
+
+@bp.post("/<form_id>/save")
+def save(form_id: str):
+    """Check again and save: each process using the form gets a new version; running cases stay."""
+    try:
+        deployed = save_form(services(), form_id, _posted(), actor=current_user().username)
+    except InvalidProcess as exc:
+        return jsonify({"problems": [p.to_dict() for p in exc.problems]}), 422
+    return jsonify({"problems": [], "created": any(d.created for d in deployed),
+                    "versions": [{"process_id": d.process_id, "version": d.version} for d in deployed]})
+
+
+@bp.post("/<form_id>/delete")
+def delete(form_id: str):
+    """Delete a form: refused, naming them, while any live process uses it."""
+    try:
+        message = delete_form(services(), form_id, actor=current_user().username)
+    except Conflict as exc:
+        return render_template("admin_forms/deleted.html", title=f"Form {form_id} cannot be deleted",
+                               form_id=form_id, message=exc.message, refused=True), 409
+    return render_template("admin_forms/deleted.html", title=f"Form {form_id}", form_id=form_id,
+                           message=message, refused=False)
+
+
+
+def _posted() -> bytes:
+    # The app's post cap and parse_form's own size limit keep an oversized form out.
+    return request.get_data()
