@@ -64,6 +64,8 @@ def start_pending(svc: Services, limit: int = 50) -> list[dict[str, Any]]:
                 status, instance_id, error = "started", view.id, ""
             except FrontdoorError as exc:  # recorded for an administrator; the asking route carries on
                 status, instance_id, error = "failed", None, exc.message
+            except Exception as exc:  # noqa: BLE001 - never let one bad row block every later start
+                status, instance_id, error = "failed", None, f"unexpected error: {exc.__class__.__name__}"
             row.status, row.started_instance_id, row.error = status, instance_id, error
             audit.record(session, at=svc.now(), actor=row.requested_by, action=f"pending_start_{status}",
                          subject_type="instance", subject_id=instance_id or row.source_instance_id or "-",
