@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, insert, or_, select, update
+from sqlalchemy import and_, or_, select, update
 from sqlalchemy.exc import OperationalError
 
 from engine import audit
@@ -54,7 +54,7 @@ class InstanceView:
 def start_process(svc: Services, process_id: str, data: Mapping[str, Any] | None, actor: str,
                   case_ref: str | None = None, version_id: int | None = None) -> InstanceView:
     """Start the newest (or a given) version and run it to its first wait; one transaction."""
-    with svc.db.transaction() as session:
+    with svc.db.step() as session:
         return start_in_session(svc, session, process_id, data, actor, case_ref, version_id)
 
 
@@ -67,10 +67,9 @@ def start_in_session(svc: Services, session, process_id: str, data: Mapping[str,
     initial["process_started_at"] = now.isoformat()
     conn = session.connection()
     version = load_version(session, version_id or choose_version(session, process_id, initial))
-    row_id = conn.execute(insert(Instance.__table__).values(
+    row_id = hotpath.add_instance(conn, dict(
         version_id=version.version_id, process_id=process_id, case_ref=case_ref, status="running",
-        state="{}", lock_version=1, started_by=actor, started_at=now, updated_at=now, waiting_for="")
-        .returning(Instance.__table__.c.id)).scalar_one()
+        state="{}", lock_version=1, started_by=actor, started_at=now, updated_at=now, waiting_for=""))
     row = InstanceRow(row_id, version.version_id, process_id, case_ref, "running", "{}", 1, None, "")
     live = LiveInstance.start(version.bundle, process_id, initial, svc.clock, svc.functions(),
                               service_caller(svc, session, actor, row))
@@ -171,8 +170,9 @@ def _fire_one(svc: Services, timer_id: int, worker: str) -> int:
     """Claim one timer by id and run its step, in one transaction; 1 if it fired here, else 0."""
     instance_id = None
     try:
-        with svc.db.transaction() as session:
-            claimed = _claim_timer(svc, session, timer_id)
+        with svc.db.step() as session:
+            conn = session.connection()
+            claimed = hotpath.claim_timer(conn, timer_id, svc.now())
             if claimed is None:
                 return 0  # fired by another scheduler, held by one, or its instance moved on
             row = InstanceRow(**{c: getattr(claimed, c) for c in hotpath.INSTANCE_COLUMNS})
@@ -180,41 +180,20 @@ def _fire_one(svc: Services, timer_id: int, worker: str) -> int:
             # the engine did not consider this timer due (a timer is never left neither armed nor fired).
             row.next_timer_at = None
             instance_id, now = row.id, svc.now()
-            session.execute(update(Timer).where(Timer.id == timer_id).values(
-                status="fired", claimed_by=worker, claimed_at=now, fired_at=now)
-                .execution_options(synchronize_session=False))
+            hotpath.mark_timer_fired(conn, timer_id, worker, now)
             fired = audit.row(at=now, actor="scheduler", action="timer_fired", subject_type="instance",
                               subject_id=row.id, due_at=claimed.timer_due_at.isoformat(), worker=worker)
             run_step(svc, session, row, "scheduler", lambda inst: inst.fire_due_timers(), audit_rows=[fired])
             return 1
     except Conflict:
         return 0
-    except OperationalError as exc:  # lock not available (NOWAIT) or a deadlock victim: retried next run
-        log.info("timer %s skipped this run: %s", timer_id, exc.orig)
+    except (OperationalError, *svc.db.lock_errors) as exc:
+        # lock not available (NOWAIT) or a deadlock victim: retried on the next run
+        log.info("timer %s skipped this run: %s", timer_id, getattr(exc, "orig", exc))
         return 0
     except WorkflowFailed as exc:
         mark_failed(svc, instance_id, exc)
         return 0
-
-
-def _claim_timer(svc: Services, session, timer_id: int):
-    """The instance's step columns plus ``timer_due_at`` if the timer is still armed and due, locked for us."""
-    columns = [Instance.__table__.c[name] for name in hotpath.INSTANCE_COLUMNS]
-    query = (select(Timer.due_at.label("timer_due_at"), *columns).join(Instance, Instance.id == Timer.instance_id)
-             .where(Timer.id == timer_id, Timer.status == "armed", Timer.due_at <= svc.now(),
-                    Instance.status == "waiting"))
-    if not svc.db.is_sqlite:
-        # Lock the instance with the timer: a user step that already holds the instance is skipped
-        # rather than waited for, so the two never deadlock on (instance, timer) in opposite order.
-        # SQLite needs no lock here: BEGIN IMMEDIATE already serialises writers.
-        query = query.with_for_update(skip_locked=True, of=(Timer, Instance))
-    claimed = session.execute(query).first()
-    if claimed is not None and not svc.db.is_sqlite:
-        # A user completing a task locks its work item before the instance; if we waited for that
-        # lock while holding the instance, the two would deadlock. NOWAIT fails fast instead.
-        session.execute(select(WorkItem.id).where(WorkItem.instance_id == claimed.id, WorkItem.status == "open")
-                        .with_for_update(nowait=True))
-    return claimed
 
 
 class _SQLiteFairness:

@@ -20,7 +20,7 @@ from engine.operations import OperationContext
 from engine.services.bootstrap import Services
 from engine.services.library import LoadedVersion, load_version
 from engine.store import hotpath
-from engine.store.models import Instance, MessageWait, Timer, WorkItem, WorkItemGroup
+from engine.store.models import Instance, MessageWait, WorkItem, WorkItemGroup
 from engine.workflow.expressions import compile_expression, is_iso8601_literal, strip_expression
 from engine.workflow.runtime import HumanTask, LiveInstance, StepResult
 
@@ -196,9 +196,7 @@ def _priority(task: HumanTask) -> int:
 
 
 def _sync_timers(session: Session, row: Any, next_at: datetime | None) -> None:
-    session.execute(delete(Timer).where(Timer.instance_id == row.id, Timer.status.in_(("armed", "claimed"))))
-    if next_at is not None:
-        session.execute(insert(Timer).values(instance_id=row.id, due_at=next_at, status="armed"))
+    hotpath.replace_timer(session.connection(), row.id, next_at)
 
 
 def _sync_waits(session: Session, row: Any, waiting_for: str) -> None:

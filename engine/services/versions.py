@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from engine.errors import InvalidProcess, NotFound, Problem
 from engine.services.bootstrap import Services
 from engine.services.library import version_files
+from engine.store import hotpath
 from engine.store.models import Instance, ProcessVersion
 from engine.workflow.changes import ElementChanges, element_changes
 
@@ -93,9 +94,7 @@ def choose_version(session: Session, process_id: str, data: Mapping[str, Any] | 
 
     Raises NotFound when nothing is deployed.
     """
-    rows = session.execute(select(ProcessVersion.id, ProcessVersion.pilot_rule)
-                           .where(ProcessVersion.process_id == process_id)
-                           .order_by(ProcessVersion.number.desc())).all()
+    rows = hotpath.version_choices(session.connection(), process_id)  # on every start: raw SQL
     if not rows:
         raise NotFound(f"No process '{process_id}' has been deployed")
     for version_id, rule in rows:

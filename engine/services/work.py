@@ -88,7 +88,7 @@ def complete_work_item(svc: Services, work_item_id: int, actor: str,
     Raises TaskAlreadyCompleted (naming who and when), NotPermitted, InvalidFormData or Conflict;
     in every case nothing changes.
     """
-    with svc.db.transaction() as session:
+    with svc.db.step() as session:
         conn = session.connection()
         item = hotpath.item_with_instance(conn, work_item_id, actor)
         if item is None:

@@ -2,18 +2,80 @@
 
 from __future__ import annotations
 
+import os
+import sqlite3
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import create_engine, event
+from sqlalchemy import Connection, create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS = Path(__file__).with_name("migrations")
+# SQLite's own checkpoint after a commit that takes the WAL past this many pages: only a backstop, for
+# when the background checkpointer below is not running (its interval plus a burst of writes)
+BACKSTOP_PAGES = 16_000  # ~64 MB
 
 
-def _sqlite_setup(engine: Engine, begin: str) -> None:
+class Checkpointer:
+    """Copies the WAL back into an SQLite database file from a background thread.
+
+    SQLite's automatic checkpoint runs inside whichever commit pushes the WAL past 1,000 pages, and with
+    ``synchronous=NORMAL`` that commit also pays the fsyncs: a step writes ~22 pages, so one step in ~45
+    stalled for several milliseconds (bench/engine.py). Here a daemon thread runs a PASSIVE checkpoint
+    (never blocks readers or writers) once the WAL passes ``threshold`` bytes, so requests never wait
+    for it; the automatic checkpoint stays as a backstop at ``BACKSTOP_PAGES``.
+    """
+
+    def __init__(self, path: str, *, interval: float = 0.25, threshold: int = 4 * 1024 * 1024) -> None:
+        self.path, self.interval, self.threshold = path, interval, threshold
+        self.checkpoints = 0
+        self._stop = threading.Event()
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+
+    def ensure_running(self) -> None:
+        """Start the thread on first use (cheap to call on every write)."""
+        if self._thread is None:
+            with self._lock:
+                if self._thread is None and not self._stop.is_set():
+                    self._thread = threading.Thread(target=self._run, name="sqlite-checkpoint", daemon=True)
+                    self._thread.start()
+
+    def _run(self) -> None:
+        conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=30)
+        try:
+            conn.execute("PRAGMA busy_timeout=30000")
+            while not self._stop.wait(self.interval):
+                self.run_once(conn)
+        finally:
+            conn.close()
+
+    def run_once(self, conn: sqlite3.Connection) -> bool:
+        """Checkpoint when the WAL has grown past the threshold; True when it ran."""
+        try:
+            if os.path.getsize(self.path + "-wal") < self.threshold:
+                return False
+        except OSError:  # no WAL yet
+            return False
+        try:
+            conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+        except sqlite3.Error:  # busy or locked: the next interval tries again
+            return False
+        self.checkpoints += 1
+        return True
+
+    def stop(self) -> None:
+        """End the thread (the last connection to close checkpoints whatever is left)."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+
+
+def _sqlite_setup(engine: Engine, begin: str, checkpointer: Checkpointer | None = None) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn, _record):  # noqa: ANN001
         # pysqlite's own transaction handling is off so that BEGIN IMMEDIATE below is the only BEGIN.
@@ -23,6 +85,8 @@ def _sqlite_setup(engine: Engine, begin: str) -> None:
         cur.execute("PRAGMA foreign_keys=ON")
         cur.execute("PRAGMA synchronous=NORMAL")
         cur.execute("PRAGMA busy_timeout=30000")
+        if checkpointer is not None:
+            cur.execute(f"PRAGMA wal_autocheckpoint={BACKSTOP_PAGES}")
         cur.close()
 
     @event.listens_for(engine, "begin")
@@ -31,6 +95,8 @@ def _sqlite_setup(engine: Engine, begin: str) -> None:
         # writer fails with SQLITE_BUSY instead of waiting, which would turn a race into a crash.
         # Readers use a plain (deferred) BEGIN so they never queue behind writers (WAL snapshot).
         conn.connection.dbapi_connection.execute(begin)  # raw: this runs on every transaction
+        if checkpointer is not None:
+            checkpointer.ensure_running()
 
 
 class Database:
@@ -39,16 +105,22 @@ class Database:
     def __init__(self, url: str, echo: bool = False) -> None:
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
+        self.checkpointer: Checkpointer | None = None
         if self.is_sqlite:
-            _ensure_sqlite_folder(url)
+            path = _ensure_sqlite_folder(url)
             args = {"check_same_thread": False, "timeout": 30}
             self.engine = create_engine(url, echo=echo, connect_args=args)
-            _sqlite_setup(self.engine, "BEGIN IMMEDIATE")
+            if path:
+                self.checkpointer = Checkpointer(path)
+            _sqlite_setup(self.engine, "BEGIN IMMEDIATE", self.checkpointer)
             self.read_engine = create_engine(url, echo=echo, connect_args=args)
             _sqlite_setup(self.read_engine, "BEGIN")
         else:
             self.engine = create_engine(url, echo=echo, pool_size=10, max_overflow=20, pool_pre_ping=True)
             self.read_engine = self.engine
+        # what the raw DBAPI raises on the step path when a row lock is not to be had (SQLAlchemy wraps
+        # the same errors as sqlalchemy.exc.OperationalError elsewhere)
+        self.lock_errors: tuple[type[Exception], ...] = (self.engine.dialect.loaded_dbapi.OperationalError,)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         self._read_sessions = sessionmaker(self.read_engine, expire_on_commit=False)
 
@@ -61,6 +133,24 @@ class Database:
                 yield session
         finally:
             session.close()
+
+    @contextmanager
+    def step(self) -> Iterator[StepUnit]:
+        """A write transaction for one engine step: a Core connection, with an ORM Session only on demand.
+
+        Same guarantees as ``transaction()`` (one commit, or a rollback on any exception); the step path
+        (complete, start, fire a timer) mostly runs raw SQL and needs a Session only when a service task
+        or a cache miss asks for one, and an ORM Session costs ~50-100 us per transaction to set up.
+        """
+        conn = self.engine.connect()
+        unit = StepUnit(conn, self._sessions)
+        try:
+            with conn.begin():
+                yield unit
+                unit.flush()
+        finally:
+            unit.close()
+            conn.close()
 
     @contextmanager
     def read(self) -> Iterator[Session]:
@@ -82,12 +172,74 @@ class Database:
         command.upgrade(cfg, "heads")  # feature branches of the schema may have separate heads
 
     def dispose(self) -> None:
-        """Close pooled connections."""
+        """Stop the checkpointer and close pooled connections."""
+        if self.checkpointer is not None:
+            self.checkpointer.stop()
         self.engine.dispose()
         self.read_engine.dispose()
 
 
-def _ensure_sqlite_folder(url: str) -> None:
-    path = url.split("///", 1)[-1]
+class StepUnit:
+    """Stands in for a Session inside ``Database.step()``: answers ``connection()``, ``info`` and Core
+    ``execute`` itself, and hands anything else to a real Session opened on the same connection (so in
+    the same transaction) the first time it is needed.
+    """
+
+    def __init__(self, conn: Connection, sessions: sessionmaker) -> None:
+        self._conn = conn
+        self._sessions = sessions
+        self._session: Session | None = None
+        self._info: dict[str, Any] = {}
+
+    @property
+    def session(self) -> Session:
+        """The ORM Session of this transaction (opened now if needed)."""
+        if self._session is None:
+            # "rollback_only": the Session never commits the step's transaction; the step does.
+            self._session = self._sessions(bind=self._conn, join_transaction_mode="rollback_only")
+            self._session.info.update(self._info)
+            self._info = self._session.info
+        return self._session
+
+    @property
+    def info(self) -> dict[str, Any]:
+        """Per-transaction notes (shared with the Session once one is open)."""
+        return self._info
+
+    def connection(self) -> Connection:
+        """The transaction's connection (pending ORM changes flushed first, as a Session would)."""
+        if self._session is not None:
+            return self._session.connection()
+        return self._conn
+
+    def get_bind(self) -> Engine:
+        """The engine, as ``Session.get_bind()`` answers."""
+        return self._conn.engine
+
+    def execute(self, statement: Any, params: Any = None, **kw: Any) -> Any:
+        """Core statements go straight to the connection until a Session is open."""
+        if self._session is not None:
+            return self._session.execute(statement, params, **kw)
+        return self._conn.execute(statement, params, **kw)
+
+    def flush(self) -> None:
+        """Write pending ORM changes, if a Session was opened."""
+        if self._session is not None:
+            self._session.flush()
+
+    def close(self) -> None:
+        """Release the Session, if any (the transaction itself belongs to ``Database.step``)."""
+        if self._session is not None:
+            self._session.close()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.session, name)
+
+
+def _ensure_sqlite_folder(url: str) -> str | None:
+    """Create the database file's folder; its path, or None for an in-memory database."""
+    path = url.split("///", 1)[-1].split("?", 1)[0]
     if path and path != ":memory:":
         Path(path).parent.mkdir(parents=True, exist_ok=True)
+        return path
+    return None

@@ -162,3 +162,70 @@ def add_audit(conn: Connection, rows: list[dict[str, Any]]) -> None:
         driver = _Driver(conn)
         driver.executemany(_ADD_AUDIT, [{**r, "at": driver.time(r["at"]), "details": driver.json(r["details"])}
                                         for r in rows])
+
+
+_VERSION_CHOICES = ("SELECT id, pilot_rule FROM process_versions WHERE process_id = :process "
+                    "ORDER BY number DESC")
+_INSTANCE_INSERT_COLUMNS = ("version_id", "process_id", "case_ref", "status", "state", "lock_version",
+                            "started_by", "started_at", "updated_at", "waiting_for")
+_ADD_INSTANCE = (f"INSERT INTO instances ({', '.join(_INSTANCE_INSERT_COLUMNS)}) "
+                 f"VALUES ({', '.join(':' + c for c in _INSTANCE_INSERT_COLUMNS)}) RETURNING id")
+_CLAIM_TIMER = ("SELECT t.due_at, " + ", ".join(f"i.{c}" for c in INSTANCE_COLUMNS) + " "
+                "FROM timers t JOIN instances i ON i.id = t.instance_id "
+                "WHERE t.id = :id AND t.status = 'armed' AND t.due_at <= :now AND i.status = 'waiting'")
+# PostgreSQL: lock the timer and its instance, skipping rows another scheduler or a user step holds
+_CLAIM_TIMER_PG = _CLAIM_TIMER + " FOR UPDATE OF t, i SKIP LOCKED"
+_LOCK_OPEN_ITEMS_PG = "SELECT id FROM work_items WHERE instance_id = :id AND status = 'open' FOR UPDATE NOWAIT"
+_FIRE_TIMER = ("UPDATE timers SET status = 'fired', claimed_by = :worker, claimed_at = :at, fired_at = :at "
+               "WHERE id = :id")
+_DROP_TIMERS = "DELETE FROM timers WHERE instance_id = :id AND status IN ('armed', 'claimed')"
+_ARM_TIMER = "INSERT INTO timers (instance_id, due_at, status) VALUES (:id, :due, 'armed')"
+
+
+def version_choices(conn: Connection, process_id: str) -> list[tuple[int, dict[str, Any] | None]]:
+    """(version id, pilot rule) of every version of a process, newest first."""
+    driver = _Driver(conn)
+    rows = driver.execute(_VERSION_CHOICES, {"process": process_id}).fetchall()
+    return [(r[0], json.loads(r[1]) if isinstance(r[1], str) else r[1]) for r in rows]
+
+
+def add_instance(conn: Connection, values: dict[str, Any]) -> int:
+    """Insert an instance row; returns its id."""
+    driver = _Driver(conn)
+    params = {c: driver.time(values[c]) if c in ("started_at", "updated_at") else values[c]
+              for c in _INSTANCE_INSERT_COLUMNS}
+    return driver.execute(_ADD_INSTANCE, params).fetchone()[0]
+
+
+def claim_timer(conn: Connection, timer_id: int, now: datetime) -> Any:
+    """The instance's step columns plus ``timer_due_at`` if the timer is still armed and due, or None.
+
+    On PostgreSQL the timer and instance rows are locked (held ones skipped) and the instance's open work
+    items locked NOWAIT: a user completing a task locks its item before the instance, so waiting for it
+    while holding the instance could deadlock; NOWAIT raises instead (the timer is tried again later).
+    SQLite needs no locks: BEGIN IMMEDIATE already serialises writers.
+    """
+    driver = _Driver(conn)
+    found = driver.execute(_CLAIM_TIMER if driver.sqlite else _CLAIM_TIMER_PG,
+                           {"id": timer_id, "now": driver.time(now)}).fetchone()
+    if found is None:
+        return None
+    row = _row(driver, ("timer_due_at", *INSTANCE_COLUMNS), tuple(found))
+    row.timer_due_at = driver.read_time(found[0])
+    if not driver.sqlite:
+        driver.execute(_LOCK_OPEN_ITEMS_PG, {"id": row.id}).fetchall()
+    return row
+
+
+def mark_timer_fired(conn: Connection, timer_id: int, worker: str, at: datetime) -> None:
+    """Record that a claimed timer fired, by whom and when."""
+    driver = _Driver(conn)
+    driver.execute(_FIRE_TIMER, {"id": timer_id, "worker": worker, "at": driver.time(at)})
+
+
+def replace_timer(conn: Connection, instance_id: int, due_at: datetime | None) -> None:
+    """Drop an instance's armed timer and arm its next one (if any)."""
+    driver = _Driver(conn)
+    driver.execute(_DROP_TIMERS, {"id": instance_id})
+    if due_at is not None:
+        driver.execute(_ARM_TIMER, {"id": instance_id, "due": driver.time(due_at)})
