@@ -77,7 +77,9 @@ def start_in_session(svc: Services, session, process_id: str, data: Mapping[str,
                         subject_id=row.id, process_id=process_id, version=version.number, case_ref=case_ref)
     result = live.advance()
     written = save(svc, session, row, live, result, actor, audit_rows=[started])
-    items = [work_item_dict(w) for w in hotpath.open_items(conn, row.id)]
+    items = row.open_items  # a new instance's open items are the ones this step created
+    if items is None:
+        items = [work_item_dict(w) for w in hotpath.open_items(conn, row.id)]
     # a new instance's whole history is what this transaction wrote, so no query is needed for it
     return InstanceView(id=row.id, process_id=process_id, version=version.number, status=row.status,
                         case_ref=row.case_ref, started_by=actor, started_at=now, open_work_items=items,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import delete, insert, select, update
@@ -38,6 +38,9 @@ class InstanceRow:
     lock_version: int
     next_timer_at: datetime | None
     waiting_for: str
+    # set by save(): the instance's open work items when this step created every one of them (so the
+    # caller need not read them back), else None
+    open_items: list[dict[str, Any]] | None = None
 
 
 def service_caller(svc: Services, session: Session, actor: str, row: Instance) -> Callable:
@@ -91,7 +94,10 @@ def save(svc: Services, session: Session, row: Any, live: LiveInstance, result: 
         # Someone else saved this instance since we read it: never overwrite their step.
         raise Conflict(f"Instance {row.id} was changed by someone else; try again")
     rows = list(audit_rows or [])
-    _sync_work_items(svc, session, row, live.open_at_load - closed, result.open_tasks, now, rows)
+    created: list[dict[str, Any]] = []
+    kept = _sync_work_items(svc, session, row, live.open_at_load - closed, result.open_tasks, now, rows, created)
+    if isinstance(row, InstanceRow):
+        row.open_items = None if kept else created
     if result.next_timer_at != row.next_timer_at:
         _sync_timers(session, row, result.next_timer_at)
     if waiting_for != (row.waiting_for or ""):
@@ -128,7 +134,9 @@ def _set_committed_values(session: Session, row: Any, **values: Any) -> None:
 
 
 def _sync_work_items(svc: Services, session: Session, row: Any, open_before: frozenset[str],
-                     open_tasks: tuple[HumanTask, ...], now: datetime, audit_rows: list[dict[str, Any]]) -> None:
+                     open_tasks: tuple[HumanTask, ...], now: datetime, audit_rows: list[dict[str, Any]],
+                     created: list[dict[str, Any]]) -> bool:
+    """Cancel items whose tasks went, add items for new tasks; True when items from before stay open."""
     live_ids = {t.task_id for t in open_tasks}
     gone = sorted(open_before - live_ids)
     if gone:  # completed by this command (already closed) or cancelled by an event or a gateway
@@ -141,23 +149,31 @@ def _sync_work_items(svc: Services, session: Session, row: Any, open_before: fro
                         .execution_options(synchronize_session=False))
     for task in open_tasks:
         if task.task_id not in open_before:
-            _add_work_item(svc, session, row, task, now, audit_rows)
+            created.append(_add_work_item(svc, session, row, task, now, audit_rows))
+    return bool(open_before & live_ids)
 
 
 def _add_work_item(svc: Services, session: Session, row: Any, task: HumanTask, now: datetime,
-                   audit_rows: list[dict[str, Any]]) -> None:
+                   audit_rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """Insert the work item of a new task; returns it as ``work_item_dict`` shows it."""
     attrs = task.attrs
     due_at, due_reason = _due(svc, task)
-    groups = list(attrs.get("groups", []))
+    groups = [g for g in attrs.get("groups", []) if g]
+    assignee, priority = attrs.get("assignee") or None, _priority(task)
     item_id = hotpath.add_item(session.connection(), dict(
         instance_id=row.id, task_id=task.task_id, element_id=task.element_id, name=task.name,
         process_id=task.process_id, case_ref=row.case_ref, form_ref=attrs.get("formRef"),
-        groups=",".join(groups), assignee=attrs.get("assignee") or None, status="open",
-        priority=_priority(task), due_at=due_at, due_reason=due_reason, documentation=task.documentation,
+        groups=",".join(groups), assignee=assignee, status="open",
+        priority=priority, due_at=due_at, due_reason=due_reason, documentation=task.documentation,
         created_at=now), groups)
     audit_rows.append(audit.row(at=now, actor="system", action="task_created", subject_type="work_item",
                                 subject_id=item_id, instance_id=row.id, element_id=task.element_id,
                                 case_ref=row.case_ref))
+    return {"id": item_id, "instance_id": row.id, "name": task.name, "element_id": task.element_id,
+            "process_id": task.process_id, "case_ref": row.case_ref, "form": attrs.get("formRef"),
+            "groups": groups, "assignee": assignee, "status": "open", "priority": priority,
+            "due_at": due_at.astimezone(UTC).isoformat() if due_at else None, "due_reason": due_reason,
+            "completed_by": None, "completed_at": None}
 
 
 def _evaluate(svc: Services, task: HumanTask, text: str) -> Any:

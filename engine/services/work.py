@@ -109,7 +109,10 @@ def complete_work_item(svc: Services, work_item_id: int, actor: str,
                          case_ref=row.case_ref, fields=sorted(clean))
         run_step(svc, session, row, actor, lambda inst: inst.complete(item.task_id, clean),
                  closed=frozenset({item.task_id}), audit_rows=[done])
-        outcome = StepOutcome(row.id, row.status, [work_item_dict(w) for w in hotpath.open_items(conn, row.id)])
+        items = row.open_items  # known without a query when the step created every open item
+        if items is None:
+            items = [work_item_dict(w) for w in hotpath.open_items(conn, row.id)]
+        outcome = StepOutcome(row.id, row.status, items)
         starts_requested = session.info.get("start_requested", False)
     if starts_requested:  # a service task asked for another route (e.g. a child at immediate risk)
         start_pending(svc)

@@ -114,3 +114,15 @@ def test_reassign_needs_a_reason_and_is_audited(svc, started):
 def test_inbox_for_user_lists_own_and_group_items(svc, started):
     assert [w["id"] for w in list_work_items(svc, user="fd")] == [started.open_work_items[0]["id"]]
     assert list_work_items(svc, user="pc") == []
+
+
+def test_outcome_lists_exactly_the_open_items_a_fresh_read_finds(svc, started):
+    """The outcome is built from the step's own inserts when it created every open item, else read back."""
+    assert started.open_work_items == get_instance(svc, started.id).open_work_items
+    view = complete_work_item(svc, started.open_work_items[0]["id"], "fd", {"rag": "red"})
+    assert len(view.open_work_items) == 2  # both branches of the parallel gateway: made by this step
+    assert view.open_work_items == get_instance(svc, started.id).open_work_items
+    police = next(w for w in view.open_work_items if w["element_id"] == "police_check")
+    view = complete_work_item(svc, police["id"], "pc", {"note": "No trace"})
+    assert [w["element_id"] for w in view.open_work_items] == ["health_check"]  # kept from before: read back
+    assert view.open_work_items == get_instance(svc, started.id).open_work_items
