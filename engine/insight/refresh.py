@@ -77,9 +77,14 @@ def _progress(svc: Services, session: Session) -> InsightProgress:
         query = query.with_for_update()
     progress = session.scalar(query)
     if progress is None:
-        progress = InsightProgress(id=1, audit_id=0, referral_id=0)
-        session.add(progress)
-        session.flush()
+        if svc.db.is_sqlite:  # BEGIN IMMEDIATE: no other writer can be creating it now
+            progress = InsightProgress(id=1, audit_id=0, referral_id=0)
+            session.add(progress)
+            session.flush()
+        else:  # two schedulers may both find no row: the second waits for the first, then locks its row
+            session.execute(postgresql.insert(InsightProgress).values(id=1, audit_id=0, referral_id=0)
+                            .on_conflict_do_nothing(index_elements=["id"]))
+            progress = session.scalar(query)
     return progress
 
 
