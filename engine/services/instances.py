@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import Connection, and_, or_, select, update
 from sqlalchemy.exc import OperationalError
 
 from engine import audit
@@ -140,17 +140,18 @@ def fire_due(svc: Services, limit: int = 1000, worker: str = "fire-due",
     """
     fired, after = 0, None
     fair = _SQLiteFairness() if svc.db.is_sqlite else None
-    while fired < limit:
-        batch = _due_timers(svc, min(limit - fired, 500), after)
-        if not batch:
-            break
-        for timer_id, due_at in batch:
-            if should_stop is not None and should_stop():
-                return fired
-            if fair is not None:
-                fair.maybe_yield()
-            fired += _fire_one(svc, timer_id, worker)
-            after = (due_at, timer_id)
+    with svc.db.engine.connect() as conn:  # one connection for the run; still one transaction per timer
+        while fired < limit:
+            batch = _due_timers(svc, min(limit - fired, 500), after)
+            if not batch:
+                break
+            for timer_id, due_at in batch:
+                if should_stop is not None and should_stop():
+                    return fired
+                if fair is not None:
+                    fair.maybe_yield()
+                fired += _fire_one(svc, timer_id, worker, conn)
+                after = (due_at, timer_id)
     return fired
 
 
@@ -168,11 +169,11 @@ def _due_timers(svc: Services, batch: int, after: tuple[datetime, int] | None) -
         return [(r.id, r.due_at) for r in session.execute(query.order_by(Timer.due_at, Timer.id).limit(batch))]
 
 
-def _fire_one(svc: Services, timer_id: int, worker: str) -> int:
+def _fire_one(svc: Services, timer_id: int, worker: str, conn: Connection | None = None) -> int:
     """Claim one timer by id and run its step, in one transaction; 1 if it fired here, else 0."""
     instance_id = None
     try:
-        with svc.db.step() as session:
+        with svc.db.step(conn) as session:
             conn = session.connection()
             claimed = hotpath.claim_timer(conn, timer_id, svc.now())
             if claimed is None:

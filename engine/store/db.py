@@ -135,14 +135,17 @@ class Database:
             session.close()
 
     @contextmanager
-    def step(self) -> Iterator[StepUnit]:
+    def step(self, conn: Connection | None = None) -> Iterator[StepUnit]:
         """A write transaction for one engine step: a Core connection, with an ORM Session only on demand.
 
         Same guarantees as ``transaction()`` (one commit, or a rollback on any exception); the step path
         (complete, start, fire a timer) mostly runs raw SQL and needs a Session only when a service task
         or a cache miss asks for one, and an ORM Session costs ~50-100 us per transaction to set up.
+        A caller running many steps in a row (the scheduler) may pass its own connection, saving a pool
+        check-out (and PostgreSQL's pre-ping round trip) per step.
         """
-        conn = self.engine.connect()
+        own = conn is None
+        conn = self.engine.connect() if own else conn
         unit = StepUnit(conn, self._sessions)
         try:
             with conn.begin():
@@ -150,7 +153,8 @@ class Database:
                 unit.flush()
         finally:
             unit.close()
-            conn.close()
+            if own:
+                conn.close()
 
     @contextmanager
     def read(self) -> Iterator[Session]:

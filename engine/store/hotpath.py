@@ -52,6 +52,8 @@ _OPEN_ITEMS = (f"SELECT {', '.join(OPEN_ITEM_COLUMNS)} FROM work_items "
 _ADD_AUDIT = ("INSERT INTO audit_events (at, actor, action, subject_type, subject_id, details) "
               "VALUES (:at, :actor, :action, :subject_type, :subject_id, :details)")
 
+_ADD_AUDIT_MANY = "INSERT INTO audit_events (at, actor, action, subject_type, subject_id, details) VALUES "
+
 _PARAM = re.compile(r"(?<!:):(\w+)")
 _PG_SQL: dict[str, str] = {}
 
@@ -157,11 +159,22 @@ def open_items(conn: Connection, instance_id: int) -> list[Any]:
 
 
 def add_audit(conn: Connection, rows: list[dict[str, Any]]) -> None:
-    """Insert audit rows in one statement."""
-    if rows:
-        driver = _Driver(conn)
+    """Insert audit rows in one statement (one round trip on PostgreSQL, where executemany takes several)."""
+    if not rows:
+        return
+    driver = _Driver(conn)
+    if driver.sqlite or len(rows) == 1:
         driver.executemany(_ADD_AUDIT, [{**r, "at": driver.time(r["at"]), "details": driver.json(r["details"])}
                                         for r in rows])
+        return
+    values, params = [], {}
+    for n, r in enumerate(rows):
+        values.append(f"(%(at{n})s, %(actor{n})s, %(action{n})s, %(subject_type{n})s, %(subject_id{n})s, "
+                      f"%(details{n})s)")
+        params.update({f"at{n}": r["at"], f"actor{n}": r["actor"], f"action{n}": r["action"],
+                       f"subject_type{n}": r["subject_type"], f"subject_id{n}": r["subject_id"],
+                       f"details{n}": driver.json(r["details"])})
+    driver.raw.execute(_ADD_AUDIT_MANY + ", ".join(values), params)
 
 
 _VERSION_CHOICES = ("SELECT id, pilot_rule FROM process_versions WHERE process_id = :process "
@@ -173,9 +186,13 @@ _ADD_INSTANCE = (f"INSERT INTO instances ({', '.join(_INSTANCE_INSERT_COLUMNS)})
 _CLAIM_TIMER = ("SELECT t.due_at, " + ", ".join(f"i.{c}" for c in INSTANCE_COLUMNS) + " "
                 "FROM timers t JOIN instances i ON i.id = t.instance_id "
                 "WHERE t.id = :id AND t.status = 'armed' AND t.due_at <= :now AND i.status = 'waiting'")
-# PostgreSQL: lock the timer and its instance, skipping rows another scheduler or a user step holds
-_CLAIM_TIMER_PG = _CLAIM_TIMER + " FOR UPDATE OF t, i SKIP LOCKED"
-_LOCK_OPEN_ITEMS_PG = "SELECT id FROM work_items WHERE instance_id = :id AND status = 'open' FOR UPDATE NOWAIT"
+# PostgreSQL, in one round trip: lock the timer and its instance, skipping rows another scheduler or a
+# user step holds, then the instance's open work items NOWAIT (counted, so the CTE runs)
+_CLAIM_TIMER_PG = (
+    "WITH claimed AS (" + _CLAIM_TIMER.replace(":id", "%(id)s").replace(":now", "%(now)s")
+    + " FOR UPDATE OF t, i SKIP LOCKED), items AS (SELECT w.id FROM work_items w JOIN claimed c "
+    "ON w.instance_id = c.id WHERE w.status = 'open' FOR UPDATE OF w NOWAIT) "
+    "SELECT *, (SELECT count(*) FROM items) FROM claimed")
 _FIRE_TIMER = ("UPDATE timers SET status = 'fired', claimed_by = :worker, claimed_at = :at, fired_at = :at "
                "WHERE id = :id")
 _DROP_TIMERS = "DELETE FROM timers WHERE instance_id = :id AND status IN ('armed', 'claimed')"
@@ -206,14 +223,16 @@ def claim_timer(conn: Connection, timer_id: int, now: datetime) -> Any:
     SQLite needs no locks: BEGIN IMMEDIATE already serialises writers.
     """
     driver = _Driver(conn)
-    found = driver.execute(_CLAIM_TIMER if driver.sqlite else _CLAIM_TIMER_PG,
-                           {"id": timer_id, "now": driver.time(now)}).fetchone()
+    params = {"id": timer_id, "now": driver.time(now)}
+    if driver.sqlite:
+        found = driver.execute(_CLAIM_TIMER, params).fetchone()
+    else:
+        found = driver.raw.execute(_CLAIM_TIMER_PG, params).fetchone()
     if found is None:
         return None
-    row = _row(driver, ("timer_due_at", *INSTANCE_COLUMNS), tuple(found))
+    names = ("timer_due_at", *INSTANCE_COLUMNS)
+    row = _row(driver, names, tuple(found)[:len(names)])
     row.timer_due_at = driver.read_time(found[0])
-    if not driver.sqlite:
-        driver.execute(_LOCK_OPEN_ITEMS_PG, {"id": row.id}).fetchall()
     return row
 
 
