@@ -153,12 +153,14 @@ def main() -> None:
     parser.add_argument("--timers", type=int, default=10_000)
     parser.add_argument("--idle", type=int, default=100_000)
     parser.add_argument("--no-postgres", action="store_true")
+    parser.add_argument("--only", choices=["sqlite", "postgresql"], help="run one database only")
+    parser.add_argument("--schedulers", default="1,2", help="scheduler counts to run, e.g. 1,2")
     args = parser.parse_args()
-    dbs = Databases(postgres=not args.no_postgres)
+    dbs = Databases(postgres=not args.no_postgres and args.only != "sqlite")
     rows = []
     try:
-        for kind in dbs.kinds():
-            for schedulers in (1, 2):
+        for kind in [k for k in dbs.kinds() if args.only in (None, k)]:
+            for schedulers in [int(n) for n in args.schedulers.split(",")]:
                 url = dbs.fresh(kind)
                 populate(url, args.timers, timedelta(hours=1))
                 elapsed, counts = fire_all(url, schedulers)

@@ -175,15 +175,15 @@ def _fire_one(svc: Services, timer_id: int, worker: str, conn: Connection | None
     try:
         with svc.db.step(conn) as session:
             conn = session.connection()
-            claimed = hotpath.claim_timer(conn, timer_id, svc.now())
+            now = svc.now()
+            claimed = hotpath.claim_timer(conn, timer_id, now, worker)  # marks it fired, in this transaction
             if claimed is None:
                 return 0  # fired by another scheduler, held by one, or its instance moved on
             row = InstanceRow(**{c: getattr(claimed, c) for c in hotpath.INSTANCE_COLUMNS})
             # The claimed row is spent: forget it so the save always re-arms from the state, even if
             # the engine did not consider this timer due (a timer is never left neither armed nor fired).
             row.next_timer_at = None
-            instance_id, now = row.id, svc.now()
-            hotpath.mark_timer_fired(conn, timer_id, worker, now)
+            instance_id = row.id
             fired = audit.row(at=now, actor="scheduler", action="timer_fired", subject_type="instance",
                               subject_id=row.id, due_at=claimed.timer_due_at.isoformat(), worker=worker)
             run_step(svc, session, row, "scheduler", lambda inst: inst.fire_due_timers(), audit_rows=[fired])

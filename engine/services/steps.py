@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import Connection, select
 from sqlalchemy.orm import Session
 
 from engine import audit
@@ -20,7 +20,7 @@ from engine.operations import OperationContext
 from engine.services.bootstrap import Services
 from engine.services.library import LoadedVersion, load_version
 from engine.store import hotpath
-from engine.store.models import Instance, MessageWait, WorkItem, WorkItemGroup
+from engine.store.models import Instance
 from engine.workflow.expressions import compile_expression, is_iso8601_literal, strip_expression
 from engine.workflow.runtime import HumanTask, LiveInstance, StepResult
 
@@ -88,24 +88,27 @@ def save(svc: Services, session: Session, row: Any, live: LiveInstance, result: 
     conn = session.connection()
     status = "completed" if result.status == "completed" else "waiting"
     waiting_for = ",".join(sorted(set(result.waiting_for)))
-    if not hotpath.save_state(conn, row.id, row.lock_version, state=live.state(), status=status, at=now,
-                              completed_at=now if status == "completed" else None,
-                              timer=result.next_timer_at, waiting=waiting_for):
-        # Someone else saved this instance since we read it: never overwrite their step.
-        raise Conflict(f"Instance {row.id} was changed by someone else; try again")
     rows = list(audit_rows or [])
-    created: list[dict[str, Any]] = []
-    kept = _sync_work_items(svc, session, row, live.open_at_load - closed, result.open_tasks, now, rows, created)
+    with hotpath.pipelined(conn):  # PostgreSQL: the step's writes go in one round trip
+        saved = hotpath.save_state(conn, row.id, row.lock_version, state=live.state(), status=status, at=now,
+                                   completed_at=now if status == "completed" else None,
+                                   timer=result.next_timer_at, waiting=waiting_for)
+        created: list[dict[str, Any]] = []
+        kept = _sync_work_items(svc, conn, row, live.open_at_load - closed, result.open_tasks, now, rows, created)
+        if result.next_timer_at != row.next_timer_at:
+            hotpath.replace_timer(conn, row.id, result.next_timer_at)
+        if waiting_for != (row.waiting_for or ""):
+            hotpath.replace_waits(conn, row.id, [n for n in waiting_for.split(",") if n], row.case_ref)
+        if status == "completed":
+            rows.append(audit.row(at=now, actor=actor, action="instance_completed", subject_type="instance",
+                                  subject_id=row.id, process_id=row.process_id, case_ref=row.case_ref))
+        hotpath.add_audit(conn, rows)
+    if not saved():
+        # Someone else saved this instance since we read it: never overwrite their step (the
+        # exception rolls back everything written above).
+        raise Conflict(f"Instance {row.id} was changed by someone else; try again")
     if isinstance(row, InstanceRow):
         row.open_items = None if kept else created
-    if result.next_timer_at != row.next_timer_at:
-        _sync_timers(session, row, result.next_timer_at)
-    if waiting_for != (row.waiting_for or ""):
-        _sync_waits(session, row, waiting_for)
-    if status == "completed":
-        rows.append(audit.row(at=now, actor=actor, action="instance_completed", subject_type="instance",
-                              subject_id=row.id, process_id=row.process_id, case_ref=row.case_ref))
-    hotpath.add_audit(conn, rows)
     _set_committed_values(session, row, lock_version=row.lock_version + 1, status=status,
                           next_timer_at=result.next_timer_at, waiting_for=waiting_for)
     return rows
@@ -133,34 +136,28 @@ def _set_committed_values(session: Session, row: Any, **values: Any) -> None:
             setattr(row, key, value)
 
 
-def _sync_work_items(svc: Services, session: Session, row: Any, open_before: frozenset[str],
+def _sync_work_items(svc: Services, conn: Connection, row: Any, open_before: frozenset[str],
                      open_tasks: tuple[HumanTask, ...], now: datetime, audit_rows: list[dict[str, Any]],
                      created: list[dict[str, Any]]) -> bool:
     """Cancel items whose tasks went, add items for new tasks; True when items from before stay open."""
     live_ids = {t.task_id for t in open_tasks}
     gone = sorted(open_before - live_ids)
     if gone:  # completed by this command (already closed) or cancelled by an event or a gateway
-        ids = select(WorkItem.id).where(WorkItem.instance_id == row.id, WorkItem.task_id.in_(gone),
-                                        WorkItem.status == "open").scalar_subquery()
-        session.execute(update(WorkItemGroup).where(WorkItemGroup.work_item_id.in_(ids)).values(open=False))
-        session.execute(update(WorkItem).where(WorkItem.instance_id == row.id, WorkItem.task_id.in_(gone),
-                                               WorkItem.status == "open")
-                        .values(status="cancelled", completed_at=now)
-                        .execution_options(synchronize_session=False))
+        hotpath.cancel_items(conn, row.id, gone, now)
     for task in open_tasks:
         if task.task_id not in open_before:
-            created.append(_add_work_item(svc, session, row, task, now, audit_rows))
+            created.append(_add_work_item(svc, conn, row, task, now, audit_rows))
     return bool(open_before & live_ids)
 
 
-def _add_work_item(svc: Services, session: Session, row: Any, task: HumanTask, now: datetime,
+def _add_work_item(svc: Services, conn: Connection, row: Any, task: HumanTask, now: datetime,
                    audit_rows: list[dict[str, Any]]) -> dict[str, Any]:
     """Insert the work item of a new task; returns it as ``work_item_dict`` shows it."""
     attrs = task.attrs
     due_at, due_reason = _due(svc, task)
     groups = [g for g in attrs.get("groups", []) if g]
     assignee, priority = attrs.get("assignee") or None, _priority(task)
-    item_id = hotpath.add_item(session.connection(), dict(
+    item_id = hotpath.add_item(conn, dict(
         instance_id=row.id, task_id=task.task_id, element_id=task.element_id, name=task.name,
         process_id=task.process_id, case_ref=row.case_ref, form_ref=attrs.get("formRef"),
         groups=",".join(groups), assignee=assignee, status="open",
@@ -209,15 +206,3 @@ def _due_reason(svc: Services, text: str) -> str:
 def _priority(task: HumanTask) -> int:
     raw = str(task.attrs.get("priority") or "50").strip()
     return max(0, min(100, int(raw))) if raw.isdigit() else 50
-
-
-def _sync_timers(session: Session, row: Any, next_at: datetime | None) -> None:
-    hotpath.replace_timer(session.connection(), row.id, next_at)
-
-
-def _sync_waits(session: Session, row: Any, waiting_for: str) -> None:
-    session.execute(delete(MessageWait).where(MessageWait.instance_id == row.id))
-    names = [n for n in waiting_for.split(",") if n]
-    if names:
-        session.execute(insert(MessageWait), [{"instance_id": row.id, "message": n, "case_ref": row.case_ref}
-                                              for n in names])

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from types import SimpleNamespace
 from typing import Any
@@ -52,6 +54,12 @@ _OPEN_ITEMS = (f"SELECT {', '.join(OPEN_ITEM_COLUMNS)} FROM work_items "
 _ADD_AUDIT = ("INSERT INTO audit_events (at, actor, action, subject_type, subject_id, details) "
               "VALUES (:at, :actor, :action, :subject_type, :subject_id, :details)")
 
+_CANCEL_ITEM_GROUPS = ("UPDATE work_item_groups SET open = FALSE WHERE work_item_id IN (SELECT id FROM work_items "
+                       "WHERE instance_id = :id AND status = 'open' AND task_id IN ({marks}))")
+_CANCEL_ITEMS = ("UPDATE work_items SET status = 'cancelled', completed_at = :at "
+                 "WHERE instance_id = :id AND status = 'open' AND task_id IN ({marks})")
+_DROP_WAITS = "DELETE FROM message_waits WHERE instance_id = :id"
+_ADD_WAIT = "INSERT INTO message_waits (instance_id, message, case_ref) VALUES (:id, :message, :case_ref)"
 _ADD_AUDIT_MANY = "INSERT INTO audit_events (at, actor, action, subject_type, subject_id, details) VALUES "
 
 _PARAM = re.compile(r"(?<!:):(\w+)")
@@ -132,13 +140,47 @@ def close_item(conn: Connection, work_item_id: int, actor: str, at: datetime) ->
 
 
 def save_state(conn: Connection, instance_id: int, lock: int, *, state: str, status: str, at: datetime,
-               completed_at: datetime | None, timer: datetime | None, waiting: str) -> bool:
-    """Optimistic-lock write of the state; False when the lock version moved on."""
+               completed_at: datetime | None, timer: datetime | None, waiting: str) -> Callable[[], bool]:
+    """Optimistic-lock write of the state; the returned check is False when the lock version moved on.
+
+    The check is a callable so that, inside ``pipelined``, it is asked only after the pipeline has sent
+    everything (asking earlier would cost the round trip the pipeline saves).
+    """
     driver = _Driver(conn)
     params = {"id": instance_id, "lock": lock, "next_lock": lock + 1, "state": state, "status": status,
               "at": driver.time(at), "completed_at": driver.time(completed_at), "timer": driver.time(timer),
               "waiting": waiting}
-    return driver.execute(_SAVE_STATE, params).rowcount == 1
+    cursor = driver.execute(_SAVE_STATE, params)
+    return lambda: cursor.rowcount == 1
+
+
+@contextmanager
+def pipelined(conn: Connection) -> Iterator[None]:
+    """On PostgreSQL, send the statements of the block without waiting for each answer (psycopg's
+    pipeline mode); results are there once the block ends. On SQLite (in-process) a no-op."""
+    driver = _Driver(conn)
+    if driver.sqlite:
+        yield
+    else:
+        with driver.raw.pipeline():
+            yield
+
+
+def cancel_items(conn: Connection, instance_id: int, task_ids: list[str], at: datetime) -> None:
+    """Close the open items of tasks that went away (cancelled by an event or a gateway)."""
+    driver = _Driver(conn)
+    marks = ", ".join(f":t{n}" for n in range(len(task_ids)))
+    params = {"id": instance_id, "at": driver.time(at), **{f"t{n}": t for n, t in enumerate(task_ids)}}
+    driver.execute(_CANCEL_ITEM_GROUPS.format(marks=marks), params)
+    driver.execute(_CANCEL_ITEMS.format(marks=marks), params)
+
+
+def replace_waits(conn: Connection, instance_id: int, messages: list[str], case_ref: str | None) -> None:
+    """Record the messages an instance now waits for (replacing what it waited for before)."""
+    driver = _Driver(conn)
+    driver.execute(_DROP_WAITS, {"id": instance_id})
+    if messages:
+        driver.executemany(_ADD_WAIT, [{"id": instance_id, "message": m, "case_ref": case_ref} for m in messages])
 
 
 def add_item(conn: Connection, values: dict[str, Any], groups: list[str]) -> int:
@@ -187,12 +229,15 @@ _CLAIM_TIMER = ("SELECT t.due_at, " + ", ".join(f"i.{c}" for c in INSTANCE_COLUM
                 "FROM timers t JOIN instances i ON i.id = t.instance_id "
                 "WHERE t.id = :id AND t.status = 'armed' AND t.due_at <= :now AND i.status = 'waiting'")
 # PostgreSQL, in one round trip: lock the timer and its instance, skipping rows another scheduler or a
-# user step holds, then the instance's open work items NOWAIT (counted, so the CTE runs)
+# user step holds; lock the instance's open work items NOWAIT (counted, so that CTE runs); mark the timer
+# fired (undone with everything else if the step then fails)
 _CLAIM_TIMER_PG = (
     "WITH claimed AS (" + _CLAIM_TIMER.replace(":id", "%(id)s").replace(":now", "%(now)s")
     + " FOR UPDATE OF t, i SKIP LOCKED), items AS (SELECT w.id FROM work_items w JOIN claimed c "
-    "ON w.instance_id = c.id WHERE w.status = 'open' FOR UPDATE OF w NOWAIT) "
-    "SELECT *, (SELECT count(*) FROM items) FROM claimed")
+    "ON w.instance_id = c.id WHERE w.status = 'open' FOR UPDATE OF w NOWAIT), "
+    "fired AS (UPDATE timers SET status = 'fired', claimed_by = %(worker)s, claimed_at = %(now)s, "
+    "fired_at = %(now)s WHERE id = %(id)s AND EXISTS (SELECT 1 FROM claimed) RETURNING id) "
+    "SELECT *, (SELECT count(*) FROM items), (SELECT count(*) FROM fired) FROM claimed")
 _FIRE_TIMER = ("UPDATE timers SET status = 'fired', claimed_by = :worker, claimed_at = :at, fired_at = :at "
                "WHERE id = :id")
 _DROP_TIMERS = "DELETE FROM timers WHERE instance_id = :id AND status IN ('armed', 'claimed')"
@@ -214,8 +259,9 @@ def add_instance(conn: Connection, values: dict[str, Any]) -> int:
     return driver.execute(_ADD_INSTANCE, params).fetchone()[0]
 
 
-def claim_timer(conn: Connection, timer_id: int, now: datetime) -> Any:
-    """The instance's step columns plus ``timer_due_at`` if the timer is still armed and due, or None.
+def claim_timer(conn: Connection, timer_id: int, now: datetime, worker: str) -> Any:
+    """Mark a due, armed timer fired by ``worker`` and return its instance's step columns plus
+    ``timer_due_at``; None when it is no longer armed and due (fired, held elsewhere, or moved on).
 
     On PostgreSQL the timer and instance rows are locked (held ones skipped) and the instance's open work
     items locked NOWAIT: a user completing a task locks its item before the instance, so waiting for it
@@ -226,20 +272,17 @@ def claim_timer(conn: Connection, timer_id: int, now: datetime) -> Any:
     params = {"id": timer_id, "now": driver.time(now)}
     if driver.sqlite:
         found = driver.execute(_CLAIM_TIMER, params).fetchone()
+        if found is not None:
+            driver.execute(_FIRE_TIMER, {"id": timer_id, "worker": worker, "at": params["now"]})
     else:
-        found = driver.raw.execute(_CLAIM_TIMER_PG, params).fetchone()
+        with driver.raw.pipeline():  # the transaction's BEGIN goes in the same round trip
+            found = driver.raw.execute(_CLAIM_TIMER_PG, {**params, "worker": worker}).fetchone()
     if found is None:
         return None
     names = ("timer_due_at", *INSTANCE_COLUMNS)
     row = _row(driver, names, tuple(found)[:len(names)])
     row.timer_due_at = driver.read_time(found[0])
     return row
-
-
-def mark_timer_fired(conn: Connection, timer_id: int, worker: str, at: datetime) -> None:
-    """Record that a claimed timer fired, by whom and when."""
-    driver = _Driver(conn)
-    driver.execute(_FIRE_TIMER, {"id": timer_id, "worker": worker, "at": driver.time(at)})
 
 
 def replace_timer(conn: Connection, instance_id: int, due_at: datetime | None) -> None:
