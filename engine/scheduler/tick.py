@@ -92,7 +92,8 @@ def due_now(svc: Services, policy: ReminderPolicy) -> dict[str, bool]:
     now = svc.now()
     checks = {
         "timers": select(Timer.id).join(Instance, Instance.id == Timer.instance_id)
-        .where(Timer.status == "armed", Timer.due_at <= now, Instance.status == "waiting"),
+        # "claimed": leased; a lease left by a scheduler that died is taken back by the next fire_due
+        .where(Timer.status.in_(("armed", "claimed")), Timer.due_at <= now, Instance.status == "waiting"),
         "clocks": select(Clock.id).where(Clock.status == "running", Clock.due_at <= now),
         "reminders": newly_due_query(svc, policy).union_all(stages_due_query(svc).with_only_columns(
             WorkItemReminder.work_item_id)),

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import logging
+import os
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, and_, or_, select, update
+from sqlalchemy import Connection, select, update
 from sqlalchemy.exc import OperationalError
 
 from engine import audit
@@ -19,7 +20,7 @@ from engine.services.library import load_version
 from engine.services.steps import InstanceRow, restore, run_step, save, service_caller
 from engine.services.versions import choose_version
 from engine.store import hotpath
-from engine.store.models import AuditEvent, Instance, MessageWait, Timer, WorkItem
+from engine.store.models import AuditEvent, Instance, MessageWait, WorkItem
 from engine.workflow.runtime import LiveInstance
 
 log = logging.getLogger(__name__)
@@ -129,44 +130,62 @@ def work_item_dict(item: WorkItem) -> dict[str, Any]:
 
 
 def fire_due(svc: Services, limit: int = 1000, worker: str = "fire-due",
-             should_stop: Callable[[], bool] | None = None) -> int:
+             should_stop: Callable[[], bool] | None = None, lease: int = 50) -> int:
     """Fire every timer due by the injected clock, each in its own transaction; returns how many fired.
 
-    Due timers are listed in batches (one ordered read), then each is claimed by id inside its own
-    firing transaction, so a crash leaves the timer armed (nothing lost) and a second scheduler skips
-    rows another holds (nothing doubled). Claiming by id keeps each claim O(1): re-running the ordered
-    "next due" query per timer made a 10,000-timer backlog quadratic. A user step racing on the same
-    instance makes one side a Conflict; that timer is retried on the next run.
+    Due timers are leased ``lease`` at a time in one short transaction (earliest first; on PostgreSQL
+    ``FOR UPDATE SKIP LOCKED``, on SQLite a conditional update under its write lock), so two schedulers
+    take disjoint batches instead of racing for the same rows. Each leased timer is then claimed (only
+    while the lease is still ours) and fired in its own transaction. A timer this run could not fire
+    (its instance busy with a user's step, a conflict) goes back to armed when the run ends; a lease
+    left by a scheduler that died is taken back after ``lease_seconds`` of wall-clock time, so a crash
+    delays a timer but never loses or doubles it.
     """
-    fired, after = 0, None
+    fired = 0
     fair = _SQLiteFairness() if svc.db.is_sqlite else None
     with svc.db.engine.connect() as conn:  # one connection for the run; still one transaction per timer
-        while fired < limit:
-            batch = _due_timers(svc, min(limit - fired, 500), after)
-            if not batch:
-                break
-            for timer_id, due_at in batch:
-                if should_stop is not None and should_stop():
-                    return fired
-                if fair is not None:
-                    fair.maybe_yield()
-                fired += _fire_one(svc, timer_id, worker, conn)
-                after = (due_at, timer_id)
+        _expire_leases(svc, conn)
+        held: list[int] = []
+        try:
+            while fired < limit:
+                batch = _lease(svc, conn, worker, min(limit - fired, lease))
+                if not batch:
+                    break
+                held.extend(batch)
+                for timer_id in batch:
+                    if should_stop is not None and should_stop():
+                        return fired
+                    if fair is not None:
+                        fair.maybe_yield()
+                    fired += _fire_one(svc, timer_id, worker, conn)
+        finally:
+            _release(svc, conn, worker, held)
     return fired
 
 
-def _due_timers(svc: Services, batch: int, after: tuple[datetime, int] | None) -> list[tuple[int, datetime]]:
-    """(id, due_at) of armed timers due now on waiting instances, earliest first, after ``after``.
+def lease_seconds() -> float:
+    """How long a scheduler's lease on a batch of timers lasts before another may take it over."""
+    return float(os.environ.get("FRONTDOOR_TIMER_LEASE_SECONDS", "60"))
 
-    Paging on (due_at, id) rather than re-reading from the front lets a scheduler that is behind
-    another move past the rows the other already fired or holds.
-    """
-    query = (select(Timer.id, Timer.due_at).join(Instance, Instance.id == Timer.instance_id)
-             .where(Timer.status == "armed", Timer.due_at <= svc.now(), Instance.status == "waiting"))
-    if after is not None:
-        query = query.where(or_(Timer.due_at > after[0], and_(Timer.due_at == after[0], Timer.id > after[1])))
-    with svc.db.read() as session:
-        return [(r.id, r.due_at) for r in session.execute(query.order_by(Timer.due_at, Timer.id).limit(batch))]
+
+def _lease(svc: Services, conn: Connection, worker: str, count: int) -> list[int]:
+    with svc.db.step(conn) as session:
+        return hotpath.lease_timers(session.connection(), worker, count, svc.now(), datetime.now(UTC))
+
+
+def _expire_leases(svc: Services, conn: Connection) -> None:
+    stale = datetime.now(UTC) - timedelta(seconds=lease_seconds())
+    with svc.db.step(conn) as session:
+        taken_back = hotpath.expire_leases(session.connection(), stale)
+    if taken_back:
+        log.warning("%s timer lease(s) older than %ss taken back (a scheduler stopped mid-batch)",
+                    taken_back, lease_seconds())
+
+
+def _release(svc: Services, conn: Connection, worker: str, held: list[int]) -> None:
+    if held:
+        with svc.db.step(conn) as session:
+            hotpath.release_timers(session.connection(), worker, held)
 
 
 def _fire_one(svc: Services, timer_id: int, worker: str, conn: Connection | None = None) -> int:

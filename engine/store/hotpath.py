@@ -227,12 +227,13 @@ _ADD_INSTANCE = (f"INSERT INTO instances ({', '.join(_INSTANCE_INSERT_COLUMNS)})
                  f"VALUES ({', '.join(':' + c for c in _INSTANCE_INSERT_COLUMNS)}) RETURNING id")
 _CLAIM_TIMER = ("SELECT t.due_at, " + ", ".join(f"i.{c}" for c in INSTANCE_COLUMNS) + " "
                 "FROM timers t JOIN instances i ON i.id = t.instance_id "
-                "WHERE t.id = :id AND t.status = 'armed' AND t.due_at <= :now AND i.status = 'waiting'")
+                "WHERE t.id = :id AND t.status = 'claimed' AND t.claimed_by = :worker AND t.due_at <= :now "
+                "AND i.status = 'waiting'")
 # PostgreSQL, in one round trip: lock the timer and its instance, skipping rows another scheduler or a
 # user step holds; lock the instance's open work items NOWAIT (counted, so that CTE runs); mark the timer
 # fired (undone with everything else if the step then fails)
 _CLAIM_TIMER_PG = (
-    "WITH claimed AS (" + _CLAIM_TIMER.replace(":id", "%(id)s").replace(":now", "%(now)s")
+    "WITH claimed AS (" + _PARAM.sub(r"%(\1)s", _CLAIM_TIMER)
     + " FOR UPDATE OF t, i SKIP LOCKED), items AS (SELECT w.id FROM work_items w JOIN claimed c "
     "ON w.instance_id = c.id WHERE w.status = 'open' FOR UPDATE OF w NOWAIT), "
     "fired AS (UPDATE timers SET status = 'fired', claimed_by = %(worker)s, claimed_at = %(now)s, "
@@ -240,6 +241,16 @@ _CLAIM_TIMER_PG = (
     "SELECT *, (SELECT count(*) FROM items), (SELECT count(*) FROM fired) FROM claimed")
 _FIRE_TIMER = ("UPDATE timers SET status = 'fired', claimed_by = :worker, claimed_at = :at, fired_at = :at "
                "WHERE id = :id")
+_DUE_ARMED = ("SELECT t.id FROM timers t JOIN instances i ON i.id = t.instance_id WHERE t.status = 'armed' "
+              "AND t.due_at <= :now AND i.status = 'waiting' ORDER BY t.due_at, t.id LIMIT :n")
+_LEASE_TIMERS = ("UPDATE timers SET status = 'claimed', claimed_by = :worker, claimed_at = :wall "
+                 f"WHERE id IN ({_DUE_ARMED}) RETURNING id, due_at")
+# PostgreSQL: rows another scheduler is leasing right now are skipped, not waited for
+_LEASE_TIMERS_PG = _LEASE_TIMERS.replace("LIMIT :n)", "LIMIT :n FOR UPDATE OF t SKIP LOCKED)")
+_EXPIRE_LEASES = ("UPDATE timers SET status = 'armed', claimed_by = NULL, claimed_at = NULL "
+                  "WHERE status = 'claimed' AND claimed_at < :stale")
+_RELEASE_TIMERS = ("UPDATE timers SET status = 'armed', claimed_by = NULL, claimed_at = NULL "
+                   "WHERE status = 'claimed' AND claimed_by = :worker AND id IN ({marks})")
 _DROP_TIMERS = "DELETE FROM timers WHERE instance_id = :id AND status IN ('armed', 'claimed')"
 _ARM_TIMER = "INSERT INTO timers (instance_id, due_at, status) VALUES (:id, :due, 'armed')"
 
@@ -260,8 +271,8 @@ def add_instance(conn: Connection, values: dict[str, Any]) -> int:
 
 
 def claim_timer(conn: Connection, timer_id: int, now: datetime, worker: str) -> Any:
-    """Mark a due, armed timer fired by ``worker`` and return its instance's step columns plus
-    ``timer_due_at``; None when it is no longer armed and due (fired, held elsewhere, or moved on).
+    """Mark a due timer that ``worker`` leased fired and return its instance's step columns plus
+    ``timer_due_at``; None when the lease is gone or it is no longer due (fired, taken over, moved on).
 
     On PostgreSQL the timer and instance rows are locked (held ones skipped) and the instance's open work
     items locked NOWAIT: a user completing a task locks its item before the instance, so waiting for it
@@ -269,20 +280,44 @@ def claim_timer(conn: Connection, timer_id: int, now: datetime, worker: str) -> 
     SQLite needs no locks: BEGIN IMMEDIATE already serialises writers.
     """
     driver = _Driver(conn)
-    params = {"id": timer_id, "now": driver.time(now)}
+    params = {"id": timer_id, "now": driver.time(now), "worker": worker}
     if driver.sqlite:
         found = driver.execute(_CLAIM_TIMER, params).fetchone()
         if found is not None:
             driver.execute(_FIRE_TIMER, {"id": timer_id, "worker": worker, "at": params["now"]})
     else:
         with driver.raw.pipeline():  # the transaction's BEGIN goes in the same round trip
-            found = driver.raw.execute(_CLAIM_TIMER_PG, {**params, "worker": worker}).fetchone()
+            found = driver.raw.execute(_CLAIM_TIMER_PG, params).fetchone()
     if found is None:
         return None
     names = ("timer_due_at", *INSTANCE_COLUMNS)
     row = _row(driver, names, tuple(found)[:len(names)])
     row.timer_due_at = driver.read_time(found[0])
     return row
+
+
+def lease_timers(conn: Connection, worker: str, count: int, now: datetime, wall: datetime) -> list[int]:
+    """Lease up to ``count`` armed timers due by ``now`` (earliest first) to ``worker``; their ids in due order."""
+    driver = _Driver(conn)
+    params = {"worker": worker, "n": count, "now": driver.time(now), "wall": driver.time(wall)}
+    rows = driver.execute(_LEASE_TIMERS if driver.sqlite else _LEASE_TIMERS_PG, params).fetchall()
+    return [r[0] for r in sorted(rows, key=lambda r: (driver.read_time(r[1]), r[0]))]
+
+
+def expire_leases(conn: Connection, stale: datetime) -> int:
+    """Arm again timers leased before ``stale`` (wall clock) and never fired; how many."""
+    driver = _Driver(conn)
+    return driver.execute(_EXPIRE_LEASES, {"stale": driver.time(stale)}).rowcount
+
+
+def release_timers(conn: Connection, worker: str, ids: list[int]) -> None:
+    """Give back the timers of ``ids`` that ``worker`` still holds (leased, not fired)."""
+    driver = _Driver(conn)
+    for start in range(0, len(ids), 500):
+        chunk = ids[start:start + 500]
+        marks = ", ".join(f":t{n}" for n in range(len(chunk)))
+        driver.execute(_RELEASE_TIMERS.format(marks=marks),
+                       {"worker": worker, **{f"t{n}": t for n, t in enumerate(chunk)}})
 
 
 def replace_timer(conn: Connection, instance_id: int, due_at: datetime | None) -> None:

@@ -107,7 +107,8 @@ def test_timer_firing_while_a_user_completes_gives_one_consistent_result(svc, cl
 
 
 def _scheduler_process(url: str, log) -> subprocess.Popen:
-    env = {**os.environ, "DATABASE_URL": url, "FRONTDOOR_DIGEST_HOUR": "23"}
+    # a killed scheduler's leased batch is taken over after this many (wall-clock) seconds
+    env = {**os.environ, "DATABASE_URL": url, "FRONTDOOR_DIGEST_HOUR": "23", "FRONTDOOR_TIMER_LEASE_SECONDS": "1"}
     return subprocess.Popen([sys.executable, "-m", "engine.cli", "scheduler", "--interval", "0.2", "--batch", "25"],
                             cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=log)
 
