@@ -88,25 +88,22 @@ def save(svc: Services, session: Session, row: Any, live: LiveInstance, result: 
     conn = session.connection()
     status = "completed" if result.status == "completed" else "waiting"
     waiting_for = ",".join(sorted(set(result.waiting_for)))
-    rows = list(audit_rows or [])
-    with hotpath.pipelined(conn):  # PostgreSQL: the step's writes go in one round trip
-        saved = hotpath.save_state(conn, row.id, row.lock_version, state=live.state(), status=status, at=now,
-                                   completed_at=now if status == "completed" else None,
-                                   timer=result.next_timer_at, waiting=waiting_for)
-        created: list[dict[str, Any]] = []
-        kept = _sync_work_items(svc, conn, row, live.open_at_load - closed, result.open_tasks, now, rows, created)
-        if result.next_timer_at != row.next_timer_at:
-            hotpath.replace_timer(conn, row.id, result.next_timer_at)
-        if waiting_for != (row.waiting_for or ""):
-            hotpath.replace_waits(conn, row.id, [n for n in waiting_for.split(",") if n], row.case_ref)
-        if status == "completed":
-            rows.append(audit.row(at=now, actor=actor, action="instance_completed", subject_type="instance",
-                                  subject_id=row.id, process_id=row.process_id, case_ref=row.case_ref))
-        hotpath.add_audit(conn, rows)
-    if not saved():
-        # Someone else saved this instance since we read it: never overwrite their step (the
-        # exception rolls back everything written above).
+    if not hotpath.save_state(conn, row.id, row.lock_version, state=live.state(), status=status, at=now,
+                              completed_at=now if status == "completed" else None,
+                              timer=result.next_timer_at, waiting=waiting_for):
+        # Someone else saved this instance since we read it: never overwrite their step.
         raise Conflict(f"Instance {row.id} was changed by someone else; try again")
+    rows = list(audit_rows or [])
+    created: list[dict[str, Any]] = []
+    kept = _sync_work_items(svc, conn, row, live.open_at_load - closed, result.open_tasks, now, rows, created)
+    if result.next_timer_at != row.next_timer_at:
+        hotpath.replace_timer(conn, row.id, result.next_timer_at)
+    if waiting_for != (row.waiting_for or ""):
+        hotpath.replace_waits(conn, row.id, [n for n in waiting_for.split(",") if n], row.case_ref)
+    if status == "completed":
+        rows.append(audit.row(at=now, actor=actor, action="instance_completed", subject_type="instance",
+                              subject_id=row.id, process_id=row.process_id, case_ref=row.case_ref))
+    hotpath.add_audit(conn, rows)
     if isinstance(row, InstanceRow):
         row.open_items = None if kept else created
     _set_committed_values(session, row, lock_version=row.lock_version + 1, status=status,

@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
 from types import SimpleNamespace
 from typing import Any
@@ -140,30 +138,13 @@ def close_item(conn: Connection, work_item_id: int, actor: str, at: datetime) ->
 
 
 def save_state(conn: Connection, instance_id: int, lock: int, *, state: str, status: str, at: datetime,
-               completed_at: datetime | None, timer: datetime | None, waiting: str) -> Callable[[], bool]:
-    """Optimistic-lock write of the state; the returned check is False when the lock version moved on.
-
-    The check is a callable so that, inside ``pipelined``, it is asked only after the pipeline has sent
-    everything (asking earlier would cost the round trip the pipeline saves).
-    """
+               completed_at: datetime | None, timer: datetime | None, waiting: str) -> bool:
+    """Optimistic-lock write of the state; False when the lock version moved on."""
     driver = _Driver(conn)
     params = {"id": instance_id, "lock": lock, "next_lock": lock + 1, "state": state, "status": status,
               "at": driver.time(at), "completed_at": driver.time(completed_at), "timer": driver.time(timer),
               "waiting": waiting}
-    cursor = driver.execute(_SAVE_STATE, params)
-    return lambda: cursor.rowcount == 1
-
-
-@contextmanager
-def pipelined(conn: Connection) -> Iterator[None]:
-    """On PostgreSQL, send the statements of the block without waiting for each answer (psycopg's
-    pipeline mode); results are there once the block ends. On SQLite (in-process) a no-op."""
-    driver = _Driver(conn)
-    if driver.sqlite:
-        yield
-    else:
-        with driver.raw.pipeline():
-            yield
+    return driver.execute(_SAVE_STATE, params).rowcount == 1
 
 
 def cancel_items(conn: Connection, instance_id: int, task_ids: list[str], at: datetime) -> None:
@@ -285,9 +266,8 @@ def claim_timer(conn: Connection, timer_id: int, now: datetime, worker: str) -> 
         found = driver.execute(_CLAIM_TIMER, params).fetchone()
         if found is not None:
             driver.execute(_FIRE_TIMER, {"id": timer_id, "worker": worker, "at": params["now"]})
-    else:
-        with driver.raw.pipeline():  # the transaction's BEGIN goes in the same round trip
-            found = driver.raw.execute(_CLAIM_TIMER_PG, params).fetchone()
+    else:  # (psycopg's pipeline mode would save BEGIN's round trip but cost more CPU than it saves)
+        found = driver.raw.execute(_CLAIM_TIMER_PG, params).fetchone()
     if found is None:
         return None
     names = ("timer_due_at", *INSTANCE_COLUMNS)
