@@ -1,11 +1,12 @@
-"""Form admin pages (admin role only): the forms in use, the form-js editor, Check, Save and Delete."""
+"""Form admin pages (admin role only): the forms, a new form, the form-js editor, Check, Save and Delete."""
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, g, jsonify, render_template, request
+from flask import Blueprint, Response, g, jsonify, redirect, render_template, request, url_for
 
-from engine.errors import Conflict, InvalidProcess, NotPermitted
-from engine.services.form_admin import check_form, delete_form, get_form, list_forms, save_form
+from engine.errors import Conflict, InvalidFormData, InvalidProcess, NotPermitted
+from engine.services.form_admin import check_form, delete_form, form_version, get_form, list_forms, save_form
+from engine.services.form_library import create_form
 from web.context import current_user, services
 
 bp = Blueprint("admin_forms", __name__, url_prefix="/admin/forms")
@@ -22,8 +23,27 @@ def _admins_only() -> None:
 
 @bp.get("")
 def index():
-    """Every form a live process uses, with its version and the processes using it."""
+    """Every form in the library or used by a live process, with its version and the processes using it."""
     return render_template("admin_forms/index.html", title="Forms", forms=list_forms(services()))
+
+
+@bp.get("/new")
+def new():
+    """Ask for the new form's id and title."""
+    return _new_page({})
+
+
+@bp.post("/new")
+def create():
+    """Store the new form (a heading and a notes box) and open it in the editor; errors re-show the page."""
+    try:
+        created = create_form(services(), request.form.get("form_id", ""), request.form.get("title", ""),
+                              actor=current_user().username)
+    except InvalidFormData as exc:
+        return _new_page(exc.errors, 422)
+    except Conflict as exc:
+        return _new_page({"form_id": [exc.message]}, 409)
+    return redirect(url_for("admin_forms.edit", form_id=created.form_id, created=created.version))
 
 
 @bp.get("/<form_id>/edit")
@@ -32,7 +52,7 @@ def edit(form_id: str):
     get_form(services(), form_id)  # 404 early if there is nothing to edit
     users = next((f.processes for f in list_forms(services()) if f.form_id == form_id), [])
     return render_template("admin_forms/edit.html", title=f"Edit form {form_id}", form_id=form_id,
-                           processes=users)
+                           processes=users, created=request.args.get("created", type=int))
 
 
 @bp.get("/<form_id>.json")
@@ -51,12 +71,19 @@ def check(form_id: str):
 @bp.post("/<form_id>/save")
 def save(form_id: str):
     """Check again and save: each process using the form gets a new version; running cases stay."""
+    before = form_version(services(), form_id)
     try:
         deployed = save_form(services(), form_id, _posted(), actor=current_user().username)
     except InvalidProcess as exc:
         return jsonify({"problems": [p.to_dict() for p in exc.problems]}), 422
-    return jsonify({"problems": [], "created": any(d.created for d in deployed),
-                    "versions": [{"process_id": d.process_id, "version": d.version} for d in deployed]})
+    except Conflict as exc:
+        return jsonify({"problems": [{"element_id": "", "message": exc.message, "file": ""}]}), 409
+    result = {"problems": [], "created": any(d.created for d in deployed),
+              "versions": [{"process_id": d.process_id, "version": d.version} for d in deployed]}
+    if not deployed:  # a form no process uses yet: only the form library keeps its versions
+        after = form_version(services(), form_id)
+        result |= {"created": after != before, "form_version": after}
+    return jsonify(result)
 
 
 @bp.post("/<form_id>/delete")
@@ -70,6 +97,11 @@ def delete(form_id: str):
     return render_template("admin_forms/deleted.html", title=f"Form {form_id}", form_id=form_id,
                            message=message, refused=False)
 
+
+def _new_page(errors: dict[str, list[str]], status: int = 200):
+    error_list = [{"text": m[0], "href": f"#{k}"} for k, m in errors.items() if m]
+    return render_template("admin_forms/new.html", title="Create a form", errors=errors, error_list=error_list,
+                           error_count=len(error_list), form=request.form), status
 
 
 def _posted() -> bytes:

@@ -121,6 +121,15 @@ def _check_paths(fields: tuple[Field, ...], state: _Parse) -> None:
         )
 
 
+def _check_ids(fields: tuple[Field, ...], state: _Parse) -> None:
+    """Refuse two components with one id: form-js's editor cannot open such a form to change it."""
+    seen: set[str] = set()
+    for f in _walk(fields):
+        if f.id and f.id in seen:
+            state.problem(f.id, f"Two components share the id '{f.id}', so the form editor cannot open the form")
+        seen.add(f.id)
+
+
 def _walk(fields: tuple[Field, ...]) -> Iterator[Field]:
     for f in fields:
         yield f
@@ -161,6 +170,7 @@ def parse_form(text: str | bytes, source: str = "") -> FormDefinition:
         components = []
     fields = _parse_components(components, state, prefix="", depth=0, hidden_if=())
     _check_paths(fields, state)
+    _check_ids(fields, state)
     if state.problems:
         raise InvalidProcess(state.problems)
     canonical = json.dumps(raw, sort_keys=True, separators=(",", ":"), ensure_ascii=False)

@@ -10,12 +10,13 @@ from typing import Any
 
 from lxml import etree
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from engine import audit
 from engine.errors import InvalidProcess, Problem
 from engine.forms import parse_form
 from engine.services.bootstrap import Services
-from engine.services.library import library_files
+from engine.services.library import known_files
 from engine.services.versions import require_pilot_rule
 from engine.store.models import ProcessVersion, VersionFile
 from engine.workflow.specs import bundle_hash
@@ -58,20 +59,26 @@ def deploy(svc: Services, files: Mapping[str, bytes], actor: str, note: str = ""
 
     With a ``pilot_rule`` the new versions start only for cases the rule matches (versions.choose_version).
     """
+    with svc.db.transaction() as session:
+        return deploy_in(svc, session, files, actor, note, pilot_rule)
+
+
+def deploy_in(svc: Services, session: Session, files: Mapping[str, bytes], actor: str, note: str = "",
+              pilot_rule: Mapping[str, Any] | None = None) -> list[DeployedVersion]:
+    """``deploy`` inside the caller's transaction, so a use case can commit more with it; raises InvalidProcess."""
     pilot_rule = require_pilot_rule(pilot_rule)
     if not files:
         raise InvalidProcess([Problem("", "Nothing to deploy: give .bpmn, .dmn or .form files")])
-    with svc.db.transaction() as session:
-        pool = {**library_files(session), **files}
-        problems = _problems(svc, files, pool)
-        if problems:
-            raise InvalidProcess(problems)
-        results = []
-        for process_id, filename in _top_processes(files).items():
-            closure = _closure(filename, pool)
-            results.append(_store_version(svc, session, process_id, closure, actor, note, pool[filename],
-                                          pilot_rule))
-        return results
+    pool = {**known_files(session), **files}
+    problems = _problems(svc, files, pool)
+    if problems:
+        raise InvalidProcess(problems)
+    results = []
+    for process_id, filename in _top_processes(files).items():
+        closure = _closure(filename, pool)
+        results.append(_store_version(svc, session, process_id, closure, actor, note, pool[filename],
+                                      pilot_rule))
+    return results
 
 
 def check_files(svc: Services, files: Mapping[str, bytes]) -> list[Problem]:
@@ -79,7 +86,7 @@ def check_files(svc: Services, files: Mapping[str, bytes]) -> list[Problem]:
     if not files:
         return [Problem("", "Nothing to check: give .bpmn, .dmn or .form files")]
     with svc.db.read() as session:
-        return _problems(svc, files, {**library_files(session), **files})
+        return _problems(svc, files, {**known_files(session), **files})
 
 
 def _problems(svc: Services, files: Mapping[str, bytes], pool: Mapping[str, bytes]) -> list[Problem]:

@@ -1,8 +1,9 @@
 """Use cases behind the form editor: list forms, check and save an edited form, refuse to delete a used one.
 
-A form has no life of its own: it is stored in the closure of every process version that uses it
-(DESIGN decision 6). Saving a form therefore redeploys each process that uses it, so each gets a new
-version carrying the new form while running cases stay on the version they started on.
+A form a process uses is stored in the closure of every process version that uses it (DESIGN decision 6).
+Saving such a form therefore redeploys each process that uses it, so each gets a new version carrying
+the new form while running cases stay on the version they started on. A form made in the editor also
+lives in the form library (``form_library``), so it exists before any process names it.
 """
 
 from __future__ import annotations
@@ -12,14 +13,16 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from engine import audit
 from engine.errors import Conflict, InvalidProcess, NotFound, Problem
 from engine.forms import FormDefinition, parse_form
 from engine.services.bootstrap import Services
-from engine.services.deploy import DeployedVersion, check_files, deploy
-from engine.services.library import library_files, version_files
+from engine.services.deploy import DeployedVersion, check_files, deploy_in
+from engine.services.form_library import add_version, in_library, library_history, lock_form, mark_deleted
+from engine.services.library import known_files, library_files, version_files
 from engine.services.modelling import process_diagram
 from engine.store.models import ProcessVersion, VersionFile
 from engine.workflow.data_reads import data_reads
@@ -38,9 +41,9 @@ class FormSummary:
 
 
 def list_forms(svc: Services) -> list[FormSummary]:
-    """Every form the newest version of some process uses, by id."""
+    """Every form in the form library or used by the newest version of some process, by id."""
     with svc.db.read() as session:
-        library = library_files(session)
+        library = known_files(session)
         users = _users(session)
         history = _history(session)
     out = []
@@ -60,9 +63,9 @@ def list_forms(svc: Services) -> list[FormSummary]:
 def get_form(svc: Services, form_id: str) -> bytes:
     """The newest JSON of a form; raises NotFound."""
     with svc.db.read() as session:
-        content = library_files(session).get(f"{form_id}.form")
+        content = known_files(session).get(f"{form_id}.form")
     if content is None:
-        raise NotFound(f"No deployed process uses a form '{form_id}'")
+        raise NotFound(f"There is no form '{form_id}' in the form library or in any live process")
     return content
 
 
@@ -83,31 +86,53 @@ def check_form(svc: Services, form_id: str, text: str | bytes) -> list[Problem]:
 def save_form(svc: Services, form_id: str, text: str | bytes, actor: str) -> list[DeployedVersion]:
     """Check again (never trust the browser), then redeploy every process using the form; audited.
 
-    Raises InvalidProcess listing the problems, or NotFound for an unknown form.
+    A form in the form library also gets a new library version, in the same transaction. Raises
+    InvalidProcess listing the problems, NotFound for an unknown form, or Conflict when someone else
+    saved the same library form at the same moment.
     """
     problems = check_form(svc, form_id, text)
     if problems:
         raise InvalidProcess(problems)
-    deployed = deploy(svc, _bundle(svc, form_id, text), actor=actor, note=f"Form {form_id} changed")
+    bundle = _bundle(svc, form_id, text)
     with svc.db.transaction() as session:
+        lock_form(session, form_id)
+        deployed = deploy_in(svc, session, bundle, actor=actor, note=f"Form {form_id} changed")
+        stored = (_add_library_version(session, form_id, bundle[f"{form_id}.form"], actor, svc.now())
+                  if in_library(session, form_id) else None)
         audit.record(session, at=svc.now(), actor=actor, action="form_saved", subject_type="form",
                      subject_id=form_id, versions={d.process_id: d.version for d in deployed},
-                     created=any(d.created for d in deployed))
+                     created=any(d.created for d in deployed) or stored is not None, library_version=stored)
     return deployed
+
+
+def form_version(svc: Services, form_id: str) -> int:
+    """The version number the form list shows for a form; raises NotFound."""
+    found = next((f for f in list_forms(svc) if f.form_id == form_id), None)
+    if found is None:
+        raise NotFound(f"There is no form '{form_id}' in the form library or in any live process")
+    return found.version
 
 
 def delete_form(svc: Services, form_id: str, actor: str) -> str:
     """Refuse while the newest version of any process uses the form (Conflict naming them).
 
-    Old versions are immutable and keep their copy for the cases still running on them, so a form no
-    live process uses has nothing left to delete: the answer says so, and the request is audited.
+    A form in the form library that no live process uses is deleted (its versions are marked, not
+    erased). Old process versions are immutable and keep their copy for the cases still running on
+    them, so a form only they hold has nothing left to delete: the answer says so. Both are audited.
     """
     name = f"{form_id}.form"
     with svc.db.transaction() as session:
+        lock_form(session, form_id)
         users = sorted(_users(session).get(name, ()))
         if users:
             raise Conflict(f"The form '{form_id}' cannot be deleted: {', '.join(users)} use it. Remove it "
                            "from those processes in the modeller first", processes=users)
+        if in_library(session, form_id):
+            versions = mark_deleted(session, form_id, actor, svc.now())
+            audit.record(session, at=svc.now(), actor=actor, action="form_deleted", subject_type="form",
+                         subject_id=form_id, versions=versions)
+            return (f"The form '{form_id}' was deleted. Process versions that stored a copy of it keep "
+                    "theirs for the cases that started on them")
         if not session.scalar(select(func.count()).where(VersionFile.filename == name)):
             raise NotFound(f"No process has ever used a form '{form_id}'")
         audit.record(session, at=svc.now(), actor=actor, action="form_delete_requested", subject_type="form",
@@ -192,15 +217,29 @@ def _filenames(session: Session, version_id: int) -> set[str]:
     return set(session.scalars(select(VersionFile.filename).where(VersionFile.version_id == version_id)))
 
 
+def _add_library_version(session: Session, form_id: str, content: bytes, actor: str, now: datetime) -> int | None:
+    try:
+        return add_version(session, form_id, content, actor, now)
+    except IntegrityError as exc:
+        raise Conflict(f"Someone else saved the form '{form_id}' at the same moment: open it again and redo "
+                       "your change") from exc
+
+
 def _history(session: Session) -> dict[str, list[tuple[str, datetime, str]]]:
-    """Each form file's stored copies, oldest first: (sha256, deployed at, deployed by)."""
+    """Each form file's stored copies, oldest first: (sha256, saved or deployed at, by whom).
+
+    Form library versions come before process copies made at the same moment: a deploy copies a form
+    that was saved before it (or in the same transaction).
+    """
     rows = session.execute(select(VersionFile.filename, VersionFile.sha256, ProcessVersion.deployed_at,
                                   ProcessVersion.deployed_by)
                            .join(ProcessVersion, ProcessVersion.id == VersionFile.version_id)
                            .where(VersionFile.kind == "form")
                            .order_by(ProcessVersion.deployed_at, ProcessVersion.id)).all()
+    ranked = [(at, 0, name, sha, by) for name, sha, at, by in library_history(session)]
+    ranked += [(at, 1, name, sha, by) for name, sha, at, by in rows]
     out: dict[str, list[tuple[str, datetime, str]]] = {}
-    for name, sha, at, by in rows:
+    for at, _rank, name, sha, by in sorted(ranked, key=lambda r: (r[0], r[1])):
         out.setdefault(name, []).append((sha, at, by))
     return out
 

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from engine.errors import NotFound
 from engine.forms import FormDefinition, parse_form
-from engine.store.models import ProcessVersion, VersionFile
+from engine.store.models import LibraryForm, ProcessVersion, VersionFile
 from engine.workflow.specs import BUNDLES, ParsedBundle
 
 
@@ -104,6 +104,25 @@ def library_files(session: Session) -> dict[str, bytes]:
               & (newest.c.n == ProcessVersion.number))
         .order_by(ProcessVersion.deployed_at, ProcessVersion.id)).all()
     return {name: bytes(content) for name, content, _at, _id in rows}
+
+
+def form_library(session: Session) -> dict[str, bytes]:
+    """The newest content of every form made in the form editor and not deleted, by file name.
+
+    Deploys look here as well as in the processes' newest versions, so a process can name a form no
+    process used before; a process's own copy wins where both hold one (library_files).
+    """
+    newest = (select(LibraryForm.form_id, func.max(LibraryForm.number).label("n"))
+              .where(LibraryForm.deleted_at.is_(None)).group_by(LibraryForm.form_id).subquery())
+    rows = session.execute(select(LibraryForm.form_id, LibraryForm.content)
+                           .join(newest, (newest.c.form_id == LibraryForm.form_id)
+                                 & (newest.c.n == LibraryForm.number))).all()
+    return {f"{form_id}.form": bytes(content) for form_id, content in rows}
+
+
+def known_files(session: Session) -> dict[str, bytes]:
+    """What a deploy may draw on besides its own files: editor forms, then the processes' newest files."""
+    return {**form_library(session), **library_files(session)}
 
 
 def list_versions(session: Session) -> list[dict[str, Any]]:

@@ -12,7 +12,7 @@ from engine.errors import InvalidProcess, NotFound, Problem
 from engine.forms import parse_form
 from engine.services.bootstrap import Services
 from engine.services.deploy import DeployedVersion, check_files, deploy
-from engine.services.library import latest_version, library_files, version_files
+from engine.services.library import known_files, latest_version, library_files, version_files
 from engine.store.models import Group
 from engine.workflow.xml import NSMAP, load_xml
 
@@ -22,7 +22,7 @@ MAX_DIAGRAM_BYTES = 900_000  # under the web app's 1 MB post cap, far above any 
 def catalogue(svc: Services) -> dict[str, list[dict[str, str]]]:
     """What a diagram may name: known forms, candidate groups and service topics (the panel's pick lists)."""
     with svc.db.read() as session:
-        files = library_files(session)
+        files = known_files(session)  # forms made in the form editor count before any process uses them
         groups = session.execute(select(Group.id, Group.name).order_by(Group.id)).all()
     forms = []
     for name, content in sorted(files.items()):

@@ -230,3 +230,23 @@ class AuditEvent(Base):
     details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     __table_args__ = (Index("ix_audit_subject", "subject_type", "subject_id", "at"),
                       Index("ix_audit_actor", "actor", "at"))
+
+
+class LibraryForm(Base):
+    """One saved version of a form made or edited in the form editor (issue 6), kept while no process uses it.
+
+    A form a process uses also lives in that process's versions (VersionFile); this table is what lets
+    a brand-new form exist before any process names it. Deleting marks every version of the form.
+    """
+
+    __tablename__ = "library_forms"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    form_id: Mapped[str] = mapped_column(String(120))
+    number: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+    saved_by: Mapped[str] = mapped_column(String(80))
+    saved_at: Mapped[datetime]
+    deleted_by: Mapped[str | None] = mapped_column(String(80), nullable=True)
+    deleted_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    __table_args__ = (UniqueConstraint("form_id", "number", name="uq_library_forms_number"),)

@@ -9,13 +9,16 @@ from __future__ import annotations
 import os
 import shutil
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from werkzeug.serving import make_server
 
 from engine.config import Settings
-from engine.services.bootstrap import bootstrap
+from engine.services.bootstrap import Services, bootstrap
 from engine.services.demo import DEMO_PASSWORD, load_demo
 from engine.store.db import Database
 from web import create_app
@@ -26,6 +29,13 @@ AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run"]
 IN_CI = os.environ.get("CI", "").lower() == "true"
+# GOV.UK Frontend puts aria-expanded on a radio or checkbox that reveals a conditional question, on purpose:
+# screen readers announce it, though ARIA does not list it for those roles (alphagov/govuk-frontend#979,
+# a documented known issue). Only that exact finding is let through; anything else on the element still fails.
+GOVUK_REVEAL = """(v, n) => v.id === 'aria-allowed-attr'
+  && /class="govuk-(radios|checkboxes)__input"/.test(n.html) && /aria-controls="conditional-/.test(n.html)
+  && [...n.all, ...n.any, ...n.none]
+       .every(c => ((c.data || {}).values || []).every(a => a.startsWith('aria-expanded=')))"""
 
 
 def _missing(what: str) -> None:
@@ -34,20 +44,41 @@ def _missing(what: str) -> None:
     pytest.skip(what)
 
 
-@pytest.fixture(scope="session")
-def server(tmp_path_factory):
-    """The app on a free port with the demo loaded; yields its base URL."""
-    url = f"sqlite:///{tmp_path_factory.mktemp('browser') / 'frontdoor.db'}"
+@dataclass(frozen=True)
+class Site:
+    """A running server: its base URL and the services behind it (for arranging state a story needs)."""
+
+    url: str
+    svc: Services
+
+
+@contextmanager
+def demo_server(folder: Path) -> Iterator[Site]:
+    """The app on a free port over a new SQLite database in ``folder`` with the demo loaded."""
+    url = f"sqlite:///{folder / 'frontdoor.db'}"
     Database(url).upgrade()
     svc = bootstrap(settings=Settings.from_env({}), database_url=url)
     load_demo(svc, say=lambda _text: None)
     httpd = make_server("127.0.0.1", 0, create_app(svc), threaded=True)
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{httpd.server_port}"
-    httpd.shutdown()
-    thread.join(timeout=5)
-    svc.db.dispose()
+    try:
+        yield Site(f"http://127.0.0.1:{httpd.server_port}", svc)
+    finally:
+        httpd.shutdown()
+        thread.join(timeout=5)
+        svc.db.dispose()
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory):
+    """The app on a free port with the demo loaded, shared by the session; yields its base URL.
+
+    A story that changes what others rely on (deploys a route, moves cases) starts its own server
+    with ``demo_server`` instead.
+    """
+    with demo_server(tmp_path_factory.mktemp("browser")) as site:
+        yield site.url
 
 
 @pytest.fixture(scope="session")
@@ -101,8 +132,9 @@ class Person:
         results = self.page.evaluate(
             "async () => (await axe.run(document, {runOnly: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', "
             "'wcag22aa', 'best-practice']})).violations"
-            ".map(v => ({id: v.id, impact: v.impact, nodes: v.nodes.map(n => n.target.join(' ')).slice(0, 3)}))")
-        bad = [v for v in results if v["impact"] in ("serious", "critical")]
+            f".map(v => ({{id: v.id, impact: v.impact, nodes: v.nodes.filter(n => !({GOVUK_REVEAL})(v, n))"
+            ".map(n => n.target.join(' ')).slice(0, 3)}))")
+        bad = [v for v in results if v["impact"] in ("serious", "critical") and v["nodes"]]
         self.visited.append(self.page.url)
         assert not bad, f"{self.page.url}: {bad} (visited {self.visited})"
 

@@ -7,6 +7,7 @@ import re
 
 import pytest
 
+from tests.browser.steps import claim_and_open, complete, fill
 from tests.services.case_data import context_referral
 from tests.web.conftest import as_post
 
@@ -15,36 +16,6 @@ pytestmark = pytest.mark.browser
 TOWPATH = context_referral(context_name="Canal Towpath by Lock 4",
                            location={"address": "Canal towpath, Exampletown", "postcode": "ZZ9 9ZZ",
                                      "uprn": "100000000999"})
-
-
-def fill(page, pairs) -> None:
-    """Answer a rendered form the way a person would: tick, choose or type each answer."""
-    for name, value in pairs:
-        field = page.locator(f'[name="{name}"]')
-        kind = field.first.evaluate("e => e.tagName.toLowerCase() + ':' + (e.type || '')")
-        if kind in ("input:radio", "input:checkbox"):
-            page.locator(f'[name="{name}"][value="{value}"]').check()
-        elif kind.startswith("select"):
-            field.select_option(value)
-        else:
-            field.fill(value)
-
-
-def claim_and_open(person, task: str, ref: str) -> None:
-    """From the inbox: claim the task on this case, then open it."""
-    person.goto("/inbox")
-    person.page.get_by_role("button", name=f"Claim {task} for {ref}").click()
-    person.check_accessibility()
-    row = person.page.locator("tr", has_text=ref).filter(has_text=task)
-    row.get_by_role("link", name=task).click()
-    person.check_accessibility()
-
-
-def complete(person) -> None:
-    """Press "Complete task" and land on what happens next."""
-    person.page.get_by_role("button", name="Complete task").click()
-    person.page.wait_for_url("**/done")
-    person.check_accessibility()
 
 
 def test_a_context_goes_from_the_front_door_through_police_to_the_manager(person):

@@ -290,6 +290,24 @@ def test_duplicate_across_a_group_without_path_is_refused():
     assert len(problems) == 1
 
 
+def test_two_components_with_one_id_are_refused_because_the_editor_cannot_open_them():
+    [problem] = problems_of(
+        form_json(
+            {"type": "group", "path": "referrer", "components": [{"type": "textfield", "key": "role", "id": "F_role"}]},
+            {"type": "select", "key": "role", "id": "F_role", "values": [{"label": "A", "value": "a"}]},
+        )
+    )
+
+    assert problem.element_id == "F_role" and "form editor cannot open" in problem.message
+
+
+def test_every_shipped_form_can_be_opened_by_the_editor():
+    from pathlib import Path
+
+    for path in sorted((Path(__file__).resolve().parents[2] / "forms").glob("*.form")):
+        parse_form(path.read_bytes(), source=path.name)  # raises on a repeated component id
+
+
 def test_a_value_also_used_as_a_group_is_refused():
     problems = problems_of(
         form_json(

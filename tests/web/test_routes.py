@@ -56,6 +56,8 @@ ROUTES = {
     "insight.journey": ("/insight/journeys/{ref}", "GET", _case),
     # issue 6: the form editor, administrators only
     "admin_forms.index": ("/admin/forms", "GET", lambda u: 200 if u == "root" else 403),
+    "admin_forms.new": ("/admin/forms/new", "GET", lambda u: 200 if u == "root" else 403),
+    "admin_forms.create": ("/admin/forms/new", "POST", None),
     "admin_forms.edit": ("/admin/forms/ctx_referral/edit", "GET", lambda u: 200 if u == "root" else 403),
     "admin_forms.form_json": ("/admin/forms/ctx_referral.json", "GET", lambda u: 200 if u == "root" else 403),
     "admin_forms.check": ("/admin/forms/ctx_referral/check", "POST", None),

@@ -64,6 +64,11 @@ async function save() {
     return;
   }
   dirty = false;
+  if (result.form_version !== undefined) { // a form no process uses yet: the form library keeps it
+    say(result.created ? `Saved as version ${result.form_version} of the form.`
+      : `Nothing changed: version ${result.form_version} of the form already has this content.`);
+    return;
+  }
   const versions = result.versions.map((v) => `${v.process_id} version ${v.version}`).join(", ");
   say(result.created ? `Saved: ${versions}.` : `Nothing changed: ${versions} already have this form.`);
 }
