@@ -1,4 +1,4 @@
-"""Case pages: search, one case with its work, clocks, timeline and diagrams, and break glass.
+"""Case pages: search, one case with its work, clocks, timeline and diagrams, address protection, break glass.
 
 Need-to-know and the audit row live in the services; a refusal for lack of need-to-know becomes the
 break-glass page (web/errors.py), where a reason opens the case for a few hours.
@@ -8,17 +8,21 @@ from __future__ import annotations
 
 import re
 
-from flask import Blueprint, redirect, render_template, request, url_for
+from flask import Blueprint, abort, redirect, render_template, request, url_for
 
 from engine.errors import InvalidFormData
 from engine.services.break_glass import GRANT_HOURS, break_glass
 from engine.services.case_page import case_page
 from engine.services.case_views import search_cases
 from engine.services.clock_actions import REASON_MAX, act_on_clock, clock_actions
+from engine.services.protection import PROTECT, REMOVE, protection_choice, set_address_protection
+from engine.services.protection import REASON_MAX as PROTECTION_REASON_MAX  # the clocks' is REASON_MAX
 from web.context import current_user, services
 
 bp = Blueprint("cases", __name__, url_prefix="/cases")
 
+NOTICES = {"protected": "The address is now protected: it is withheld everywhere this child appears.",
+           "unprotected": "The protection has been removed: the address is shown again."}
 POSTCODE = re.compile(r"^[A-Z]{1,2}\d[A-Z\d]?\s*\d[A-Z]{2}$", re.I)
 SCHOOL_URN = re.compile(r"^\d{6}$")  # DfE unique reference numbers are six digits
 
@@ -45,21 +49,27 @@ def search():
 def show(ref: str):
     """One case: details, links, referrals, work, clocks, timeline and diagrams (audited by section)."""
     section = request.args.get("section", "summary")
-    return _case_page(ref, section if section in ("summary", "timeline") else "summary")
+    return _case_page(ref, section if section in ("summary", "timeline") else "summary",
+                      notice=NOTICES.get(request.args.get("notice", "")))
 
 
 def _case_page(ref: str, section: str = "summary", errors: dict[str, list[str]] | None = None,
-               failed: tuple[int, str] | None = None):
-    """The case page, with the clock form that failed (clock id, action) and its errors when there are some."""
+               failed: tuple[int, str] | None = None, protection_errors: dict[str, list[str]] | None = None,
+               notice: str | None = None):
+    """The case page, with the form that failed (a clock's id and action, or address protection) and its errors."""
     username = current_user().username
     page = case_page(services(), ref, username, section)
-    errors = errors or {}
+    errors, protection_errors = errors or {}, protection_errors or {}
     anchor = f"#{failed[1]}-reason-{failed[0]}" if failed else ""
     error_list = [{"text": m[0], "href": anchor} for m in errors.values() if m]
+    error_list += [{"text": m[0], "href": "#protection-reason"} for m in protection_errors.values() if m]
+    protection = protection_choice(services(), page.view.ref, username) if page.view.subject_type == "child" else None
     return render_template("cases/show.html", title=f"Case {page.view.ref}", page=page, view=page.view,
                            actions=clock_actions(services(), username, page.clocks), errors=errors,
                            failed=failed, error_list=error_list, error_count=len(error_list),
-                           reason_max=REASON_MAX), 422 if errors else 200
+                           reason_max=REASON_MAX, protection=protection, protection_errors=protection_errors,
+                           protection_reason_max=PROTECTION_REASON_MAX,
+                           notice=notice), 422 if error_list else 200
 
 
 def _clock_action(ref: str, clock_id: int, action: str):
@@ -93,6 +103,20 @@ def clock_resume(ref: str, clock_id: int):
 def clock_stop(ref: str, clock_id: int):
     """Stop a clock because its step is done (its owner or a manager)."""
     return _clock_action(ref, clock_id, "stop")
+
+
+@bp.post("/<ref>/address-protection")
+def address_protection(ref: str):
+    """Protect a child's address, or remove the protection, with a reason (who may: the service decides)."""
+    change = request.form.get("change")
+    if change not in (PROTECT, REMOVE):
+        abort(400)
+    try:
+        done = set_address_protection(services(), ref, change == PROTECT, current_user().username,
+                                      request.form.get("reason", ""))
+    except InvalidFormData as exc:
+        return _case_page(ref, protection_errors=exc.errors)
+    return redirect(url_for("cases.show", ref=done.case_ref, notice="protected" if done.protected else "unprotected"))
 
 
 @bp.route("/<ref>/break-glass", methods=["GET", "POST"])

@@ -45,3 +45,21 @@ ROLES_NOT_REFERRING = frozenset({"admin", "reviewer"})
 def can_refer(role: str) -> bool:
     """True when someone in ``role`` may use the front-door referral pages."""
     return bool(role) and role not in ROLES_NOT_REFERRING
+
+
+# DOMAIN.md 7: a protected address (a refuge, a move away from someone who may harm the child) is hidden
+# everywhere the child appears. Hiding it can never put a child at risk, so anyone working on the child
+# may do it; showing it again could, so only a manager or the CS lead may (both see every case). The
+# administrator may protect only after breaking glass, which tells the case's manager. Reviewers only read.
+ROLES_PROTECTING_ADDRESSES = frozenset({"front_door", "practitioner", "chair", "manager", "cs_lead", "admin"})
+ROLES_REMOVING_ADDRESS_PROTECTION = frozenset({"manager", "cs_lead"})
+
+
+def can_protect_address(role: str, may_open_case: bool) -> bool:
+    """True when someone in ``role`` may protect a child's address (only on a case they may open)."""
+    return may_open_case and role in ROLES_PROTECTING_ADDRESSES
+
+
+def can_remove_address_protection(role: str, may_open_case: bool) -> bool:
+    """True when someone in ``role`` may show a protected address again (a senior decision; a case they may open)."""
+    return may_open_case and role in ROLES_REMOVING_ADDRESS_PROTECTION

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import select, text, update
 from sqlalchemy.orm import Session
 
 from engine import audit
@@ -67,6 +67,7 @@ class ChildFacts:
     address: str = ""
     postcode: str | None = None
     school: str = ""
+    protected_address: bool = False
 
 
 def harm_codes(values: Any) -> list[str]:
@@ -111,7 +112,8 @@ def child_facts(data: Mapping[str, Any]) -> ChildFacts:
         first_name=str(child.get("first_name") or "").strip(), last_name=str(child.get("last_name") or "").strip(),
         dob=date.fromisoformat(str(dob)[:10]) if dob else None, nhs_number=identifier_key(child.get("nhs_number")),
         upn=identifier_key(child.get("upn")), address=child.get("address") or "",
-        postcode=postcode_key(child.get("postcode")), school=child.get("school") or "")
+        postcode=postcode_key(child.get("postcode")), school=child.get("school") or "",
+        protected_address=child.get("protected_address") is True)
 
 
 def serialise_matching(session: Session) -> None:
@@ -150,10 +152,38 @@ def create_child_case(session: Session, facts: ChildFacts, actor: str, now: date
     case = _new_case(session, "child", actor, now)
     session.add(Child(case_id=case.id, first_name=facts.first_name, last_name=facts.last_name, dob=facts.dob,
                       nhs_number=facts.nhs_number, upn=facts.upn, address=facts.address,
-                      postcode=facts.postcode, school=facts.school))
+                      postcode=facts.postcode, school=facts.school, protected_address=facts.protected_address))
     audit.record(session, at=now, actor=actor, action="case_opened", subject_type="case", subject_id=case.ref,
                  subject="child")
+    if facts.protected_address:
+        record_address_protection(session, case, True, actor, now, "marked as protected on the referral")
     return case
+
+
+# The audit says who, when, why and on or off; never the address (DOMAIN.md 7: it is hidden everywhere).
+PROTECTION_ACTIONS = {True: "address_protected", False: "address_protection_removed"}
+
+
+def record_address_protection(session: Session, case: Case, protected: bool, actor: str, now: datetime,
+                              reason: str, **details: Any) -> None:
+    """Audit a change to a child's address protection (without the address)."""
+    audit.record(session, at=now, actor=actor, action=PROTECTION_ACTIONS[protected], subject_type="case",
+                 subject_id=case.ref, protected=protected, reason=reason, **details)
+
+
+def switch_address_protection(session: Session, case: Case, protected: bool, actor: str, now: datetime,
+                              reason: str, **details: Any) -> bool:
+    """Protect a child's address (or stop) unless it already is so; audited. True when it changed.
+
+    A conditional update, so two people switching at once cannot both succeed.
+    """
+    changed = session.execute(update(Child).where(Child.case_id == case.id,
+                                                  Child.protected_address.is_(not protected))
+                              .values(protected_address=protected).execution_options(synchronize_session=False))
+    if changed.rowcount != 1:
+        return False
+    record_address_protection(session, case, protected, actor, now, reason, **details)
+    return True
 
 
 def case_by_ref(session: Session, ref: str, subject_type: str | None = None) -> Case:

@@ -28,6 +28,7 @@ from engine.services.case_records import (
     create_context_case,
     involve,
     serialise_matching,
+    switch_address_protection,
 )
 from engine.services.case_views import CaseSummary, CaseView, get_case, search_cases
 from engine.services.instances import start_process
@@ -145,7 +146,10 @@ def log_context_referral(svc: Services, data: Mapping[str, Any], actor: str, *, 
 
 def refer_child(svc: Services, data: Mapping[str, Any], actor: str, *, add_to_case: str | None = None,
                 new_reason: str | None = None) -> ReferralLogged:
-    """Record a child referral and start ``child_referral``; raises as ``log_context_referral`` does."""
+    """Record a child referral and start ``child_referral``; raises as ``log_context_referral`` does.
+
+    A ticked ``child.protected_address`` protects the child's address (engine/services/protection.py).
+    """
     _check_choice(add_to_case, new_reason)
     form = referral_form(svc, "child_referral")
     clean = with_defaults(form, validate_submission(form, data))
@@ -163,6 +167,9 @@ def refer_child(svc: Services, data: Mapping[str, Any], actor: str, *, add_to_ca
             _note_override(session, case, candidates, new_reason, actor, now)
         earlier = session.scalar(select(Referral.id).where(Referral.case_id == case.id).limit(1))
         referral = add_referral(session, case, clean, actor, now, is_repeat=earlier is not None)
+        if facts.protected_address:  # a later referral may protect the address; an unticked box never unprotects
+            switch_address_protection(session, case, True, actor, now, "marked as protected on a referral",
+                                      referral_id=referral.id)
         case_ref, referral_id = case.ref, referral.id
     return _start(svc, "child_referral", clean, actor, case_ref, referral_id, decision, created)
 

@@ -15,6 +15,7 @@ ENDPOINTS = [  # (method, path, scope, json body)
     ("GET", "/api/v1/cases/X-1", "cases:read", None),
     ("GET", "/api/v1/cases?q=park", "cases:read", None),
     ("GET", "/api/v1/work-items", "work:read", None),
+    ("GET", "/api/v1/work-items/{item}", "work:read", None),
     ("POST", "/api/v1/work-items/{item}/claim", "work:write", None),
     ("POST", "/api/v1/work-items/{item}/unclaim", "work:write", None),
     ("POST", "/api/v1/work-items/{item}/reassign", "work:write", {"reason": "r", "to_group": "police"}),

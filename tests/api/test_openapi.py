@@ -12,7 +12,8 @@ def test_the_spec_describes_every_endpoint_and_bearer_auth(client):
     assert spec["openapi"].startswith("3.") and spec["info"]["version"] == "v1"
     assert spec["components"]["securitySchemes"]["bearer"]["scheme"] == "bearer"
     assert {"/api/v1/contexts", "/api/v1/children", "/api/v1/cases/{ref}", "/api/v1/cases", "/api/v1/work-items",
-            "/api/v1/work-items/{work_item_id}/complete", "/api/v1/instances/{instance_id}", "/api/v1/processes",
+            "/api/v1/work-items/{work_item_id}", "/api/v1/work-items/{work_item_id}/complete",
+            "/api/v1/instances/{instance_id}", "/api/v1/processes",
             "/api/v1/deployments"} <= set(spec["paths"])
     complete = spec["paths"]["/api/v1/work-items/{work_item_id}/complete"]["post"]
     assert {"200", "409", "422"} <= set(complete["responses"])

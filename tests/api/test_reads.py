@@ -8,12 +8,13 @@ from sqlalchemy import select
 from engine.store.models import AuditEvent
 from tests.services.case_data import context_referral, deploy_routes
 
-READS = ["/api/v1/work-items", "/api/v1/processes", "/api/v1/instances/{instance}", "/api/v1/cases?q=C-1"]
+READS = ["/api/v1/work-items", "/api/v1/work-items/{item}", "/api/v1/processes", "/api/v1/instances/{instance}",
+         "/api/v1/cases?q=C-1"]
 
 
 @pytest.mark.parametrize("path", READS)
 def test_if_none_match_gives_304_until_something_changes(client, tokens, started, path):
-    url = path.format(instance=started.id)
+    url = path.format(instance=started.id, item=started.open_work_items[0]["id"])
     first = client.get(url, headers=tokens["fd"])
     assert first.status_code == 200 and first.headers["ETag"]
     same = client.get(url, headers={**tokens["fd"], "If-None-Match": first.headers["ETag"]})

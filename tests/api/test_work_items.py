@@ -1,10 +1,12 @@
-"""Work items through the API: list and page, claim, unclaim, reassign, complete; problem+json on refusal."""
+"""Work items through the API: list and page, read one, claim, unclaim, reassign, complete; problem+json on refusal."""
 
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import select
 
 from engine.services.instances import get_instance
+from engine.store.models import AuditEvent
 from tests.factories import start_demo
 
 PROBLEM = "application/problem+json"
@@ -82,3 +84,60 @@ def test_missing_item_is_not_found(client, tokens):
 def test_views_and_due_filters_are_accepted(client, tokens, started, view):
     response = client.get(f"/api/v1/work-items?view={view}&due=overdue", headers=tokens["fd"])
     assert response.status_code == 200 and response.json["items"] == []
+
+
+def _looks(svc, item: int) -> list[tuple[str, str, str]]:
+    """Who looked at the work item, how it went, and through which section."""
+    with svc.db.read() as session:
+        rows = session.execute(select(AuditEvent.actor, AuditEvent.action, AuditEvent.details).where(
+            AuditEvent.subject_type == "work_item", AuditEvent.subject_id == str(item),
+            AuditEvent.action.in_(("task_viewed", "case_view_refused"))).order_by(AuditEvent.id)).all()
+    return [(actor, action, details["section"]) for actor, action, details in rows]
+
+
+def test_one_item_reads_as_the_list_shows_it(client, tokens, item):
+    listed = client.get("/api/v1/work-items", headers=tokens["fd"]).json["items"][0]
+    response = client.get(f"/api/v1/work-items/{item}", headers=tokens["fd"])
+    assert response.status_code == 200 and response.json == listed
+    assert response.json["groups"] == ["front_door"] and "due_words" in response.json
+
+
+# The task page's rule (engine/access/rules.py can_view_item): offered to front_door, so its members see it,
+# whatever their role; a manager outside the group, other agencies and the administrator do not.
+@pytest.mark.parametrize(("user", "status"), [("fd", 200), ("fd2", 200), ("boss", 403), ("pc", 403), ("sw", 403),
+                                              ("root", 403)])
+def test_reading_one_item_follows_the_task_page_rule_and_every_look_is_audited(client, tokens, lite, item, user,
+                                                                                status):
+    response = client.get(f"/api/v1/work-items/{item}", headers=tokens[user])
+    assert response.status_code == status
+    if status == 403:
+        assert response.mimetype == PROBLEM and response.json["code"] == "not_permitted"
+        assert "Traceback" not in response.get_data(as_text=True)
+    assert _looks(lite, item) == [(user, "task_viewed" if status == 200 else "case_view_refused", "api")]
+
+
+def test_the_holder_and_the_completer_still_see_it(client, tokens, lite, item):
+    client.post(f"/api/v1/work-items/{item}/reassign", json={"reason": "cover", "to_user": "pc"}, headers=tokens["fd"])
+    held = client.get(f"/api/v1/work-items/{item}", headers=tokens["pc"])
+    assert held.status_code == 200 and held.json["assignee"] == "pc"
+    client.post(f"/api/v1/work-items/{item}/complete", json={"data": {"rag": "red"}}, headers=tokens["pc"])
+    done = client.get(f"/api/v1/work-items/{item}", headers=tokens["pc"])
+    assert done.status_code == 200 and done.json["status"] == "completed" and done.json["completed_by"] == "pc"
+    assert client.get(f"/api/v1/work-items/{item}", headers=tokens["sw"]).status_code == 403
+
+
+def test_an_unknown_item_is_a_not_found_problem(client, tokens, started):
+    for path in ("/api/v1/work-items/999999", "/api/v1/work-items/2147483647"):
+        response = client.get(path, headers=tokens["fd"])
+        assert response.status_code == 404 and response.mimetype == PROBLEM and response.json["code"] == "not_found"
+    assert client.get("/api/v1/work-items/0", headers=tokens["fd"]).status_code == 404
+
+
+def test_one_item_has_an_etag_that_changes_when_it_does(client, tokens, item):
+    first = client.get(f"/api/v1/work-items/{item}", headers=tokens["fd"])
+    etag = first.headers["ETag"]
+    same = client.get(f"/api/v1/work-items/{item}", headers={**tokens["fd"], "If-None-Match": etag})
+    assert same.status_code == 304 and same.get_data() == b""
+    client.post(f"/api/v1/work-items/{item}/claim", headers=tokens["fd"])
+    changed = client.get(f"/api/v1/work-items/{item}", headers={**tokens["fd"], "If-None-Match": etag})
+    assert changed.status_code == 200 and changed.json["assignee"] == "fd"

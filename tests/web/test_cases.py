@@ -6,8 +6,8 @@ import pytest
 
 from engine.services.cases import allocate_case, log_context_referral, refer_child
 from engine.services.notifications import list_notifications
+from engine.services.protection import set_address_protection
 from engine.services.work import reassign
-from engine.store.cases import Case, Child
 from engine.store.models import AuditEvent
 from tests.services.case_data import child_referral, context_referral
 from tests.web.conftest import post, sign_in
@@ -17,8 +17,7 @@ from tests.web.conftest import post, sign_in
 def cases(lite, routes_app):
     """Robin (protected address) linked to Riverside Park; mgr manages the park."""
     child = refer_child(lite, child_referral(child={"address": "1 Hidden Row"}), "fd")
-    with lite.db.transaction() as session:  # no service sets the flag yet (a court or police decision does)
-        session.get(Child, session.query(Case.id).filter(Case.ref == child.case_ref).scalar()).protected_address = True
+    set_address_protection(lite, child.case_ref, True, "fd", "Moved to a refuge")
     park = log_context_referral(lite, context_referral(
         linked_children=[{"child_reference": child.case_ref, "role": "at_risk_at"}]), "fd")
     allocate_case(lite, park.case_ref, "fd", manager="mgr")

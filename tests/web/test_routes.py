@@ -68,6 +68,8 @@ ROUTES = {
     "cases.clock_pause": ("/cases/{ref}/clocks/1/pause", "POST", None),
     "cases.clock_resume": ("/cases/{ref}/clocks/1/resume", "POST", None),
     "cases.clock_stop": ("/cases/{ref}/clocks/1/stop", "POST", None),
+    # a child's protected address (who may: engine/access/rules.py, checked in the service)
+    "cases.address_protection": ("/cases/{ref}/address-protection", "POST", None),
     "notifications.index": ("/notifications", "GET", lambda u: 200),
     "notifications.read": ("/notifications/1/read", "POST", None),
     "notifications.read_all": ("/notifications/read-all", "POST", None),

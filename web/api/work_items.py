@@ -1,4 +1,4 @@
-"""Work items: list (filtered, paged, stable order), claim, unclaim, reassign and complete."""
+"""Work items: list (filtered, paged, stable order), read one, claim, unclaim, reassign and complete."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from flask_smorest import Blueprint
 
 from engine.services.inbox import InboxQuery, inbox
 from engine.services.work import claim, complete_work_item, reassign, unclaim
+from engine.services.work_item_view import view_work_item
 from web.api.auth import ROW_ID, caller, requires
 from web.api.retries import DOC, idempotent
 from web.api.schemas import CompleteIn, Problem, ReassignIn, StepOutcome, WorkItem, WorkItemPage, WorkItemQuery
@@ -43,6 +44,18 @@ def index(args):
     query = found.query
     pagination = {"page": query.page, "per_page": query.per_page, "total": found.total, "pages": found.pages}
     return {"items": found.items, "pagination": pagination}, 200, {"Link": _links(args, query.page, found.pages)}
+
+
+@bp.get(f"/<{ROW_ID}:work_item_id>")
+@requires("work:read")
+@bp.etag
+@bp.response(200, WorkItem)
+@bp.alt_response(403, schema=Problem, description="not_permitted: not yours, not offered to your groups and not "
+                 "completed by you (the refusal is audited)")
+@bp.alt_response(404, schema=Problem, description="not_found")
+def read(work_item_id: int):
+    """One work item, as the list shows it, to whoever may see its task page; audited as a task view."""
+    return view_work_item(services(), work_item_id, caller().username, section="api")
 
 
 def _acting(description: str):

@@ -1,0 +1,46 @@
+"""Reading one work item without acting on it (the API's GET /work-items/{id}); audited like the task page.
+
+The rule is the task page's (engine/access/rules.py ``can_view_item``): its holder, whoever completed
+it and the members of the groups it is offered to. Seeing a task does not open its case. Every look
+is audited: ``task_viewed`` as the task page writes it, and a refusal as ``case_view_refused`` (DPA
+2018 s.62 logs consultation attempts too), so the auditors' view of who looked stays complete.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from engine import audit
+from engine.access.rules import WorkSeen, can_view_item
+from engine.errors import NotFound, NotPermitted
+from engine.services.bootstrap import Services
+from engine.services.instances import work_item_dict
+from engine.services.viewing import audit_view
+from engine.services.work import viewer_of
+from engine.store.models import WorkItem
+
+
+def view_work_item(svc: Services, work_item_id: int, viewer: str, section: str = "api") -> dict[str, Any]:
+    """One work item as the inbox lists it (with due words and overdue), for someone who may see it.
+
+    Raises NotFound, or NotPermitted when the item is not theirs, not offered to their groups and not
+    completed by them (the refusal is audited, and committed before it is raised).
+    """
+    now = svc.now()
+    with svc.db.transaction() as session:
+        item = session.get(WorkItem, work_item_id)
+        if item is None:
+            raise NotFound(f"Work item {work_item_id} does not exist")
+        seen = WorkSeen(tuple(g for g in item.groups.split(",") if g), item.assignee, item.completed_by)
+        allowed = can_view_item(viewer_of(session, viewer), seen)
+        if allowed:
+            audit.record(session, at=now, actor=viewer, action="task_viewed", subject_type="work_item",
+                         subject_id=item.id, case_ref=item.case_ref, section=section)
+            shown, due = work_item_dict(item), item.due_at
+        else:
+            audit_view(session, now, viewer, False, "work_item", item.id, item.case_ref, section)
+    if not allowed:
+        raise NotPermitted("This work item is not yours, not offered to your groups and not completed by you")
+    shown["due_words"] = svc.timescales.calendar.describe_due(due, now) if due else ""
+    shown["overdue"] = bool(due and due < now)
+    return shown
