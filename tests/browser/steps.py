@@ -31,3 +31,25 @@ def complete(person) -> None:
     person.page.get_by_role("button", name="Complete task").click()
     person.page.wait_for_url("**/done")
     person.check_accessibility()
+
+
+# In the modeller, as an admin would draw it: a user task after element ``after`` (on the flow that leaves
+# it), with its candidate group and form set as in the properties panel.
+_INSERT_USER_TASK = """([after, id, name, group, formRef]) => {
+  const modeler = window.__frontdoorModeler;
+  const modeling = modeler.get('modeling');
+  const source = modeler.get('elementRegistry').get(after);
+  const flow = source.outgoing[0];
+  const next = flow.target;
+  const task = modeling.createShape({type: 'bpmn:UserTask'},
+                                    {x: source.x + source.width / 2, y: source.y + source.height + 100}, next.parent);
+  modeling.reconnectEnd(flow, task, {x: task.x + task.width / 2, y: task.y + task.height / 2});
+  modeling.connect(task, next);
+  modeling.updateProperties(task, {id: id, name: name, 'camunda:candidateGroups': group, 'camunda:formRef': formRef});
+}"""
+
+
+def insert_user_task(page, after: str, task_id: str, name: str, group: str, form_ref: str) -> None:
+    """Draw a user task into the open modeller after element ``after``."""
+    page.evaluate(_INSERT_USER_TASK, [after, task_id, name, group, form_ref])
+

@@ -11,6 +11,7 @@ import pytest
 
 from engine.services.demo import ADMIN
 from tests.browser.conftest import Person, demo_server
+from tests.browser.steps import insert_user_task
 
 pytestmark = pytest.mark.browser
 
@@ -21,19 +22,6 @@ ADD_TENANCY_FIELD = """() => {
   const root = editor._getState().schema;
   editor.get('modeling').addFormField({type: 'textfield', key: 'tenancy_type', label: 'Tenancy type'},
                                       root, root.components.length);
-}"""
-USE_THE_NEW_FORM = """(formId) => {
-  const modeler = window.__frontdoorModeler;
-  const modeling = modeler.get('modeling');
-  const source = modeler.get('elementRegistry').get('ut_add_information');
-  const flow = source.outgoing[0];
-  const next = flow.target;
-  const task = modeling.createShape({type: 'bpmn:UserTask'},
-                                    {x: source.x + source.width / 2, y: source.y + source.height + 100}, next.parent);
-  modeling.reconnectEnd(flow, task, {x: task.x + task.width / 2, y: task.y + task.height / 2});
-  modeling.connect(task, next);
-  modeling.updateProperties(task, {id: 'ut_housing_check', name: 'Check housing records',
-                                   'camunda:candidateGroups': 'housing', 'camunda:formRef': formId});
 }"""
 
 
@@ -89,7 +77,7 @@ def test_an_admin_creates_a_form_edits_it_and_a_route_names_it(browser, own_site
         page.wait_for_selector("#properties .bio-properties-panel")
         wait_for_status(page, "Diagram loaded.")
         assert page.locator(f'#known-forms option[value="{NEW}"]').count() == 1
-        page.evaluate(USE_THE_NEW_FORM, NEW)
+        insert_user_task(page, "ut_add_information", "ut_housing_check", "Check housing records", "housing", NEW)
         page.click("#check")
         page.wait_for_function("() => !document.getElementById('deploy').disabled")
         page.click("#deploy")

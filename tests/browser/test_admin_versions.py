@@ -13,7 +13,7 @@ import pytest
 
 from engine.services.demo import ADMIN
 from tests.browser.conftest import demo_server
-from tests.browser.steps import claim_and_open, complete, fill
+from tests.browser.steps import claim_and_open, complete, fill, insert_user_task
 from tests.services.case_data import context_referral
 from tests.web.conftest import as_post
 
@@ -21,21 +21,7 @@ pytestmark = pytest.mark.browser
 
 ROUTE = "context_referral"
 HOUSING = "Check housing records"
-# Drawn the way an admin drags a task onto a flow: the flow now ends at the new task, which flows on to
-# where the old one went. Candidate group and form are set as in the properties panel.
-INSERT_HOUSING_TASK = """([after, name]) => {
-  const modeler = window.__frontdoorModeler;
-  const modeling = modeler.get('modeling');
-  const source = modeler.get('elementRegistry').get(after);
-  const flow = source.outgoing[0];
-  const next = flow.target;
-  const task = modeling.createShape({type: 'bpmn:UserTask'},
-                                    {x: source.x + source.width / 2, y: source.y + source.height + 100}, next.parent);
-  modeling.reconnectEnd(flow, task, {x: task.x + task.width / 2, y: task.y + task.height / 2});
-  modeling.connect(task, next);
-  modeling.updateProperties(task, {id: 'ut_housing_check', name: name,
-                                   'camunda:candidateGroups': 'housing', 'camunda:formRef': 'ctx_add_information'});
-}"""
+
 EASTFIELD = {**context_referral(context_name="Eastfield Estate stairwells", public_space_type="estate"),
              "location": {"address": "Eastfield Estate, Exampletown", "postcode": "ZZ3 3CC"}}
 
@@ -58,7 +44,7 @@ def deploy_housing_check_after(admin, element_id: str) -> None:
     admin.goto(f"/admin/processes/{ROUTE}/edit")
     page = admin.page
     page.wait_for_selector("#properties .bio-properties-panel")
-    page.evaluate(INSERT_HOUSING_TASK, [element_id, HOUSING])
+    insert_user_task(page, element_id, "ut_housing_check", HOUSING, "housing", "ctx_add_information")
     page.click("#check")
     page.wait_for_function("() => !document.getElementById('deploy').disabled")
     page.click("#deploy")
