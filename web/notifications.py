@@ -18,7 +18,11 @@ def unread_count() -> dict:
     """``unread_count()`` for the header; called only when a page renders the header, one COUNT each time."""
     def count() -> int:
         user = g.get("user")
-        return count_unread(services(), user.username) if user else 0
+        if user is None:
+            return 0
+        if "unread" not in g:  # once per request, however many times a page asks
+            g.unread = count_unread(services(), user.username)
+        return g.unread
     return {"unread_count": count}
 
 

@@ -23,7 +23,8 @@ from engine.errors import FrontdoorError
 from engine.services.accounts import session_user
 from web.context import services
 
-PUBLIC = frozenset({"static", "assets.asset", "auth.sign_in", "auth.health"})
+FILES = frozenset({"static", "assets.asset"})  # stylesheets, scripts, fonts: the same for everyone
+PUBLIC = FILES | {"auth.sign_in", "auth.health"}
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 CSRF_FIELD = "csrf_token"
 # The JSON API signs callers in by bearer token, never by cookie (web/api/auth.py), so a cross-site
@@ -55,7 +56,8 @@ def session_token() -> str | None:
 
 
 def _load_user() -> None:
-    g.user = session_user(services(), session_token())
+    # A page's files need nobody signed in: no session look-up for each of them.
+    g.user = None if request.endpoint in FILES else session_user(services(), session_token())
 
 
 def _require_sign_in() -> Response | None:
@@ -67,10 +69,17 @@ def _require_sign_in() -> Response | None:
 
 
 def csrf_token() -> str:
-    """The token for this browser's forms: an HMAC of its session token (or its pre-sign-in cookie)."""
-    binding = session_token() if g.get("user") else _anonymous_binding()
-    key = current_app.config["SECRET_KEY"].encode("utf-8")
-    return hmac.new(key, f"csrf:{binding}".encode(), hashlib.sha256).hexdigest()
+    """The token for this browser's forms: an HMAC of its session token (or its pre-sign-in cookie).
+
+    Worked out once per request (a page has a form on every inbox row); who is signed in is settled
+    before any view runs, so the binding cannot change within a request.
+    """
+    token = g.get("csrf_token")
+    if token is None:
+        binding = session_token() if g.get("user") else _anonymous_binding()
+        key = current_app.config["SECRET_KEY"].encode("utf-8")
+        token = g.csrf_token = hmac.new(key, f"csrf:{binding}".encode(), hashlib.sha256).hexdigest()
+    return token
 
 
 def _anonymous_binding() -> str:
@@ -120,7 +129,7 @@ def _headers(response: Response) -> Response:
     headers["Referrer-Policy"] = "no-referrer"
     headers["Cross-Origin-Opener-Policy"] = "same-origin"
     headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=()"
-    if request.endpoint not in ("static", "assets.asset"):
+    if request.endpoint not in FILES:
         # Pages may hold children's details: never keep them in a browser or proxy cache (ASVS 5.0 14.3.2).
         headers["Cache-Control"] = "no-store"
     if g.get("new_csrf_cookie"):

@@ -14,14 +14,15 @@ from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 
 from engine import audit
 from engine.errors import FrontdoorError, InvalidFormData, NotFound
 from engine.services.bootstrap import Services
 from engine.services.directory import groups_of
 from engine.store.accounts import AccountSession, SignInAttempt
-from engine.store.models import User
+from engine.store.models import Membership, User
+from engine.store.reads import reads
 
 HASHER = PasswordHasher()
 # Verified when the user name is unknown, so both failures take the same time (no user enumeration).
@@ -139,30 +140,48 @@ def _throttled(session, username: str, address: str, now: datetime) -> bool:
 
 
 def session_user(svc: Services, token: str | None) -> SignedIn | None:
-    """The person a live session belongs to, or None (unknown, revoked, idle too long, expired, disabled)."""
+    """The person a live session belongs to, or None (unknown, revoked, idle too long, expired, disabled).
+
+    Runs on every request, so it is one indexed query (session, person and groups joined) checked here,
+    never a cached answer: signing out, disabling an account or a new password end a session at once,
+    in every process. ``last_seen_at`` is written at most once a minute (TOUCH_EVERY), so the idle
+    limit is enforced up to a minute early, never late.
+    """
     if not token or len(token) > 100:
         return None
     now = svc.now()
-    idle = timedelta(minutes=svc.settings.session_minutes)
-    with svc.db.read() as session:
-        row = session.scalar(select(AccountSession).where(AccountSession.token_hash == token_hash(token)))
-        if row is None or row.revoked_at is not None or row.expires_at <= now or row.last_seen_at + idle <= now:
-            return None
-        user = session.get(User, row.user_id)
-        if user is None or not user.active:
-            return None
-        found = _signed_in(session, row, user)
-        stale = now - row.last_seen_at >= TOUCH_EVERY
-    if stale:
+    with reads(svc.db) as conn:
+        rows = conn.execute(_LIVE_SESSION, {"token_hash": token_hash(token)}).all()
+    if not rows or not _live(rows[0], now, timedelta(minutes=svc.settings.session_minutes)):
+        return None
+    first = rows[0]
+    if now - first.last_seen_at >= TOUCH_EVERY:
         with svc.db.transaction() as session:
-            session.execute(update(AccountSession).where(AccountSession.id == found.session_id)
+            session.execute(update(AccountSession).where(AccountSession.id == first.id,
+                                                         AccountSession.revoked_at.is_(None))
                             .values(last_seen_at=now))
-    return found
+    return SignedIn(first.id, first.username, first.display_name, first.role, first.agency,
+                    tuple(sorted(r.group_id for r in rows if r.group_id is not None)))
+
+
+# One row per group the person is in (one row with no group when they are in none).
+_LIVE_SESSION = (select(AccountSession.id, AccountSession.last_seen_at, AccountSession.expires_at,
+                        AccountSession.revoked_at, User.username, User.display_name, User.role, User.agency,
+                        User.active, Membership.group_id)
+                 .join(User, User.id == AccountSession.user_id)
+                 .outerjoin(Membership, Membership.user_id == User.id)
+                 .where(AccountSession.token_hash == bindparam("token_hash")))
+
+
+def _live(row, now: datetime, idle: timedelta) -> bool:
+    """Not revoked, within its absolute limit, used within the idle limit, and its account enabled."""
+    return (row.revoked_at is None and row.expires_at > now and row.last_seen_at + idle > now
+            and bool(row.active))
 
 
 def _signed_in(session, row: AccountSession, user: User) -> SignedIn:
     return SignedIn(row.id, user.username, user.display_name, user.role, user.agency,
-                    tuple(groups_of(session, user.username)))
+                    tuple(sorted(groups_of(session, user.username))))
 
 
 def sign_out(svc: Services, token: str | None) -> None:

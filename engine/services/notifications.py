@@ -15,6 +15,7 @@ from engine.errors import NotFound
 from engine.services.bootstrap import Services
 from engine.store.clocks import Notification
 from engine.store.models import Membership, User
+from engine.store.reads import reads
 
 
 @dataclass(frozen=True)
@@ -96,8 +97,8 @@ def mark_read(svc: Services, notification_id: int, username: str) -> Notificatio
 
 def count_unread(svc: Services, username: str) -> int:
     """How many of the person's notifications are unread: one COUNT on ix_notifications_recipient."""
-    with svc.db.read() as session:
-        return session.scalar(select(func.count()).select_from(Notification).where(
+    with reads(svc.db) as conn:  # on every page's header: no transaction of its own
+        return conn.scalar(select(func.count()).select_from(Notification).where(
             Notification.recipient == username, Notification.read_at.is_(None))) or 0
 
 
