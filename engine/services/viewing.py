@@ -5,18 +5,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import select
 
 from engine import audit
 from engine.access.need_to_know import NoNeedToKnow, active_role, may_see_instance
 from engine.errors import NotFound
-from engine.forms import FormDefinition
 from engine.services.bootstrap import Services
 from engine.services.instances import InstanceView, get_instance, work_item_dict
-from engine.services.library import load_version
 from engine.store.cases import Case
 from engine.store.models import Instance, User, WorkItem
-from engine.store.reads import reads
 
 
 @dataclass(frozen=True)
@@ -57,17 +54,3 @@ def audit_view(session, now, actor: str, allowed: bool, subject_type: str, subje
                  subject_type=subject_type, subject_id=subject_id, case_ref=case_ref,
                  role=active_role(session, actor) or "", agency=agency, section=section, **details)
 
-
-def task_form(svc: Services, work_item_id: int) -> FormDefinition | None:
-    """The form a work item's answers are read with (read-only, no audit: the completion that follows
-    checks access and is audited itself). Raises NotFound."""
-    with reads(svc.db) as conn:  # one statement outside a transaction: this runs before every completion
-        row = conn.execute(_FORM_OF_ITEM, {"work_item_id": work_item_id}).first()
-    if row is None:
-        raise NotFound(f"Work item {work_item_id} does not exist")
-    with svc.db.read() as session:  # parsed versions are cached: the session connects only on a miss
-        return load_version(session, row.version_id).form(row.form_ref)
-
-
-_FORM_OF_ITEM = (select(WorkItem.form_ref, Instance.version_id).join(Instance, Instance.id == WorkItem.instance_id)
-                 .where(WorkItem.id == bindparam("work_item_id")))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -81,10 +81,13 @@ class StepOutcome:
     open_work_items: list[dict[str, Any]]
 
 
-def complete_work_item(svc: Services, work_item_id: int, actor: str,
-                       data: Mapping[str, Any] | None = None) -> StepOutcome:
+def complete_work_item(svc: Services, work_item_id: int, actor: str, data: Mapping[str, Any] | None = None,
+                       *, read_answers: Callable[[FormDefinition | None], Mapping[str, Any]] | None = None
+                       ) -> StepOutcome:
     """Validate the data against the item's form, complete the task and advance; one transaction.
 
+    ``read_answers``, instead of ``data``, turns the caller's input into answers once the item's form is
+    known (the web shell's form post), so the caller need not read the item and its form beforehand.
     Raises TaskAlreadyCompleted (naming who and when), NotPermitted, InvalidFormData or Conflict;
     in every case nothing changes.
     """
@@ -99,7 +102,7 @@ def complete_work_item(svc: Services, work_item_id: int, actor: str,
         row = InstanceRow(**{c: getattr(item, f"i_{c}") for c in hotpath.INSTANCE_COLUMNS})
         if row.status != "waiting":
             raise Conflict(f"The case's process is {row.status}; work on it is paused")
-        clean = _validated(session, row, item, data or {})
+        clean = _validated(session, row, item, data or {}, read_answers)
         now = svc.now()
         if not hotpath.close_item(conn, item.id, actor, now):
             # another request completed it between our read and this conditional update
@@ -119,9 +122,12 @@ def complete_work_item(svc: Services, work_item_id: int, actor: str,
     return outcome
 
 
-def _validated(session, row, item, data: Mapping[str, Any]) -> dict[str, Any]:
+def _validated(session, row, item, data: Mapping[str, Any],
+               read_answers: Callable[[FormDefinition | None], Mapping[str, Any]] | None = None) -> dict[str, Any]:
     version = load_version(session, row.version_id)
     form = version.form(item.form_ref)
+    if read_answers is not None:
+        data = read_answers(form)
     if form is None:
         if data:
             raise InvalidFormData({"": ["This task has no form, so it takes no data"]})

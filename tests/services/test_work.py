@@ -126,3 +126,19 @@ def test_outcome_lists_exactly_the_open_items_a_fresh_read_finds(svc, started):
     view = complete_work_item(svc, police["id"], "pc", {"note": "No trace"})
     assert [w["element_id"] for w in view.open_work_items] == ["health_check"]  # kept from before: read back
     assert view.open_work_items == get_instance(svc, started.id).open_work_items
+
+
+def test_answers_can_be_read_with_the_items_own_form(svc, started):
+    """The web shell hands over its post and the engine reads it with the form it loaded for the item."""
+    seen = []
+
+    def read_answers(form):
+        seen.append(form.id if form else None)
+        return {"rag": "purple"}
+
+    with pytest.raises(InvalidFormData):
+        complete_work_item(svc, started.open_work_items[0]["id"], "fd", read_answers=read_answers)
+    assert seen == ["demo_triage"]
+    assert get_instance(svc, started.id).open_work_items == started.open_work_items  # nothing changed
+    view = complete_work_item(svc, started.open_work_items[0]["id"], "fd", read_answers=lambda form: {"rag": "red"})
+    assert len(view.open_work_items) == 2
