@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -12,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import Connection, create_engine, event
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS = Path(__file__).with_name("migrations")
@@ -99,6 +101,40 @@ def _sqlite_setup(engine: Engine, begin: str, checkpointer: Checkpointer | None 
             checkpointer.ensure_running()
 
 
+# A pooled PostgreSQL connection unused for longer than this is pinged before it is handed out.
+IDLE_PING_SECONDS = 10.0
+
+
+def _ping_when_idle(engine: Engine) -> None:
+    """Pessimistic disconnect handling, but only for connections that sat idle in the pool.
+
+    ``pool_pre_ping`` costs a round trip on every check-out (twice per web request). A connection
+    used within the last ``IDLE_PING_SECONDS`` is handed out as it is; an older one is pinged, and one
+    that fails the ping is replaced (SQLAlchemy retries the check-out on DisconnectionError). After a
+    database restart a connection used moments before can still fail once; SQLAlchemy then marks the
+    whole pool stale, so the next request gets fresh connections.
+    """
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(_dbapi_conn, record):  # noqa: ANN001
+        record.info["last_used"] = time.monotonic()
+
+    @event.listens_for(engine, "checkin")
+    def _on_checkin(_dbapi_conn, record):  # noqa: ANN001
+        record.info["last_used"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _on_checkout(dbapi_conn, record, _proxy):  # noqa: ANN001
+        if time.monotonic() - record.info.get("last_used", 0.0) < IDLE_PING_SECONDS:
+            return
+        try:
+            with dbapi_conn.cursor() as cur:
+                cur.execute("SELECT 1")
+            dbapi_conn.rollback()
+        except Exception as exc:  # noqa: BLE001 - any failure means the connection is unusable
+            raise DisconnectionError(str(exc)) from exc
+
+
 class Database:
     """One engine and session factory per process; ``transaction()`` is the unit of work."""
 
@@ -116,7 +152,8 @@ class Database:
             self.read_engine = create_engine(url, echo=echo, connect_args=args)
             _sqlite_setup(self.read_engine, "BEGIN")
         else:
-            self.engine = create_engine(url, echo=echo, pool_size=10, max_overflow=20, pool_pre_ping=True)
+            self.engine = create_engine(url, echo=echo, pool_size=10, max_overflow=20)
+            _ping_when_idle(self.engine)
             self.read_engine = self.engine
         # what the raw DBAPI raises on the step path when a row lock is not to be had (SQLAlchemy wraps
         # the same errors as sqlalchemy.exc.OperationalError elsewhere)
