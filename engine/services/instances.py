@@ -6,6 +6,7 @@ import logging
 import os
 import time
 from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -130,7 +131,7 @@ def work_item_dict(item: WorkItem) -> dict[str, Any]:
 
 
 def fire_due(svc: Services, limit: int = 1000, worker: str = "fire-due",
-             should_stop: Callable[[], bool] | None = None, lease: int = 50) -> int:
+             should_stop: Callable[[], bool] | None = None, lease: int = 50, threads: int | None = None) -> int:
     """Fire every timer due by the injected clock, each in its own transaction; returns how many fired.
 
     Due timers are leased ``lease`` at a time in one short transaction (earliest first; on PostgreSQL
@@ -140,7 +141,29 @@ def fire_due(svc: Services, limit: int = 1000, worker: str = "fire-due",
     (its instance busy with a user's step, a conflict) goes back to armed when the run ends; a lease
     left by a scheduler that died is taken back after ``lease_seconds`` of wall-clock time, so a crash
     delays a timer but never loses or doubles it.
+
+    On PostgreSQL a run uses ``threads`` workers (``FRONTDOOR_SCHEDULER_THREADS``, default 2), each with
+    its own connection and leases, so one worker's engine step overlaps the other's round trips to the
+    server. SQLite has one writer at a time, so it runs one.
     """
+    threads = 1 if svc.db.is_sqlite else (threads or scheduler_threads())
+    if threads <= 1:
+        return _fire_run(svc, limit, worker, should_stop, lease)
+    svc.functions()  # built once here, not raced for by the workers
+    shares = [limit // threads + (1 if n < limit % threads else 0) for n in range(threads)]
+    with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="fire-due") as pool:
+        runs = [pool.submit(_fire_run, svc, share, f"{worker}#{n + 1}", should_stop, lease)
+                for n, share in enumerate(shares) if share > 0]
+        return sum(run.result() for run in runs)
+
+
+def scheduler_threads() -> int:
+    """Worker threads of one scheduler run on PostgreSQL."""
+    return max(1, int(os.environ.get("FRONTDOOR_SCHEDULER_THREADS", "2")))
+
+
+def _fire_run(svc: Services, limit: int, worker: str, should_stop: Callable[[], bool] | None, lease: int) -> int:
+    """One worker's run: lease, fire, and hand back what it could not fire; on its own connection."""
     fired = 0
     fair = _SQLiteFairness() if svc.db.is_sqlite else None
     with svc.db.engine.connect() as conn:  # one connection for the run; still one transaction per timer

@@ -58,3 +58,16 @@ def test_a_run_hands_back_what_it_did_not_fire(waiting, clock):
     assert fire_due(waiting, worker="s", should_stop=lambda: next(stop_after, True)) == 1  # stopped mid-batch
     assert _statuses(waiting) == {"fired": 1, "armed": 2}  # not left leased to a scheduler that stopped
     assert fire_due(waiting, worker="t") == 2
+
+
+def test_worker_threads_fire_each_timer_once_and_stop_at_the_limit(waiting, clock):
+    """On PostgreSQL a run fires with several worker threads (each its own leases); SQLite runs one."""
+    ids = start_waiting(waiting, 30)
+    clock.advance(hours=2)
+    assert fire_due(waiting, limit=20, worker="s", threads=3, lease=4) == 20
+    assert _statuses(waiting) == {"fired": 20, "armed": 10}  # nothing left leased
+    assert fire_due(waiting, worker="s", threads=3, lease=4) == 10
+    assert fired_per_instance(waiting) == {i: 1 for i in ids}
+    with waiting.db.read() as session:
+        workers = set(session.scalars(select(Timer.claimed_by)))
+    assert workers <= ({"s#1", "s#2", "s#3"} if not waiting.db.is_sqlite else {"s"})
