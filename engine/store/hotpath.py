@@ -210,12 +210,13 @@ _CLAIM_TIMER = ("SELECT t.due_at, " + ", ".join(f"i.{c}" for c in INSTANCE_COLUM
                 "FROM timers t JOIN instances i ON i.id = t.instance_id "
                 "WHERE t.id = :id AND t.status = 'claimed' AND t.claimed_by = :worker AND t.due_at <= :now "
                 "AND i.status = 'waiting'")
-# PostgreSQL, in one round trip: lock the timer and its instance, skipping rows another scheduler or a
-# user step holds; lock the instance's open work items NOWAIT (counted, so that CTE runs); mark the timer
-# fired (undone with everything else if the step then fails)
+# PostgreSQL, in one round trip: lock the timer (waiting: it is ours by lease, and others hold it only for
+# a moment, e.g. a lease scan that saw it armed and kept its lock after the re-check failed) and its
+# instance, skipping one a user's step holds; lock the instance's open work items NOWAIT (counted, so that
+# CTE runs); mark the timer fired (undone with everything else if the step then fails)
 _CLAIM_TIMER_PG = (
     "WITH claimed AS (" + _PARAM.sub(r"%(\1)s", _CLAIM_TIMER)
-    + " FOR UPDATE OF t, i SKIP LOCKED), items AS (SELECT w.id FROM work_items w JOIN claimed c "
+    + " FOR UPDATE OF t FOR UPDATE OF i SKIP LOCKED), items AS (SELECT w.id FROM work_items w JOIN claimed c "
     "ON w.instance_id = c.id WHERE w.status = 'open' FOR UPDATE OF w NOWAIT), "
     "fired AS (UPDATE timers SET status = 'fired', claimed_by = %(worker)s, claimed_at = %(now)s, "
     "fired_at = %(now)s WHERE id = %(id)s AND EXISTS (SELECT 1 FROM claimed) RETURNING id) "
