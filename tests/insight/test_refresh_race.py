@@ -29,3 +29,31 @@ def test_refresh_waits_for_another_one_creating_the_progress_row(svc):
     assert errors == []
     with svc.db.read() as session:
         assert session.get(InsightProgress, 1).refreshed_at is not None
+
+
+def test_needs_refresh_sees_new_audit_rows_referrals_and_cancelled_plan_actions(svc, clock):
+    from engine import audit
+    from engine.insight import catalogue as cat
+    from engine.insight.refresh import needs_refresh
+    from engine.store.models import WorkItem
+    from tests.factories import demo_team, deploy_demo, start_demo
+
+    assert needs_refresh(svc)  # nothing counted yet
+    refresh_insight(svc)
+    assert not needs_refresh(svc)
+    with svc.db.transaction() as session:
+        audit.record(session, at=clock(), actor="fd", action="task_viewed", subject_type="work_item", subject_id=1)
+    assert needs_refresh(svc)
+    refresh_insight(svc)
+    assert not needs_refresh(svc)
+    deploy_demo(svc)
+    demo_team(svc)
+    instance_id = start_demo(svc).id
+    refresh_insight(svc)
+    assert not needs_refresh(svc)
+    clock.advance(minutes=5)
+    with svc.db.transaction() as session:  # a plan action cancelled by a gateway writes no audit row
+        session.add(WorkItem(instance_id=instance_id, task_id="t1", element_id=sorted(cat.PLAN_ACTIONS)[0],
+                             name="Action", process_id="p", status="cancelled", created_at=clock(),
+                             completed_at=clock()))
+    assert needs_refresh(svc)
