@@ -212,7 +212,8 @@ def viewer_of(session, username: str) -> Viewer:
     return Viewer(username, role or "", frozenset(groups_of(session, username)))
 
 
-def _seen(item: WorkItem) -> WorkSeen:
+def work_seen(item: WorkItem) -> WorkSeen:
+    """What the access rules need to know of a work item: its groups, holder and completer."""
     return WorkSeen(tuple(g for g in item.groups.split(",") if g), item.assignee, item.completed_by)
 
 
@@ -220,7 +221,7 @@ def open_task(svc: Services, work_item_id: int, actor: str) -> TaskView:
     """A work item with its form, for its page; audited. Raises NotFound or NotPermitted."""
     with svc.db.transaction() as session:
         item = _item(session, work_item_id)
-        if not can_view_item(viewer_of(session, actor), _seen(item)):
+        if not can_view_item(viewer_of(session, actor), work_seen(item)):
             raise NotPermitted("This task is not offered to you or your groups")
         row = session.get(Instance, item.instance_id)
         form = load_version(session, row.version_id).form(item.form_ref)

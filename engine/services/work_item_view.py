@@ -11,12 +11,12 @@ from __future__ import annotations
 from typing import Any
 
 from engine import audit
-from engine.access.rules import WorkSeen, can_view_item
+from engine.access.rules import can_view_item
 from engine.errors import NotFound, NotPermitted
 from engine.services.bootstrap import Services
 from engine.services.instances import work_item_dict
 from engine.services.viewing import audit_view
-from engine.services.work import viewer_of
+from engine.services.work import viewer_of, work_seen
 from engine.store.models import WorkItem
 
 
@@ -31,8 +31,7 @@ def view_work_item(svc: Services, work_item_id: int, viewer: str, section: str =
         item = session.get(WorkItem, work_item_id)
         if item is None:
             raise NotFound(f"Work item {work_item_id} does not exist")
-        seen = WorkSeen(tuple(g for g in item.groups.split(",") if g), item.assignee, item.completed_by)
-        allowed = can_view_item(viewer_of(session, viewer), seen)
+        allowed = can_view_item(viewer_of(session, viewer), work_seen(item))
         if allowed:
             audit.record(session, at=now, actor=viewer, action="task_viewed", subject_type="work_item",
                          subject_id=item.id, case_ref=item.case_ref, section=section)

@@ -220,7 +220,7 @@ _CLAIM_TIMER_PG = (
     "ON w.instance_id = c.id WHERE w.status = 'open' FOR UPDATE OF w NOWAIT), "
     "fired AS (UPDATE timers SET status = 'fired', claimed_by = %(worker)s, claimed_at = %(now)s, "
     "fired_at = %(now)s WHERE id = %(id)s AND EXISTS (SELECT 1 FROM claimed) RETURNING id) "
-    "SELECT *, (SELECT count(*) FROM items), (SELECT count(*) FROM fired) FROM claimed")
+    "SELECT *, (SELECT count(*) FROM items) FROM claimed")
 _FIRE_TIMER = ("UPDATE timers SET status = 'fired', claimed_by = :worker, claimed_at = :at, fired_at = :at "
                "WHERE id = :id")
 _DUE_ARMED = ("SELECT t.id FROM timers t JOIN instances i ON i.id = t.instance_id WHERE t.status = 'armed' "
