@@ -30,6 +30,7 @@ from engine.scheduler import ReminderPolicy, run_tick  # noqa: E402
 from engine.scheduler.tick import catch_up  # noqa: E402
 from engine.services.bootstrap import bootstrap  # noqa: E402
 from engine.services.deploy import deploy, read_paths  # noqa: E402
+from engine.services.firing import firing_pool  # noqa: E402
 from engine.services.instances import start_process  # noqa: E402
 from engine.store.db import Database  # noqa: E402
 from engine.store.models import Timer  # noqa: E402
@@ -73,9 +74,10 @@ def populate(url: str, count: int, due_in: timedelta) -> None:
 def _scheduler(url: str, name: str, barrier, results) -> None:
     svc = services(url, LATER)
     svc.functions()
-    barrier.wait()
-    fired = sum(r.timers_fired for r in catch_up(svc, name, batch=500, policy=POLICY))
-    results.put((name, fired))
+    with firing_pool(svc) as pool:  # PostgreSQL: its firing processes start with it, as `frontdoor scheduler`
+        barrier.wait()
+        fired = sum(r.timers_fired for r in catch_up(svc, name, batch=500, policy=POLICY, pool=pool))
+        results.put((name, fired))
     svc.db.dispose()
 
 

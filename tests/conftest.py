@@ -95,3 +95,22 @@ def lite(sqlite_url, clock):
     services = make_services(sqlite_url, clock)
     yield services
     services.db.dispose()
+
+
+@pytest.fixture(autouse=True)
+def _ready_tasks_match_spiffworkflow(monkeypatch):
+    """Every engine step in the suite checks engine.workflow.runtime.ready_tasks (our fast walk of the task
+    tree) against SpiffWorkflow's own get_tasks: same tasks, same order, or the test fails."""
+    from SpiffWorkflow.util.task import TaskState
+
+    from engine.workflow import runtime
+
+    fast = runtime.ready_tasks
+
+    def checked(wf, manual=None):
+        mine = fast(wf, manual)
+        spiff = wf.get_tasks(state=TaskState.READY, **({} if manual is None else {"manual": manual}))
+        assert [t.id for t in mine] == [t.id for t in spiff], "ready_tasks differs from SpiffWorkflow's get_tasks"
+        return mine
+
+    monkeypatch.setattr(runtime, "ready_tasks", checked)

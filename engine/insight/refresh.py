@@ -11,8 +11,9 @@ from __future__ import annotations
 import json
 from collections import Counter
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import ColumnElement, case, delete, exists, func, or_, select, true
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -24,6 +25,7 @@ from engine.services.bootstrap import Services
 from engine.store.cases import Case, Context, Referral
 from engine.store.insight import ALL_AREAS, InsightDaily, InsightProgress
 from engine.store.models import AuditEvent, Instance, User, WorkItem
+from engine.store.reads import reads
 
 BATCH = 2000
 # Elements whose form answers a measure reads (the rest count only towards time at each step).
@@ -55,20 +57,28 @@ def rebuild_insight(svc: Services) -> int:
 
 def needs_refresh(svc: Services) -> bool:
     """True when something happened since the last refresh (a cheap check before taking the write lock)."""
-    with svc.db.read() as session:
-        progress = session.get(InsightProgress, 1)
-        if progress is None:
-            return True
-        newer = session.scalar(select(func.max(AuditEvent.id))) or 0
-        referral = session.scalar(select(func.max(Referral.id))) or 0
-        return newer > progress.audit_id or referral > progress.referral_id or _cancelled_since(session, progress)
+    with reads(svc.db) as conn:
+        return bool(conn.execute(select(refresh_due())).scalar())
 
 
-def _cancelled_since(session: Session, progress: InsightProgress) -> bool:
-    query = select(WorkItem.id).where(WorkItem.status == "cancelled", WorkItem.element_id.in_(cat.PLAN_ACTIONS))
-    if progress.cancelled_until is not None:
-        query = query.where(WorkItem.completed_at > progress.cancelled_until)
-    return session.scalar(query.limit(1)) is not None
+def refresh_due() -> ColumnElement[bool]:
+    """SQL that is true when something happened since the last refresh: no progress row yet, audit rows or
+    referrals past the watermarks, or a plan action cancelled since. Every part is a primary-key or index
+    look-up, so the scheduler's idle tick can ask it in the same statement as its other checks."""
+    def progress(column: Any) -> Any:
+        return select(column).where(InsightProgress.id == 1).scalar_subquery()
+
+    until = progress(InsightProgress.cancelled_until)
+    cancelled = select(WorkItem.id).where(WorkItem.status == "cancelled",
+                                          WorkItem.element_id.in_(cat.PLAN_ACTIONS),
+                                          or_(until.is_(None), WorkItem.completed_at > until))
+    return case(
+        (~exists().where(InsightProgress.id == 1), true()),
+        (func.coalesce(select(func.max(AuditEvent.id)).scalar_subquery(), 0)
+         > progress(InsightProgress.audit_id), true()),
+        (func.coalesce(select(func.max(Referral.id)).scalar_subquery(), 0)
+         > progress(InsightProgress.referral_id), true()),
+        else_=exists(cancelled))
 
 
 def _progress(svc: Services, session: Session) -> InsightProgress:

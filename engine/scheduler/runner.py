@@ -17,6 +17,7 @@ from typing import Any
 from engine.scheduler.policy import ReminderPolicy
 from engine.scheduler.tick import catch_up
 from engine.services.bootstrap import Services
+from engine.services.firing import FiringSettings, firing_pool
 
 log = logging.getLogger(__name__)
 
@@ -33,26 +34,28 @@ def run_scheduler(svc: Services, interval: float = 5.0, once: bool = False,
 
     worker_id = worker_id or worker_name()
     policy = ReminderPolicy.from_env()
+    firing = FiringSettings.from_env()  # a malformed setting stops the scheduler here, with its name
     stopping = threading.Event()
     scheduler = BlockingScheduler(timezone="UTC")
     _stop_on_signals(stopping, scheduler)  # before catching up: a SIGTERM then also stops cleanly
     totals = _Totals()
-    totals.add(catch_up(svc, worker_id, batch, policy, stopping.is_set))
-    if once or stopping.is_set():
-        return totals.as_dict(worker_id)
+    with firing_pool(svc, firing) as pool:  # PostgreSQL: worker processes that fire timers
+        totals.add(catch_up(svc, worker_id, batch, policy, stopping.is_set, pool))
+        if once or stopping.is_set():
+            return totals.as_dict(worker_id)
 
-    def tick() -> None:
-        if stopping.is_set():  # the signal came between catching up and the scheduler starting
-            scheduler.shutdown(wait=False)
-            return
-        try:
-            totals.add(catch_up(svc, worker_id, batch, policy, stopping.is_set))
-        except Exception:  # a broken tick must not kill the scheduler; the next tick retries
-            log.exception("scheduler tick failed")
+        def tick() -> None:
+            if stopping.is_set():  # the signal came between catching up and the scheduler starting
+                scheduler.shutdown(wait=False)
+                return
+            try:
+                totals.add(catch_up(svc, worker_id, batch, policy, stopping.is_set, pool))
+            except Exception:  # a broken tick must not kill the scheduler; the next tick retries
+                log.exception("scheduler tick failed")
 
-    scheduler.add_job(tick, "interval", seconds=interval, id="tick", max_instances=1, coalesce=True,
-                      misfire_grace_time=None)
-    scheduler.start()  # blocks until shutdown
+        scheduler.add_job(tick, "interval", seconds=interval, id="tick", max_instances=1, coalesce=True,
+                          misfire_grace_time=None)
+        scheduler.start()  # blocks until shutdown
     return totals.as_dict(worker_id)
 
 

@@ -9,8 +9,9 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from sqlalchemy import exists, select
+from sqlalchemy.exc import DBAPIError
 
-from engine.insight.refresh import needs_refresh, refresh_insight
+from engine.insight.refresh import needs_refresh, refresh_due, refresh_insight
 from engine.scheduler.mail import send_pending_emails
 from engine.scheduler.policy import ReminderPolicy
 from engine.scheduler.reminders import (
@@ -22,11 +23,13 @@ from engine.scheduler.reminders import (
 )
 from engine.services.bootstrap import Services
 from engine.services.clocks import breach_due_clocks
+from engine.services.firing import FiringPool
 from engine.services.instances import fire_due
 from engine.services.outbox import start_pending
 from engine.store.cases import PendingStart
 from engine.store.clocks import Clock, Notification, WorkItemReminder
 from engine.store.models import Instance, Timer
+from engine.store.reads import reads
 
 log = logging.getLogger("frontdoor.scheduler")
 
@@ -53,8 +56,9 @@ class TickReport:
 
 
 def run_tick(svc: Services, worker_id: str, batch: int = 500, policy: ReminderPolicy | None = None,
-             should_stop: Callable[[], bool] | None = None) -> TickReport:
-    """Do everything that is due now, at most ``batch`` of each kind; safe to run in many processes."""
+             should_stop: Callable[[], bool] | None = None, pool: FiringPool | None = None) -> TickReport:
+    """Do everything that is due now, at most ``batch`` of each kind; safe to run in many processes.
+    Timers fire in ``pool``'s worker processes when the scheduler has one (PostgreSQL)."""
     policy = policy or ReminderPolicy.from_env()
     started = time.perf_counter()
     due = due_now(svc, policy)
@@ -62,7 +66,7 @@ def run_tick(svc: Services, worker_id: str, batch: int = 500, policy: ReminderPo
     def go(kind: str, also: bool = False) -> bool:
         return (due.get(kind, False) or also) and not (should_stop is not None and should_stop())
 
-    fired = fire_due(svc, limit=batch, worker=worker_id, should_stop=should_stop) if go("timers") else 0
+    fired = fire_due(svc, limit=batch, worker=worker_id, should_stop=should_stop, pool=pool) if go("timers") else 0
     breached = breach_due_clocks(svc, limit=batch, worker=worker_id) if go("clocks") else 0
     reminded, escalated = raise_reminders(svc, policy, limit=batch) if go("reminders") else (0, 0)
     digests = raise_digests(svc, policy, limit=batch) if go("digests") else 0
@@ -70,8 +74,10 @@ def run_tick(svc: Services, worker_id: str, batch: int = 500, policy: ReminderPo
     emails = send_pending_emails(svc, limit=batch) if go("emails", also=raised) else 0
     # Starts a fired timer asked for go out in the same tick; a fired timer may also need counting.
     starts = _guarded("outbox", lambda: len(start_pending(svc, limit=batch)), 0) if go("starts", also=fired > 0) else 0
-    facts = _guarded("insight", lambda: refresh_insight(svc) if needs_refresh(svc) else 0, 0) \
-        if go("insight", also=True) else 0
+    # Insight counts what happened before this tick, and (one cheap check) what this tick did.
+    did_work = fired + breached + reminded + escalated + digests + emails + starts > 0
+    fresh = due["insight"] or (did_work and _guarded("insight", lambda: needs_refresh(svc), False))
+    facts = _guarded("insight", lambda: refresh_insight(svc), 0) if go("insight", also=fresh) else 0
     full = max(fired, breached, reminded + escalated, digests, emails, starts) >= batch
     return TickReport(worker_id=worker_id, timers_fired=fired, clocks_breached=breached, reminders=reminded,
                       escalations=escalated, digests=digests, emails_sent=emails, starts=starts,
@@ -88,7 +94,8 @@ def _guarded(step: str, work: Callable[[], Any], fallback: Any) -> Any:
 
 
 def due_now(svc: Services, policy: ReminderPolicy) -> dict[str, bool]:
-    """Which kinds of work are due, in one read; an idle tick costs this query and nothing else."""
+    """Which kinds of work are due (and whether insight has anything new to count), in one statement; an
+    idle tick costs this query and nothing else."""
     now = svc.now()
     checks = {
         "timers": select(Timer.id).join(Instance, Instance.id == Timer.instance_id)
@@ -102,16 +109,21 @@ def due_now(svc: Services, policy: ReminderPolicy) -> dict[str, bool]:
         "emails": select(Notification.id).where(Notification.email_status == "pending")
         if svc.settings.smtp_port else None,
     }
-    wanted = {kind: query for kind, query in checks.items() if query is not None}
-    with svc.db.read() as session:
-        row = session.execute(select(*[exists(q).label(kind) for kind, q in wanted.items()])).one()
-    return {kind: bool(getattr(row, kind, False)) for kind in checks}
+    wanted = {kind: exists(query) for kind, query in checks.items() if query is not None}
+    with reads(svc.db, planned_each_time=True) as conn:  # one round trip (autocommit on PostgreSQL)
+        try:  # and whether the daily measures have anything new to count
+            row = conn.execute(select(refresh_due().label("insight"),
+                                      *[check.label(kind) for kind, check in wanted.items()])).one()
+        except DBAPIError:  # a broken insight store must not stop timers and clocks firing
+            log.exception("scheduler step insight failed")
+            row = conn.execute(select(*[check.label(kind) for kind, check in wanted.items()])).one()
+    return {kind: bool(getattr(row, kind, False)) for kind in [*checks, "insight"]}
 
 
 def catch_up(svc: Services, worker_id: str, batch: int = 500, policy: ReminderPolicy | None = None,
-             should_stop: Callable[[], bool] | None = None) -> list[TickReport]:
+             should_stop: Callable[[], bool] | None = None, pool: FiringPool | None = None) -> list[TickReport]:
     """Tick until nothing is left (misfires after downtime fire in due order, oldest first)."""
-    reports = [run_tick(svc, worker_id, batch, policy, should_stop)]
+    reports = [run_tick(svc, worker_id, batch, policy, should_stop, pool)]
     while reports[-1].full and not (should_stop and should_stop()):
-        reports.append(run_tick(svc, worker_id, batch, policy, should_stop))
+        reports.append(run_tick(svc, worker_id, batch, policy, should_stop, pool))
     return reports

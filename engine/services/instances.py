@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import os
 import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -17,6 +16,7 @@ from sqlalchemy.exc import OperationalError
 from engine import audit
 from engine.errors import Conflict, FrontdoorError, NotFound, WorkflowFailed
 from engine.services.bootstrap import Services
+from engine.services.firing import FiringPool, FiringSettings
 from engine.services.library import load_version
 from engine.services.steps import InstanceRow, restore, run_step, save, service_caller
 from engine.services.versions import choose_version
@@ -131,7 +131,8 @@ def work_item_dict(item: WorkItem) -> dict[str, Any]:
 
 
 def fire_due(svc: Services, limit: int = 1000, worker: str = "fire-due",
-             should_stop: Callable[[], bool] | None = None, lease: int = 50, threads: int | None = None) -> int:
+             should_stop: Callable[[], bool] | None = None, lease: int = 50, threads: int | None = None,
+             pool: FiringPool | None = None) -> int:
     """Fire every timer due by the injected clock, each in its own transaction; returns how many fired.
 
     Due timers are leased ``lease`` at a time in one short transaction (earliest first; on PostgreSQL
@@ -142,11 +143,15 @@ def fire_due(svc: Services, limit: int = 1000, worker: str = "fire-due",
     left by a scheduler that died is taken back after ``lease_seconds`` of wall-clock time, so a crash
     delays a timer but never loses or doubles it.
 
-    On PostgreSQL a run uses ``threads`` workers (``FRONTDOOR_SCHEDULER_THREADS``, default 2), each with
-    its own connection and leases, so one worker's engine step overlaps the other's round trips to the
-    server. SQLite has one writer at a time, so it runs one.
+    On PostgreSQL a scheduler's run is split between the worker processes of its ``pool``
+    (engine/services/firing.py); in each (or here, without a pool) ``threads`` workers
+    (``FRONTDOOR_SCHEDULER_THREADS``, default 2) each use their own connection and leases, so one
+    worker's engine step overlaps the other's round trips to the server. SQLite has one writer at a
+    time, so it runs one.
     """
-    threads = 1 if svc.db.is_sqlite else (threads or scheduler_threads())
+    if pool is not None and not svc.db.is_sqlite:
+        return pool.fire(limit, worker, should_stop, lease)
+    threads = 1 if svc.db.is_sqlite else (threads or FiringSettings.from_env().threads)
     if threads <= 1:
         return _fire_run(svc, limit, worker, should_stop, lease)
     svc.functions()  # built once here, not raced for by the workers
@@ -155,11 +160,6 @@ def fire_due(svc: Services, limit: int = 1000, worker: str = "fire-due",
         runs = [pool.submit(_fire_run, svc, share, f"{worker}#{n + 1}", should_stop, lease)
                 for n, share in enumerate(shares) if share > 0]
         return sum(run.result() for run in runs)
-
-
-def scheduler_threads() -> int:
-    """Worker threads of one scheduler run on PostgreSQL."""
-    return max(1, int(os.environ.get("FRONTDOOR_SCHEDULER_THREADS", "2")))
 
 
 def _fire_run(svc: Services, limit: int, worker: str, should_stop: Callable[[], bool] | None, lease: int) -> int:
@@ -186,23 +186,18 @@ def _fire_run(svc: Services, limit: int, worker: str, should_stop: Callable[[], 
     return fired
 
 
-def lease_seconds() -> float:
-    """How long a scheduler's lease on a batch of timers lasts before another may take it over."""
-    return float(os.environ.get("FRONTDOOR_TIMER_LEASE_SECONDS", "60"))
-
-
 def _lease(svc: Services, conn: Connection, worker: str, count: int) -> list[int]:
     with svc.db.step(conn) as session:
         return hotpath.lease_timers(session.connection(), worker, count, svc.now(), datetime.now(UTC))
 
 
 def _expire_leases(svc: Services, conn: Connection) -> None:
-    stale = datetime.now(UTC) - timedelta(seconds=lease_seconds())
+    seconds = FiringSettings.from_env().lease_seconds
     with svc.db.step(conn) as session:
-        taken_back = hotpath.expire_leases(session.connection(), stale)
+        taken_back = hotpath.expire_leases(session.connection(), datetime.now(UTC) - timedelta(seconds=seconds))
     if taken_back:
         log.warning("%s timer lease(s) older than %ss taken back (a scheduler stopped mid-batch)",
-                    taken_back, lease_seconds())
+                    taken_back, seconds)
 
 
 def _release(svc: Services, conn: Connection, worker: str, held: list[int]) -> None:

@@ -61,6 +61,14 @@ _ADD_WAIT = "INSERT INTO message_waits (instance_id, message, case_ref) VALUES (
 _ADD_AUDIT_MANY = "INSERT INTO audit_events (at, actor, action, subject_type, subject_id, details) VALUES "
 
 _PARAM = re.compile(r"(?<!:):(\w+)")
+_Json: Any = None
+# the audit rows go in only if the state did (in order: unnest keeps the arrays' order)
+_SAVE_STATE_AND_AUDIT_PG = (
+    "WITH saved AS (" + _PARAM.sub(r"%(\1)s", _SAVE_STATE) + " RETURNING id), "
+    "logged AS (INSERT INTO audit_events (at, actor, action, subject_type, subject_id, details) "
+    "SELECT * FROM unnest(%(a_at)s::timestamptz[], %(a_actor)s::varchar[], %(a_action)s::varchar[], "
+    "%(a_type)s::varchar[], %(a_id)s::varchar[], %(a_details)s::json[]) WHERE EXISTS (SELECT 1 FROM saved)) "
+    "SELECT count(*) FROM saved")
 _PG_SQL: dict[str, str] = {}
 
 
@@ -101,9 +109,10 @@ class _Driver:
     def json(self, value: Any) -> Any:
         if self.sqlite:
             return json.dumps(value)
-        from psycopg.types.json import Json
-
-        return Json(value)
+        global _Json
+        if _Json is None:  # imported once, on first use: SQLite-only installs need no psycopg
+            from psycopg.types.json import Json as _Json
+        return _Json(value)
 
 
 def _row(driver: _Driver, names: tuple[str, ...], values: tuple) -> SimpleNamespace:
@@ -138,13 +147,25 @@ def close_item(conn: Connection, work_item_id: int, actor: str, at: datetime) ->
 
 
 def save_state(conn: Connection, instance_id: int, lock: int, *, state: str, status: str, at: datetime,
-               completed_at: datetime | None, timer: datetime | None, waiting: str) -> bool:
-    """Optimistic-lock write of the state; False when the lock version moved on."""
+               completed_at: datetime | None, timer: datetime | None, waiting: str,
+               audit_rows: list[dict[str, Any]] | None = None) -> bool:
+    """Optimistic-lock write of the state, and the step's audit rows; False (nothing written) when the
+    lock version moved on. On PostgreSQL one statement: a round trip less for every step."""
     driver = _Driver(conn)
     params = {"id": instance_id, "lock": lock, "next_lock": lock + 1, "state": state, "status": status,
               "at": driver.time(at), "completed_at": driver.time(completed_at), "timer": driver.time(timer),
               "waiting": waiting}
-    return driver.execute(_SAVE_STATE, params).rowcount == 1
+    if driver.sqlite or not audit_rows:
+        saved = driver.execute(_SAVE_STATE, params).rowcount == 1
+        if saved:
+            add_audit(conn, audit_rows or [])
+        return saved
+    params.update({"a_at": [r["at"] for r in audit_rows], "a_actor": [r["actor"] for r in audit_rows],
+                   "a_action": [r["action"] for r in audit_rows],
+                   "a_type": [r["subject_type"] for r in audit_rows],
+                   "a_id": [r["subject_id"] for r in audit_rows],
+                   "a_details": [json.dumps(r["details"]) for r in audit_rows]})
+    return driver.raw.execute(_SAVE_STATE_AND_AUDIT_PG, params).fetchone()[0] == 1
 
 
 def cancel_items(conn: Connection, instance_id: int, task_ids: list[str], at: datetime) -> None:
@@ -227,8 +248,10 @@ _DUE_ARMED = ("SELECT t.id FROM timers t JOIN instances i ON i.id = t.instance_i
               "AND t.due_at <= :now AND i.status = 'waiting' ORDER BY t.due_at, t.id LIMIT :n")
 _LEASE_TIMERS = ("UPDATE timers SET status = 'claimed', claimed_by = :worker, claimed_at = :wall "
                  f"WHERE id IN ({_DUE_ARMED}) RETURNING id, due_at")
-# PostgreSQL: rows another scheduler is leasing right now are skipped, not waited for
-_LEASE_TIMERS_PG = _LEASE_TIMERS.replace("LIMIT :n)", "LIMIT :n FOR UPDATE OF t SKIP LOCKED)")
+# PostgreSQL: rows another scheduler is leasing right now are skipped, not waited for; ``= ANY(ARRAY(...))``
+# makes the update find its rows by primary key (``IN (...)`` planned a hash join over every timer)
+_LEASE_TIMERS_PG = _LEASE_TIMERS.replace("WHERE id IN (", "WHERE id = ANY(ARRAY(").replace(
+    "LIMIT :n)", "LIMIT :n FOR UPDATE OF t SKIP LOCKED))")
 _EXPIRE_LEASES = ("UPDATE timers SET status = 'armed', claimed_by = NULL, claimed_at = NULL "
                   "WHERE status = 'claimed' AND claimed_at < :stale")
 _RELEASE_TIMERS = ("UPDATE timers SET status = 'armed', claimed_by = NULL, claimed_at = NULL "

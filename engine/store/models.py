@@ -202,7 +202,7 @@ class Timer(Base):
     claimed_by: Mapped[str | None] = mapped_column(String(80), nullable=True)
     claimed_at: Mapped[datetime | None] = mapped_column(nullable=True)
     fired_at: Mapped[datetime | None] = mapped_column(nullable=True)
-    __table_args__ = (Index("ix_timers_status_due", "status", "due_at"),
+    __table_args__ = (Index("ix_timers_status_due_id", "status", "due_at", "id"),
                       Index("ix_timers_instance", "instance_id"))
 
 

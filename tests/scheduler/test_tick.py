@@ -134,3 +134,16 @@ def test_embedded_background_scheduler_fires_due_timers(lite, clock):
     finally:
         scheduler.shutdown(wait=True)
     assert fired_per_instance(lite) == {i: 1 for i in ids}
+
+
+def test_the_idle_check_says_when_insight_has_something_new_to_count(waiting, clock):
+    from engine.insight.refresh import refresh_insight
+    from engine.scheduler.tick import due_now
+
+    assert due_now(waiting, POLICY)["insight"]  # nothing counted yet
+    refresh_insight(waiting)
+    assert not due_now(waiting, POLICY)["insight"]
+    start_waiting(waiting, 1)  # audit rows past the watermark
+    assert due_now(waiting, POLICY)["insight"]
+    report = run_tick(waiting, "w1", policy=POLICY)
+    assert report.timers_fired == 0 and not due_now(waiting, POLICY)["insight"]  # the tick counted them
