@@ -47,7 +47,7 @@ class FiringSettings:
     """``FRONTDOOR_TIMER_LEASE_SECONDS``, ``FRONTDOOR_SCHEDULER_THREADS``, ``FRONTDOOR_SCHEDULER_PROCESSES``."""
 
     lease_seconds: float = 60.0
-    threads: int = 2
+    threads: int = 1
     processes: int = 2
 
     @classmethod
