@@ -57,7 +57,7 @@ def rebuild_insight(svc: Services) -> int:
 
 def needs_refresh(svc: Services) -> bool:
     """True when something happened since the last refresh (a cheap check before taking the write lock)."""
-    with reads(svc.db) as conn:
+    with reads(svc.db, planned_each_time=True) as conn:  # polled: see engine.store.reads
         return bool(conn.execute(select(refresh_due())).scalar())
 
 
