@@ -42,6 +42,12 @@ class InvalidSetting(FrontdoorError):
     code = "invalid_setting"
 
 
+class FiringPoolFailed(FrontdoorError):
+    """The scheduler's firing processes could not start; the scheduler refuses to start."""
+
+    code = "scheduler_failed"
+
+
 @dataclass(frozen=True)
 class FiringSettings:
     """``FRONTDOOR_TIMER_LEASE_SECONDS``, ``FRONTDOOR_SCHEDULER_THREADS``, ``FRONTDOOR_SCHEDULER_PROCESSES``."""
@@ -155,21 +161,22 @@ class FiringPool:
         mine, theirs = self._ctx.Pipe()
         process = self._ctx.Process(
             target=_serve, name=f"frontdoor-firing-{number}", daemon=True,
-            args=(theirs, self._svc.settings, self._svc.db.url, self._threads, self._stop, os.getpid()))
+            args=(theirs, self._svc.settings, self._svc.db.url, self._threads, self._stop, os.getpid(),
+                  logging.getLogger().getEffectiveLevel()))
         process.start()
         theirs.close()
         return _Worker(number, process, mine)
 
     def _await_ready(self, w: _Worker) -> None:
         if not w.conn.poll(STARTUP_SECONDS):
-            raise RuntimeError(f"firing worker {w.number} did not start within {STARTUP_SECONDS:g} s")
+            raise FiringPoolFailed(f"firing worker {w.number} did not start within {STARTUP_SECONDS:g} s")
         try:
             kind, value = w.conn.recv()
         except EOFError:
-            raise RuntimeError(f"firing worker {w.number} exited while starting "
-                               f"(exit code {w.process.exitcode})") from None
+            raise FiringPoolFailed(f"firing worker {w.number} exited while starting "
+                                   f"(exit code {w.process.exitcode})") from None
         if kind != "ready":
-            raise RuntimeError(f"firing worker {w.number} could not start: {value}")
+            raise FiringPoolFailed(f"firing worker {w.number} could not start: {value}")
 
     def _result(self, w: _Worker) -> int:
         try:
@@ -194,14 +201,17 @@ class FiringPool:
                 self._await_ready(self._workers[index])
 
 
-def _serve(conn: Connection, settings: Any, url: str, threads: int, stop: Any, parent_pid: int) -> None:
+def _serve(conn: Connection, settings: Any, url: str, threads: int, stop: Any, parent_pid: int,
+           log_level: int) -> None:
     """A worker process: build the services once, then fire each share the scheduler sends."""
     from engine.services.instances import fire_due
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole group; the scheduler decides
     ending = threading.Event()
     signal.signal(signal.SIGTERM, lambda _signum, _frame: ending.set())
-    logging.getLogger("spiff").setLevel(logging.WARNING)
+    logging.basicConfig(level=log_level, format=f"%(asctime)s %(levelname)s %(name)s[firing {os.getpid()}]: "
+                                                "%(message)s")
+    logging.getLogger("spiff").setLevel(logging.WARNING)  # a line per task state is noise here
     clock = _RunClock()
     try:
         svc = bootstrap(settings=settings, database_url=url, clock=clock)

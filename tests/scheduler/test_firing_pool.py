@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import func, select
 
 from engine.cli import EXIT_ERROR, main
-from engine.services.firing import FiringSettings, InvalidSetting, firing_pool
+from engine.services.firing import FiringPoolFailed, FiringSettings, InvalidSetting, firing_pool
 from engine.services.instances import fire_due
 from engine.store.models import AuditEvent, Timer
 from tests.conftest import _fresh_pg_database, make_services
@@ -90,7 +90,8 @@ def test_a_worker_that_cannot_reach_the_database_stops_the_pool_from_starting(pg
 
     broken = Services(pg_waiting.settings, Database("postgresql+psycopg://nobody@127.0.0.1:1/none"),
                       pg_waiting.timescales, pg_waiting.operations, pg_waiting.clock)
-    with pytest.raises(RuntimeError, match="firing worker 1 could not start"), firing_pool(broken, TWO_WORKERS):
+    with pytest.raises(FiringPoolFailed, match="firing worker 1 could not start: OperationalError"), \
+            firing_pool(broken, TWO_WORKERS):
         pass
     broken.db.dispose()
 
