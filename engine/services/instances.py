@@ -145,7 +145,7 @@ def fire_due(svc: Services, limit: int = 1000, worker: str = "fire-due",
 
     On PostgreSQL a scheduler's run is split between the worker processes of its ``pool``
     (engine/services/firing.py); in each (or here, without a pool) ``threads`` workers
-    (``FRONTDOOR_SCHEDULER_THREADS``, default 2) each use their own connection and leases, so one
+    (``FRONTDOOR_SCHEDULER_THREADS``, default 1) each use their own connection and leases, so one
     worker's engine step overlaps the other's round trips to the server. SQLite has one writer at a
     time, so it runs one.
     """
