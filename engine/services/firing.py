@@ -237,10 +237,15 @@ def _serve(conn: Connection, settings: Any, url: str, threads: int, stop: Any, p
             share, name, lease, now = job
             clock.fixed = now
             try:
-                conn.send(("fired", fire_due(svc, share, name, should_stop, lease, threads=threads)))
+                result = ("fired", fire_due(svc, share, name, should_stop, lease, threads=threads))
             except Exception as exc:  # noqa: BLE001 - one failed run is logged; the worker serves the next
                 log.exception("firing run failed")
-                conn.send(("error", f"{type(exc).__name__}: {exc}"))
+                result = ("error", f"{type(exc).__name__}: {exc}")
+            try:
+                conn.send(result)
+            except OSError:  # the scheduler is gone: what this run leased was handed back as it stopped
+                log.info("scheduler gone; firing worker stopping")
+                break
     finally:
         svc.db.dispose()
 

@@ -10,6 +10,7 @@ import sys
 import threading
 import time
 from contextlib import closing
+from pathlib import Path
 
 import pytest
 
@@ -113,6 +114,28 @@ def _scheduler_process(url: str, log) -> subprocess.Popen:
                             cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=log)
 
 
+def _children(pid: int) -> list[int]:
+    """Worker processes spawned by ``pid`` (from /proc; multiprocessing's resource tracker left out)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            command = (stat.parent / "cmdline").read_bytes()
+        except OSError:
+            continue
+        if int(fields[1]) == pid and b"spawn_main" in command:
+            found.append(int(stat.parent.name))
+    return found
+
+
+def _running(pid: int) -> bool:
+    """True while ``pid`` exists and has not exited (a zombie waiting to be reaped has exited)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
 def _fired_count(svc) -> int:
     """Timers fired so far, read without taking SQLite's write lock (a plain WAL reader)."""
     if not svc.db.is_sqlite:
@@ -135,8 +158,14 @@ def test_scheduler_killed_mid_batch_and_restarted_fires_everything_once(waiting,
     process = _scheduler_process(waiting.db.url, log)
     try:
         _wait_for(waiting, 40, 60)
+        firing = _children(process.pid)  # PostgreSQL: the scheduler's firing processes
+        assert len(firing) == (0 if waiting.db.is_sqlite else 2)
         os.kill(process.pid, signal.SIGKILL)
         process.wait()
+        deadline = time.monotonic() + 30  # orphaned, they stop before their next timer
+        while any(_running(pid) for pid in firing) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not [pid for pid in firing if _running(pid)]
         fired_before = _fired_count(waiting)
         assert 40 <= fired_before < 400, "the kill must land in the middle of the work"
         process = _scheduler_process(waiting.db.url, log)
