@@ -88,7 +88,11 @@ def save(svc: Services, session: Session, row: Any, live: LiveInstance, result: 
     conn = session.connection()
     status = "completed" if result.status == "completed" else "waiting"
     waiting_for = ",".join(sorted(set(result.waiting_for)))
-    state = live.state()
+    if not hotpath.save_state(conn, row.id, row.lock_version, state=live.state(), status=status, at=now,
+                              completed_at=now if status == "completed" else None,
+                              timer=result.next_timer_at, waiting=waiting_for):
+        # Someone else saved this instance since we read it: never overwrite their step.
+        raise Conflict(f"Instance {row.id} was changed by someone else; try again")
     rows = list(audit_rows or [])
     created: list[dict[str, Any]] = []
     kept = _sync_work_items(svc, conn, row, live.open_at_load - closed, result.open_tasks, now, rows, created)
@@ -99,12 +103,7 @@ def save(svc: Services, session: Session, row: Any, live: LiveInstance, result: 
     if status == "completed":
         rows.append(audit.row(at=now, actor=actor, action="instance_completed", subject_type="instance",
                               subject_id=row.id, process_id=row.process_id, case_ref=row.case_ref))
-    # Last, with the audit rows (one statement on PostgreSQL): a conflict rolls everything above back.
-    if not hotpath.save_state(conn, row.id, row.lock_version, state=state, status=status, at=now,
-                              completed_at=now if status == "completed" else None,
-                              timer=result.next_timer_at, waiting=waiting_for, audit_rows=rows):
-        # Someone else saved this instance since we read it: never overwrite their step.
-        raise Conflict(f"Instance {row.id} was changed by someone else; try again")
+    hotpath.add_audit(conn, rows)
     if isinstance(row, InstanceRow):
         row.open_items = None if kept else created
     _set_committed_values(session, row, lock_version=row.lock_version + 1, status=status,

@@ -62,13 +62,6 @@ _ADD_AUDIT_MANY = "INSERT INTO audit_events (at, actor, action, subject_type, su
 
 _PARAM = re.compile(r"(?<!:):(\w+)")
 _Json: Any = None
-# the audit rows go in only if the state did (in order: unnest keeps the arrays' order)
-_SAVE_STATE_AND_AUDIT_PG = (
-    "WITH saved AS (" + _PARAM.sub(r"%(\1)s", _SAVE_STATE) + " RETURNING id), "
-    "logged AS (INSERT INTO audit_events (at, actor, action, subject_type, subject_id, details) "
-    "SELECT * FROM unnest(%(a_at)s::timestamptz[], %(a_actor)s::varchar[], %(a_action)s::varchar[], "
-    "%(a_type)s::varchar[], %(a_id)s::varchar[], %(a_details)s::json[]) WHERE EXISTS (SELECT 1 FROM saved)) "
-    "SELECT count(*) FROM saved")
 _PG_SQL: dict[str, str] = {}
 
 
@@ -147,25 +140,13 @@ def close_item(conn: Connection, work_item_id: int, actor: str, at: datetime) ->
 
 
 def save_state(conn: Connection, instance_id: int, lock: int, *, state: str, status: str, at: datetime,
-               completed_at: datetime | None, timer: datetime | None, waiting: str,
-               audit_rows: list[dict[str, Any]] | None = None) -> bool:
-    """Optimistic-lock write of the state, and the step's audit rows; False (nothing written) when the
-    lock version moved on. On PostgreSQL one statement: a round trip less for every step."""
+               completed_at: datetime | None, timer: datetime | None, waiting: str) -> bool:
+    """Optimistic-lock write of the state; False when the lock version moved on."""
     driver = _Driver(conn)
     params = {"id": instance_id, "lock": lock, "next_lock": lock + 1, "state": state, "status": status,
               "at": driver.time(at), "completed_at": driver.time(completed_at), "timer": driver.time(timer),
               "waiting": waiting}
-    if driver.sqlite or not audit_rows:
-        saved = driver.execute(_SAVE_STATE, params).rowcount == 1
-        if saved:
-            add_audit(conn, audit_rows or [])
-        return saved
-    params.update({"a_at": [r["at"] for r in audit_rows], "a_actor": [r["actor"] for r in audit_rows],
-                   "a_action": [r["action"] for r in audit_rows],
-                   "a_type": [r["subject_type"] for r in audit_rows],
-                   "a_id": [r["subject_id"] for r in audit_rows],
-                   "a_details": [json.dumps(r["details"]) for r in audit_rows]})
-    return driver.raw.execute(_SAVE_STATE_AND_AUDIT_PG, params).fetchone()[0] == 1
+    return driver.execute(_SAVE_STATE, params).rowcount == 1
 
 
 def cancel_items(conn: Connection, instance_id: int, task_ids: list[str], at: datetime) -> None:
