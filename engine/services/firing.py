@@ -69,15 +69,19 @@ def _number(env: Mapping[str, str], name: str, default: Any, kind: type, low: fl
     raw = env.get(name, "").strip()
     if not raw:
         return default
-    words = "a whole number" if kind is int else "a number of seconds"
     try:
         value = kind(raw)
     except ValueError:
-        raise InvalidSetting(f"{name} must be {words} from {low:g} to {high:g}, not {raw!r}",
-                             setting=name) from None
-    if not low <= value <= high:
+        value = None
+    if value is None or not low <= value <= high:
+        words = "a whole number" if kind is int else "a number of seconds"
         raise InvalidSetting(f"{name} must be {words} from {low:g} to {high:g}, not {raw!r}", setting=name)
     return value
+
+
+def shares(total: int, parts: int) -> list[int]:
+    """``total`` split as evenly as whole numbers allow between ``parts`` (the first ones take the rest)."""
+    return [total // parts + (1 if n < total % parts else 0) for n in range(parts)]
 
 
 class _RunClock:
@@ -127,8 +131,7 @@ class FiringPool:
         self._stop.clear()
         now = None if self._svc.clock is system_clock else self._svc.now()
         busy: dict[Connection, _Worker] = {}
-        shares = [limit // self.size + (1 if n < limit % self.size else 0) for n in range(self.size)]
-        for w, share in zip(self._workers, shares, strict=True):
+        for w, share in zip(self._workers, shares(limit, self.size), strict=True):
             if share > 0:
                 w.conn.send((share, f"{worker}/{w.number}", lease, now))
                 busy[w.conn] = w

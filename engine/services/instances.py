@@ -16,7 +16,7 @@ from sqlalchemy.exc import OperationalError
 from engine import audit
 from engine.errors import Conflict, FrontdoorError, NotFound, WorkflowFailed
 from engine.services.bootstrap import Services
-from engine.services.firing import FiringPool, FiringSettings
+from engine.services.firing import FiringPool, FiringSettings, shares
 from engine.services.library import load_version
 from engine.services.steps import InstanceRow, restore, run_step, save, service_caller
 from engine.services.versions import choose_version
@@ -155,10 +155,9 @@ def fire_due(svc: Services, limit: int = 1000, worker: str = "fire-due",
     if threads <= 1:
         return _fire_run(svc, limit, worker, should_stop, lease)
     svc.functions()  # built once here, not raced for by the workers
-    shares = [limit // threads + (1 if n < limit % threads else 0) for n in range(threads)]
-    with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="fire-due") as pool:
-        runs = [pool.submit(_fire_run, svc, share, f"{worker}#{n + 1}", should_stop, lease)
-                for n, share in enumerate(shares) if share > 0]
+    with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="fire-due") as executor:
+        runs = [executor.submit(_fire_run, svc, share, f"{worker}#{n + 1}", should_stop, lease)
+                for n, share in enumerate(shares(limit, threads)) if share > 0]
         return sum(run.result() for run in runs)
 
 
