@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from engine.services.deploy import deploy, read_paths
 from engine.services.instances import start_process
-from engine.store.models import AuditEvent
+from engine.store.models import AuditEvent, Timer
 
 HERE = Path(__file__).resolve().parent
 FORMS = HERE.parent / "fixtures" / "forms" / "demo_note.form"
@@ -31,6 +31,12 @@ def fired_per_instance(svc) -> dict[int, int]:
         rows = session.execute(select(AuditEvent.subject_id, func.count()).where(AuditEvent.action == "timer_fired")
                                .group_by(AuditEvent.subject_id))
         return {int(subject): count for subject, count in rows}
+
+
+def timer_statuses(svc) -> dict[str, int]:
+    """How many timers are in each status."""
+    with svc.db.read() as session:
+        return dict(session.execute(select(Timer.status, func.count()).group_by(Timer.status)).all())
 
 
 @pytest.fixture

@@ -8,14 +8,14 @@ import os
 import signal
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from engine.cli import EXIT_ERROR, main
 from engine.services.firing import FiringPoolFailed, FiringSettings, InvalidSetting, firing_pool
 from engine.services.instances import fire_due
 from engine.store.models import AuditEvent, Timer
 from tests.conftest import _fresh_pg_database, make_services
-from tests.scheduler.conftest import deploy_timer_wait, fired_per_instance, start_waiting
+from tests.scheduler.conftest import deploy_timer_wait, fired_per_instance, start_waiting, timer_statuses
 
 TWO_WORKERS = FiringSettings(processes=2, threads=1)
 
@@ -33,11 +33,6 @@ def _fired_timers(svc) -> list[tuple[str, str]]:
     with svc.db.read() as session:
         return [(r.claimed_by, r.status) for r in session.execute(select(Timer.claimed_by, Timer.status))
                 if r.status == "fired"]
-
-
-def _statuses(svc) -> dict[str, int]:
-    with svc.db.read() as session:
-        return dict(session.execute(select(Timer.status, func.count()).group_by(Timer.status)).all())
 
 
 @pytest.mark.postgres
@@ -65,7 +60,7 @@ def test_a_stop_request_hands_the_leases_back_and_a_later_run_fires_the_rest_onc
     with firing_pool(pg_waiting, TWO_WORKERS) as pool:
         fired = fire_due(pg_waiting, limit=1000, worker="s1", pool=pool, should_stop=lambda: True)
         assert fired < 40
-        assert set(_statuses(pg_waiting)) <= {"armed", "fired"}  # nothing left leased
+        assert set(timer_statuses(pg_waiting)) <= {"armed", "fired"}  # nothing left leased
         assert fire_due(pg_waiting, limit=1000, worker="s1", pool=pool) == 40 - fired
     assert fired_per_instance(pg_waiting) == {i: 1 for i in ids}
 

@@ -5,22 +5,17 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from engine.services.instances import fire_due
 from engine.store import hotpath
 from engine.store.models import Timer
-from tests.scheduler.conftest import fired_per_instance, start_waiting
+from tests.scheduler.conftest import fired_per_instance, start_waiting, timer_statuses
 
 
 def _lease(svc, worker: str, count: int) -> list[int]:
     with svc.db.step() as session:
         return hotpath.lease_timers(session.connection(), worker, count, svc.now(), datetime.now(UTC))
-
-
-def _statuses(svc) -> dict[str, int]:
-    with svc.db.read() as session:
-        return dict(session.execute(select(Timer.status, func.count()).group_by(Timer.status)).all())
 
 
 def test_a_batch_leased_by_one_scheduler_is_left_to_it(waiting, clock, monkeypatch):
@@ -32,7 +27,7 @@ def test_a_batch_leased_by_one_scheduler_is_left_to_it(waiting, clock, monkeypat
     monkeypatch.setenv("FRONTDOOR_TIMER_LEASE_SECONDS", "3600")
     # scheduler-c's two leases are its own: a third scheduler finds nothing to take
     assert fire_due(waiting, worker="scheduler-b") == 0
-    assert _statuses(waiting) == {"claimed": 6}
+    assert timer_statuses(waiting) == {"claimed": 6}
     assert fire_due(waiting, worker="scheduler-c") == 0  # a fresh run leases anew; c's held rows wait
     monkeypatch.setenv("FRONTDOOR_TIMER_LEASE_SECONDS", "0")  # every lease is now stale: taken back
     assert fire_due(waiting, worker="scheduler-b") == 6
@@ -56,7 +51,7 @@ def test_a_run_hands_back_what_it_did_not_fire(waiting, clock):
     clock.advance(hours=2)
     stop_after = iter([False, True])
     assert fire_due(waiting, worker="s", should_stop=lambda: next(stop_after, True)) == 1  # stopped mid-batch
-    assert _statuses(waiting) == {"fired": 1, "armed": 2}  # not left leased to a scheduler that stopped
+    assert timer_statuses(waiting) == {"fired": 1, "armed": 2}  # not left leased to a scheduler that stopped
     assert fire_due(waiting, worker="t") == 2
 
 
@@ -65,7 +60,7 @@ def test_worker_threads_fire_each_timer_once_and_stop_at_the_limit(waiting, cloc
     ids = start_waiting(waiting, 30)
     clock.advance(hours=2)
     assert fire_due(waiting, limit=20, worker="s", threads=3, lease=4) == 20
-    assert _statuses(waiting) == {"fired": 20, "armed": 10}  # nothing left leased
+    assert timer_statuses(waiting) == {"fired": 20, "armed": 10}  # nothing left leased
     assert fire_due(waiting, worker="s", threads=3, lease=4) == 10
     assert fired_per_instance(waiting) == {i: 1 for i in ids}
     with waiting.db.read() as session:

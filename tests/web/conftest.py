@@ -20,13 +20,18 @@ TEAM = {"fd": ("front_door", "front_door"), "sw": ("mash_social_worker", "practi
 TOKEN = re.compile(r'name="csrf_token" value="([0-9a-f]+)"')
 
 
+def team_app(svc):
+    """The app around ``svc``, with the demo process deployed and a team who can sign in."""
+    deploy_demo(svc)
+    for name, (group, role) in TEAM.items():
+        add_user(svc, name, [group], actor="test", role=role, password_hash=PASSWORD_HASH)
+    return create_app(svc, {"TESTING": True})
+
+
 @pytest.fixture
 def app(lite):
     """The app around SQLite services; the demo process deployed and a team who can sign in."""
-    deploy_demo(lite)
-    for name, (group, role) in TEAM.items():
-        add_user(lite, name, [group], actor="test", role=role, password_hash=PASSWORD_HASH)
-    return create_app(lite, {"TESTING": True})
+    return team_app(lite)
 
 
 @pytest.fixture

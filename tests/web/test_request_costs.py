@@ -10,21 +10,17 @@ import pytest
 from sqlalchemy import event, select
 
 from engine.services.accounts import set_active
-from engine.services.directory import add_user
 from engine.store.models import AuditEvent
 from tests.conftest import make_services
-from tests.factories import deploy_demo, start_demo
-from tests.web.conftest import PASSWORD_HASH, TEAM, post, sign_in
+from tests.factories import start_demo
+from tests.web.conftest import post, sign_in, team_app
 from web import create_app
 
 
 @pytest.fixture
 def app(svc):
     """The app on SQLite and on PostgreSQL, with the demo process and the team."""
-    deploy_demo(svc)
-    for name, (group, role) in TEAM.items():
-        add_user(svc, name, [group], actor="test", role=role, password_hash=PASSWORD_HASH)
-    return create_app(svc, {"TESTING": True})
+    return team_app(svc)
 
 
 @pytest.fixture
