@@ -1,4 +1,4 @@
-"""API benchmark (issue 7): completing a work item through POST /api/v1/work-items/{id}/complete.
+"""API benchmark: completing a work item through POST /api/v1/work-items/{id}/complete.
 
 gunicorn with 2 sync workers serves the app on 127.0.0.1; 1 and 4 client threads complete distinct
 open triage items of the demo process (each completion validates the form, advances the route and
@@ -29,14 +29,14 @@ sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import create_engine, text  # noqa: E402
 
+from engine.bootstrap import bootstrap  # noqa: E402
 from engine.config import Settings  # noqa: E402
-from engine.services.bootstrap import bootstrap  # noqa: E402
-from engine.services.deploy import deploy, read_paths  # noqa: E402
-from engine.services.directory import add_user  # noqa: E402
-from engine.services.instances import start_process  # noqa: E402
-from engine.services.tokens import SCOPES, create_token  # noqa: E402
-from engine.services.work import complete_work_item  # noqa: E402
+from engine.people.directory import add_user  # noqa: E402
+from engine.people.tokens import SCOPES, create_token  # noqa: E402
+from engine.processes.deploy import deploy, read_paths  # noqa: E402
+from engine.runtime.instances import start_process  # noqa: E402
 from engine.store.db import Database  # noqa: E402
+from engine.work.items import complete_work_item  # noqa: E402
 from tests.support.postgres import Cluster, find_bin_dir  # noqa: E402
 
 DEMO = ROOT / "tests" / "fixtures"

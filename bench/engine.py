@@ -1,4 +1,4 @@
-"""Engine benchmark (issue 2): a six-user-task process from start to end, three ways, in one run.
+"""Engine benchmark: a six-user-task process from start to end, three ways, in one run.
 
 (a) raw SpiffWorkflow in memory;
 (b) raw SpiffWorkflow, stateless request pattern: per step SELECT the state-only JSON, restore, complete,
@@ -26,14 +26,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from engine.bootstrap import bootstrap  # noqa: E402
 from engine.config import Settings  # noqa: E402
-from engine.services.bootstrap import bootstrap  # noqa: E402
-from engine.services.deploy import deploy, read_paths  # noqa: E402
-from engine.services.directory import add_user  # noqa: E402
-from engine.services.instances import start_process  # noqa: E402
-from engine.services.work import complete_work_item  # noqa: E402
+from engine.people.directory import add_user  # noqa: E402
+from engine.processes.deploy import deploy, read_paths  # noqa: E402
+from engine.runtime.instances import start_process  # noqa: E402
 from engine.store.db import BACKSTOP_PAGES, Checkpointer, Database  # noqa: E402
 from engine.store.models import Instance  # noqa: E402
+from engine.work.items import complete_work_item  # noqa: E402
 from engine.workflow.runtime import LiveInstance  # noqa: E402
 from engine.workflow.specs import parse_bundle  # noqa: E402
 

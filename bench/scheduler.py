@@ -25,13 +25,13 @@ from sqlalchemy import bindparam, create_engine, text
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from engine.bootstrap import bootstrap  # noqa: E402
 from engine.config import Settings  # noqa: E402
+from engine.processes.deploy import deploy, read_paths  # noqa: E402
+from engine.runtime.instances import start_process  # noqa: E402
 from engine.scheduler import ReminderPolicy, run_tick  # noqa: E402
+from engine.scheduler.pool import firing_pool  # noqa: E402
 from engine.scheduler.tick import catch_up  # noqa: E402
-from engine.services.bootstrap import bootstrap  # noqa: E402
-from engine.services.deploy import deploy, read_paths  # noqa: E402
-from engine.services.firing import firing_pool  # noqa: E402
-from engine.services.instances import start_process  # noqa: E402
 from engine.store.db import Database  # noqa: E402
 from engine.store.models import Timer  # noqa: E402
 from tests.support.postgres import Cluster, find_bin_dir  # noqa: E402

@@ -1,4 +1,4 @@
-"""Web benchmark (issue 4): the inbox page with 100,000 open and 1,000,000 done work items, on SQLite and
+"""Web benchmark: the inbox page with 100,000 open and 1,000,000 done work items, on SQLite and
 PostgreSQL, and the cost the web adds to completing a task.
 
 Rows are bulk-inserted (executemany on SQLite, COPY on PostgreSQL), not made through the services: the
@@ -27,15 +27,15 @@ sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import insert, text  # noqa: E402
 
+from engine.bootstrap import bootstrap  # noqa: E402
 from engine.config import Settings  # noqa: E402
-from engine.services.accounts import HASHER  # noqa: E402
-from engine.services.bootstrap import bootstrap  # noqa: E402
-from engine.services.deploy import deploy, read_paths  # noqa: E402
-from engine.services.directory import add_user  # noqa: E402
-from engine.services.instances import start_process  # noqa: E402
-from engine.services.work import complete_work_item  # noqa: E402
+from engine.people.accounts import HASHER  # noqa: E402
+from engine.people.directory import add_user  # noqa: E402
+from engine.processes.deploy import deploy, read_paths  # noqa: E402
+from engine.runtime.instances import start_process  # noqa: E402
 from engine.store.db import Database  # noqa: E402
 from engine.store.models import Instance, ProcessVersion, WorkItem, WorkItemGroup  # noqa: E402
+from engine.work.items import complete_work_item  # noqa: E402
 from web import create_app  # noqa: E402
 
 PASSWORD = "bench-password-only"

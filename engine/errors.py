@@ -103,3 +103,10 @@ class WorkflowFailed(FrontdoorError):
 
     code = "workflow_failed"
     status = 422
+
+
+class InvalidSetting(FrontdoorError):
+    """A setting from the environment that cannot be used; the process refuses to start."""
+
+    code = "invalid_setting"
+    status = 500

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
+from engine.bootstrap import bootstrap
 from engine.config import Settings
-from engine.services.bootstrap import bootstrap
 from engine.store.db import Database
 from tests.support.clock import FakeClock
 from tests.support.postgres import Cluster, find_bin_dir

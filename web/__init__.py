@@ -1,4 +1,4 @@
-"""The Flask web shell: GOV.UK-styled pages over the engine's services (DESIGN.md decision 9)."""
+"""The Flask web shell: GOV.UK-styled pages over the engine's use cases (docs/decisions)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import Any
 from flask import Flask
 from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
 
-from engine.services.bootstrap import Services, bootstrap
+from engine.bootstrap import Services, bootstrap
 
 HERE = Path(__file__).resolve().parent
 MAX_POST_BYTES = 1_000_000  # a task form is text; a bigger post is a mistake or an attack
@@ -17,7 +17,23 @@ MAX_POST_BYTES = 1_000_000  # a task form is text; a bigger post is a mistake or
 
 def create_app(services: Services | None = None, config: Mapping[str, Any] | None = None) -> Flask:
     """Build the app around the given services (bootstrapped from the environment when None)."""
-    from web import assets, auth, cases, errors, filters, front_door, inbox, instances, security, tasks
+    from web import (
+        admin_forms,
+        admin_processes,
+        api,
+        assets,
+        auth,
+        cases,
+        errors,
+        filters,
+        front_door,
+        inbox,
+        insight,
+        instances,
+        notifications,
+        security,
+        tasks,
+    )
 
     svc = services or bootstrap()
     app = Flask(__name__, static_folder=str(HERE / "static"), template_folder=str(HERE / "templates"))
@@ -32,11 +48,9 @@ def create_app(services: Services | None = None, config: Mapping[str, Any] | Non
     security.init_app(app)
     errors.init_app(app)
     filters.init_app(app)
-    for module in (assets, auth, inbox, tasks, instances, cases, front_door):
+    for module in (assets, auth, inbox, tasks, instances, cases, front_door, admin_processes, admin_forms):
         app.register_blueprint(module.bp)
-    app.register_blueprint(__import__("web.admin_processes", fromlist=["bp"]).bp)  # issue 6: admins redraw routes
-    app.register_blueprint(__import__("web.admin_forms", fromlist=["bp"]).bp)  # issue 6: admins edit forms
-    __import__("web.api", fromlist=["init_app"]).init_app(app)  # the JSON API under /api/v1 (decision 11)
-    app.register_blueprint(__import__("web.insight", fromlist=["bp"]).bp)  # issue 8: see the system
-    app.register_blueprint(__import__("web.notifications", fromlist=["bp"]).bp)  # issue 5: in-app notifications
+    api.init_app(app)  # the JSON API under /api/v1
+    app.register_blueprint(insight.bp)
+    app.register_blueprint(notifications.bp)
     return app

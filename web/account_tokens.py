@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, render_template, request
 
 from engine.errors import InvalidFormData
-from engine.services.tokens import DEFAULT_DAYS, DEFAULT_SCOPES, SCOPES, create_token, list_tokens, revoke_token
+from engine.people.tokens import DEFAULT_DAYS, DEFAULT_SCOPES, SCOPES, create_token, list_tokens, revoke_token
 from web.context import current_user, services
 
 bp = Blueprint("account_tokens", __name__, url_prefix="/account/tokens")

@@ -5,8 +5,8 @@ from __future__ import annotations
 from flask import Blueprint, Response, g, jsonify, redirect, render_template, request, url_for
 
 from engine.errors import Conflict, InvalidFormData, InvalidProcess, NotPermitted
-from engine.services.form_admin import check_form, delete_form, form_version, get_form, list_forms, save_form
-from engine.services.form_library import create_form
+from engine.processes.form_editing import check_form, delete_form, form_version, get_form, list_forms, save_form
+from engine.processes.new_forms import create_form
 from web.context import current_user, services
 
 bp = Blueprint("admin_forms", __name__, url_prefix="/admin/forms")

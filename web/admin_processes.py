@@ -7,9 +7,9 @@ import json
 from flask import Blueprint, Response, abort, g, jsonify, redirect, render_template, request, url_for
 
 from engine.errors import InvalidProcess, NotPermitted
-from engine.services.migrate import dry_run, move_instances
-from engine.services.modelling import catalogue, check_diagram, deploy_diagram, process_diagram
-from engine.services.versions import compare_versions, get_version, get_version_files, list_processes
+from engine.processes.migration import dry_run, move_instances
+from engine.processes.modelling import catalogue, check_diagram, deploy_diagram, process_diagram
+from engine.processes.versions import compare_versions, get_version, get_version_files, list_processes
 from web.context import current_user, services
 
 bp = Blueprint("admin_processes", __name__, url_prefix="/admin/processes")

@@ -64,7 +64,7 @@ def copy_swagger_ui(source: Path = SWAGGER_SOURCE, target: Path = SWAGGER_VENDOR
     return [Path(shutil.copy(source / name, target / name)) for name in SWAGGER_FILES]
 
 
-# The admin modeller and form editor (issue 6): bpmn-js Modeler, the properties panel with the Camunda
+# The admin modeller and form editor: bpmn-js Modeler, the properties panel with the Camunda
 # Platform provider, camunda-bpmn-moddle's descriptor and form-js's editor, all as built dist files.
 MODELLER_VENDOR = VENDOR.parent / "bpmn-modeller"
 MODELLER_FILES = {

@@ -1,10 +1,10 @@
-"""Sign in and sign out; the session lives on the server (engine.services.accounts)."""
+"""Sign in and sign out; the session lives on the server (engine.people.accounts)."""
 
 from __future__ import annotations
 
 from flask import Blueprint, redirect, render_template, request, url_for
 
-from engine.services.accounts import SignInRefused, TooManyAttempts, sign_in, sign_out
+from engine.people.accounts import SignInRefused, TooManyAttempts, sign_in, sign_out
 from web.context import services
 from web.security import cookie_name, session_token, set_cookie
 

@@ -10,13 +10,13 @@ import re
 
 from flask import Blueprint, abort, redirect, render_template, request, url_for
 
+from engine.cases.page import case_page
+from engine.cases.protection import PROTECT, REMOVE, protection_choice, set_address_protection
+from engine.cases.protection import REASON_MAX as PROTECTION_REASON_MAX  # the clocks' is REASON_MAX
+from engine.cases.views import search_cases
+from engine.clocks.actions import REASON_MAX, act_on_clock, clock_actions
 from engine.errors import InvalidFormData
-from engine.services.break_glass import GRANT_HOURS, break_glass
-from engine.services.case_page import case_page
-from engine.services.case_views import search_cases
-from engine.services.clock_actions import REASON_MAX, act_on_clock, clock_actions
-from engine.services.protection import PROTECT, REMOVE, protection_choice, set_address_protection
-from engine.services.protection import REASON_MAX as PROTECTION_REASON_MAX  # the clocks' is REASON_MAX
+from engine.people.break_glass import GRANT_HOURS, break_glass
 from web.context import current_user, services
 
 bp = Blueprint("cases", __name__, url_prefix="/cases")

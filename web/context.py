@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from flask import current_app, g
 
-from engine.services.accounts import SignedIn
-from engine.services.bootstrap import Services
+from engine.people.accounts import SignedIn
+from engine.runtime.services import Services
 
 
 def services() -> Services:

@@ -7,8 +7,8 @@ import logging
 from flask import Flask, redirect, render_template, url_for
 from werkzeug.exceptions import HTTPException
 
+from engine.cases.views import NoNeedToKnow
 from engine.errors import FrontdoorError
-from engine.services.case_views import NoNeedToKnow
 
 log = logging.getLogger("frontdoor.web")
 
@@ -28,7 +28,7 @@ def _domain_error(exc: FrontdoorError):
 
 
 def _no_need_to_know(exc: NoNeedToKnow):
-    """A case refused for lack of need-to-know: offer break glass (issue 4 §7); anything else is a 403."""
+    """A case refused for lack of need-to-know: offer break glass; anything else is a 403."""
     if exc.case_ref:
         return redirect(url_for("cases.break_glass_page", ref=exc.case_ref))
     return _page(exc.status, exc.message)

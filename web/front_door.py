@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, redirect, render_template, request, url_for
 
+from engine.cases.intake import PossibleMatches, log_context_referral, refer_child, referral_form
+from engine.cases.views import may_refer, referral_confirmation, refs_visible_to
 from engine.errors import InvalidFormData, NotPermitted
 from engine.forms import data_from_post
-from engine.services.case_views import may_refer, referral_confirmation, refs_visible_to
-from engine.services.cases import PossibleMatches, log_context_referral, refer_child, referral_form
 from web.context import current_user, services
 from web.security import CSRF_FIELD
 from web.task_form import ADD_ROW, render_form

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, render_template, request, url_for
 
-from engine.services.inbox import InboxQuery, inbox
+from engine.work.inbox import InboxQuery, inbox
 from web.context import current_user, services
 
 bp = Blueprint("inbox", __name__)

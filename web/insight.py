@@ -1,4 +1,4 @@
-"""Insight pages: outcome measures, journeys, where cases wait, pilots and the system review (issue 8).
+"""Insight pages: outcome measures, journeys, where cases wait, pilots and the system review.
 
 Every table can be downloaded as CSV with ``?format=csv``. Who may read what, and the audit rows, are
 decided by the services (engine/insight/readers.py and need-to-know for cases).
@@ -13,9 +13,8 @@ from datetime import date
 from flask import Blueprint, Response, g, jsonify, render_template, request
 
 from engine.errors import InvalidFormData
-from engine.insight.cli import parse_period
 from engine.insight.journeys import case_journey
-from engine.insight.measures import Period, default_period, known_areas, outcome_measures
+from engine.insight.measures import Period, default_period, known_areas, outcome_measures, parse_period
 from engine.insight.pilots import compare_versions
 from engine.insight.system_review import system_review_results
 from engine.insight.tables import (

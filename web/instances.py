@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from flask import Blueprint, jsonify, render_template
 
-from engine.services.case_page import instance_diagram
-from engine.services.viewing import view_instance
+from engine.cases.instance_page import view_instance
+from engine.cases.page import instance_diagram
 from web.context import current_user, services
 
 bp = Blueprint("instances", __name__, url_prefix="/instances")

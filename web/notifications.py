@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, g, redirect, render_template, url_for
 
-from engine.services.notifications import count_unread, list_notifications, mark_all_read, mark_read
+from engine.alerts.notifications import count_unread, list_notifications, mark_all_read, mark_read
 from web.context import current_user, services
 
 bp = Blueprint("notifications", __name__, url_prefix="/notifications")

@@ -20,7 +20,7 @@ from flask import Flask, current_app, g, redirect, request, url_for
 from werkzeug.wrappers import Response
 
 from engine.errors import FrontdoorError
-from engine.services.accounts import session_user
+from engine.people.accounts import session_user
 from web.context import services
 
 FILES = frozenset({"static", "assets.asset"})  # stylesheets, scripts, fonts: the same for everyone

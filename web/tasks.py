@@ -6,7 +6,7 @@ from flask import Blueprint, redirect, render_template, request, url_for
 
 from engine.errors import InvalidFormData, TaskAlreadyCompleted
 from engine.forms import data_from_post
-from engine.services.work import (
+from engine.work.items import (
     claim,
     complete_work_item,
     open_task,

@@ -1,6 +1,6 @@
-"""Need-to-know: who may open a case (a child or a context). The one place this rule lives (DOMAIN.md 7).
+"""Need-to-know: who may open a case (a child or a context). The one place this rule lives (docs/domain.md).
 
-Issue 4 §7: a person sees a case when they hold or held work on it, are allocated to it (case
+A person sees a case when they hold or held work on it, are allocated to it (case
 involvement), or their role covers the front door (front door, managers, the CS lead). Access follows
 involvement and role, not blanket agency access: a police officer who checked one child's records may
 open that child, not every child linked to the same park. Administrators run the system; they do not

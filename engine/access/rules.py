@@ -47,7 +47,7 @@ def can_refer(role: str) -> bool:
     return bool(role) and role not in ROLES_NOT_REFERRING
 
 
-# DOMAIN.md 7: a protected address (a refuge, a move away from someone who may harm the child) is hidden
+# docs/domain.md: a protected address (a refuge, a move away from someone who may harm the child) is hidden
 # everywhere the child appears. Hiding it can never put a child at risk, so anyone working on the child
 # may do it; showing it again could, so only a manager or the CS lead may (both see every case). The
 # administrator may protect only after breaking glass, which tells the case's manager. Reviewers only read.

@@ -1,4 +1,4 @@
-"""Forms as data: bpmn.io form-js definitions, parsed at deploy, compiled to validators (DESIGN.md 4)."""
+"""Forms as data: bpmn.io form-js definitions, parsed at deploy, compiled to validators (docs/decisions.md, D4)."""
 
 from engine.forms.definition import Field, FormDefinition, parse_form
 from engine.forms.posted import data_from_post, data_path, field_name

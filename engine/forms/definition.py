@@ -1,6 +1,6 @@
 """Form definitions: parse and check bpmn.io form-js JSON (``forms/<id>.form``) into a field tree.
 
-Forms are data (DESIGN.md decision 4). This module refuses anything it cannot render or validate
+Forms are data (docs/decisions.md, D4). This module refuses anything it cannot render or validate
 safely, reporting every problem at once, so a bad form fails at deploy time rather than in front of a
 worker. Conditions (``conditional.hide``) are FEEL text kept as-is: nothing here evaluates them.
 """

@@ -1,4 +1,4 @@
-"""The partnership's measures (DOMAIN.md 8; domain brief 8.2): what each counts and how, in plain English."""
+"""The partnership's measures (docs/domain.md): what each counts and how, in plain English."""
 
 from __future__ import annotations
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from engine.clocks.timescales import TimescaleBook
+from engine.calendar.timescales import TimescaleBook
 from engine.insight import catalogue as cat
 from engine.insight.catalogue import STEP_MEASURE
 

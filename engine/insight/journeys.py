@@ -2,7 +2,7 @@
 
 Each step shows how long it took in working days against the due date its timescale set, and who acted.
 Linked cases come in only as far as the viewer may open them: a context's journey names a linked child,
-or shows that child's routes, only to someone with need-to-know of that child (DOMAIN.md 7).
+or shows that child's routes, only to someone with need-to-know of that child (docs/domain.md, data protection).
 """
 
 from __future__ import annotations
@@ -15,10 +15,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine.access.need_to_know import NoNeedToKnow, cases_visible_to
+from engine.cases.instance_page import audit_view
+from engine.cases.records import case_by_ref
 from engine.insight.facts import working_days
-from engine.services.bootstrap import Services
-from engine.services.case_records import case_by_ref
-from engine.services.viewing import audit_view
+from engine.runtime.services import Services
 from engine.store.cases import Case, Child, ChildContextLink, Context, Referral
 from engine.store.clocks import Clock
 from engine.store.models import Instance, ProcessVersion, WorkItem

@@ -14,10 +14,11 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from engine.errors import InvalidFormData
 from engine.insight.catalogue import BY_KEY, MEASURES, Measure
 from engine.insight.readers import INSIGHT_ROLES, audit_insight, require_reader
 from engine.insight.refresh import needs_refresh, refresh_insight
-from engine.services.bootstrap import Services
+from engine.runtime.services import Services
 from engine.store.insight import ALL_AREAS, InsightDaily
 
 
@@ -203,3 +204,17 @@ def known_areas(svc: Services) -> list[str]:
 def measure_by_key(key: str) -> Measure:
     """A measure from the catalogue by its key (KeyError when unknown)."""
     return BY_KEY[key]
+
+
+def parse_period(start: str | None, end: str | None, today_period: Period) -> Period:
+    """A period from ISO dates (``end`` excluded); missing ends default to the last 28 days."""
+    try:
+        first = date.fromisoformat(start) if start else None
+        stop = date.fromisoformat(end) if end else None
+    except ValueError:
+        raise InvalidFormData({"period": ["Give dates as YYYY-MM-DD"]}) from None
+    stop = stop or (first + (today_period.end - today_period.start) if first else today_period.end)
+    first = first or stop - (today_period.end - today_period.start)
+    if first >= stop:
+        raise InvalidFormData({"period": ["The start must be before the end"]})
+    return Period(first, stop)

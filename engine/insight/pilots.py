@@ -14,7 +14,7 @@ from sqlalchemy import select
 from engine.insight.catalogue import MEASURES
 from engine.insight.measures import Figures, Period, daily_rows, figures, refresh_if_needed
 from engine.insight.readers import INSIGHT_ROLES, audit_insight, require_reader
-from engine.services.bootstrap import Services
+from engine.runtime.services import Services
 from engine.store.models import ProcessVersion
 
 

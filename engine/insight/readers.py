@@ -1,4 +1,4 @@
-"""Who may read the insight pages, and the audit row every look leaves (DOMAIN.md 7).
+"""Who may read the insight pages, and the audit row every look leaves (docs/domain.md, data protection).
 
 Aggregate measures, pilots and where cases wait are for those who run the service: managers, the CS lead
 and administrators. The system review's results are also for the reviewer (the critical friend, read-only),

@@ -21,7 +21,7 @@ from engine.insight import catalogue as cat
 from engine.insight.areas import areas_of
 from engine.insight.facts import Fact, Step, referral_facts, step_facts
 from engine.insight.recorded import task_answers
-from engine.services.bootstrap import Services
+from engine.runtime.services import Services
 from engine.store.cases import Case, Context, Referral
 from engine.store.insight import ALL_AREAS, InsightDaily, InsightProgress
 from engine.store.models import AuditEvent, Instance, User, WorkItem

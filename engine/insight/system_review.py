@@ -1,6 +1,6 @@
 """System review results: the RAG ratings recorded by ``system_review`` as a grid, with change over time.
 
-DOMAIN.md 9: items are rated by domain x stage x tier, Red/Amber/Green, with evidence, owner and due date,
+Items are rated by domain x stage x tier (docs/domain.md), Red/Amber/Green, with evidence, owner and due date,
 plus a values check; reviews repeat (baseline, interim, annual). The reviewer (critical friend) may read
 these results: they hold no case data.
 """
@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from engine.insight.readers import SYSTEM_REVIEW_ROLES, audit_insight, require_reader
 from engine.insight.recorded import task_answers
-from engine.services.bootstrap import Services
+from engine.runtime.services import Services
 from engine.store.models import Instance, ProcessVersion, WorkItem
 
 DOMAINS = ("target", "legislative", "partnerships", "outcomes")

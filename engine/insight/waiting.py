@@ -19,7 +19,7 @@ from engine.insight.catalogue import STEP_MEASURE
 from engine.insight.facts import working_days
 from engine.insight.measures import Period, daily_rows, figures, refresh_if_needed
 from engine.insight.readers import INSIGHT_ROLES, audit_insight, require_reader
-from engine.services.bootstrap import Services
+from engine.runtime.services import Services
 from engine.store.cases import Case
 from engine.store.models import Instance, ProcessVersion, VersionFile, WorkItem
 

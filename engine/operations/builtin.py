@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import engine.operations.safeguarding  # noqa: F401  (safeguarding topics register on import)
-from engine.operations import OPERATIONS, OperationContext
+from engine.runtime.operations import OPERATIONS, OperationContext
 
 
 @OPERATIONS.register("demo_lookup")

@@ -2,7 +2,7 @@
 
 Each runs inside the step's transaction through ``ctx.session`` and returns process-data updates.
 Starting another route needs its own transaction, so ``start_child_referral`` and
-``start_context_referral`` only record outbox rows (engine/services/outbox.py).
+``start_context_referral`` only record outbox rows (engine/runtime/outbox.py).
 """
 
 from __future__ import annotations
@@ -12,7 +12,6 @@ from typing import Any
 
 from sqlalchemy import select, update
 
-from engine.operations import OPERATIONS, OperationContext
 from engine.operations.safeguarding_cases import (
     attach_instance,
     current_case,
@@ -20,21 +19,8 @@ from engine.operations.safeguarding_cases import (
     link_named_children,
     open_to_services,
 )
-from engine.services.case_records import (
-    HARM_CODES,
-    HARM_WORDS,
-    add_link,
-    case_by_ref,
-    child_facts,
-    context_facts,
-    create_child_case,
-    create_context_case,
-    record_notice,
-    referrer_of,
-    serialise_matching,
-)
-from engine.services.matching import child_candidates, context_candidates
-from engine.services.outbox import request_start
+from engine.runtime.operations import OPERATIONS, OperationContext
+from engine.runtime.outbox import request_start
 from engine.store.cases import Case, Child, ChildContextLink, Context
 
 Data = Mapping[str, Any]
@@ -50,12 +36,12 @@ def match_context(ctx: OperationContext, data: Data) -> Data:
         return {"context_match": "open", "matched_context_ref": ctx.case_ref, "matched_context_reference": ctx.case_ref}
     if decision == "new_case" or current_case(ctx, "context") is not None:
         return {"context_match": "none", "matched_context_ref": None}
-    serialise_matching(ctx.session)
-    found = context_candidates(ctx.session, context_facts(data), ctx.services.settings.context_match_radius_m,
-                               ctx.now)
+    ctx.cases.serialise_matching(ctx.session)
+    found = ctx.cases.context_candidates(ctx.session, ctx.cases.context_facts(data),
+                                         ctx.services.settings.context_match_radius_m, ctx.now)
     if not found:
         return {"context_match": "none", "matched_context_ref": None}
-    case = case_by_ref(ctx.session, found[0].ref, "context")
+    case = ctx.cases.case_by_ref(ctx.session, found[0].ref, "context")
     if case.status != "open":  # a repeat referral during the watch reopens the context
         case.status, case.closed_at = "open", None
     attach_instance(ctx, case)
@@ -70,10 +56,11 @@ def open_context(ctx: OperationContext, data: Data) -> Data:
     """Open a context case from the referral in the process data, unless the instance has one already."""
     case = current_case(ctx, "context")
     if case is None:
-        facts = context_facts(data)
+        facts = ctx.cases.context_facts(data)
         if not facts.name:
-            facts = context_facts({**data, "context_name": "Context named in a referral (name to be confirmed)"})
-        case = create_context_case(ctx.session, facts, ctx.actor, ctx.now)
+            named = "Context named in a referral (name to be confirmed)"
+            facts = ctx.cases.context_facts({**data, "context_name": named})
+        case = ctx.cases.create_context_case(ctx.session, facts, ctx.actor, ctx.now)
         attach_instance(ctx, case)
         ensure_referral(ctx, case, data)
         link_named_children(ctx, case, data)
@@ -99,17 +86,17 @@ def match_child(ctx: OperationContext, data: Data) -> Data:
 
 def _find_or_open_child(ctx: OperationContext, data: Data) -> tuple[Case, list[str]]:
     """Without the front door: only a strong identifier (NHS number, UPN) matches by itself."""
-    facts = child_facts(data)
-    serialise_matching(ctx.session)
-    found = child_candidates(ctx.session, facts)
+    facts = ctx.cases.child_facts(data)
+    ctx.cases.serialise_matching(ctx.session)
+    found = ctx.cases.child_candidates(ctx.session, facts)
     strong = [c for c in found if c.strong]
     if len(strong) == 1:
-        case = case_by_ref(ctx.session, strong[0].ref, "child")
+        case = ctx.cases.case_by_ref(ctx.session, strong[0].ref, "child")
     else:
         if not facts.first_name:
-            facts = child_facts({"child": {**(data.get("child") or {}), "first_name": "Unidentified",
+            facts = ctx.cases.child_facts({"child": {**(data.get("child") or {}), "first_name": "Unidentified",
                                            "last_name": facts.last_name or "child"}})
-        case = create_child_case(ctx.session, facts, ctx.actor, ctx.now)
+        case = ctx.cases.create_child_case(ctx.session, facts, ctx.actor, ctx.now)
     attach_instance(ctx, case)
     ensure_referral(ctx, case, data, is_repeat=len(strong) == 1)
     return case, [c.ref for c in found if c.ref != case.ref]
@@ -128,7 +115,7 @@ def link_child_context(ctx: OperationContext, data: Data) -> Data:
         if context is None or child is None:
             unknown.append(str(ref))
             continue
-        add_link(ctx.session, child, context, data.get("context_link_role") or "associated_with",
+        ctx.cases.add_link(ctx.session, child, context, data.get("context_link_role") or "associated_with",
                  f"{ctx.element_id} (instance {ctx.instance_id})", ctx.actor, ctx.now)
         linked.append(context.ref)
     return {"linked_context_refs": linked, "unlinked_context_refs": unknown}
@@ -137,10 +124,10 @@ def link_child_context(ctx: OperationContext, data: Data) -> Data:
 @OPERATIONS.register("notify_referrer")
 def notify_referrer(ctx: OperationContext, data: Data) -> Data:
     """Record the message telling the referrer the outcome; returns referrer_notified_at."""
-    who = referrer_of(data)
+    who = ctx.cases.referrer_of(data)
     body = {"case_ref": ctx.case_ref, "referrer_name": who["name"],
             **{k: data[k] for k in OUTCOME_KEYS if data.get(k) not in (None, "")}}
-    record_notice(ctx.session, current_case(ctx), "referrer_notified", who["contact"] or who["name"], body,
+    ctx.cases.record_notice(ctx.session, current_case(ctx), "referrer_notified", who["contact"] or who["name"], body,
                   ctx.actor, ctx.now, ctx.instance_id)
     return {"referrer_notified_at": ctx.now.isoformat()}
 
@@ -152,7 +139,7 @@ def alert_police(ctx: OperationContext, data: Data) -> Data:
             "immediate_risk": data.get("immediate_risk") == "yes" or bool(data.get("children_at_immediate_risk")),
             "details": data.get("persons_of_concern_details") or data.get("efh_summary")
             or (data.get("concerns") or {}).get("what") or data.get("concern_description") or ""}
-    record_notice(ctx.session, current_case(ctx), "police_alert", "police", body, ctx.actor, ctx.now,
+    ctx.cases.record_notice(ctx.session, current_case(ctx), "police_alert", "police", body, ctx.actor, ctx.now,
                   ctx.instance_id)
     return {"police_alerted_at": ctx.now.isoformat()}
 
@@ -171,7 +158,8 @@ def share_with_linked_workers(ctx: OperationContext, data: Data) -> Data:
         body = {"context_ref": context.ref, "context_name": name, "role": link.role,
                 **{k: data[k] for k in ("context_level", "plan_agreed", "lead_agency", "conference_rationale")
                    if data.get(k)}}
-        record_notice(ctx.session, child_case, "linked_worker_summary", child_case.allocated_worker or "front_door",
+        ctx.cases.record_notice(ctx.session, child_case, "linked_worker_summary",
+                                child_case.allocated_worker or "front_door",
                       body, ctx.actor, ctx.now, ctx.instance_id)
     return {"linked_workers_told": len(rows), "linked_workers_told_at": ctx.now.isoformat()}
 
@@ -185,7 +173,7 @@ def record_repeat_watch(ctx: OperationContext, data: Data) -> Data:
     until = ctx.services.timescales.due("context_repeat_watch", ctx.now)
     ctx.session.execute(update(Context).where(Context.case_id == context.id).values(status="watch", watch_until=until))
     context.status, context.closed_at = "closed", ctx.now
-    record_notice(ctx.session, context, "repeat_watch_started", "cs_lead", {"watch_until": until.isoformat()},
+    ctx.cases.record_notice(ctx.session, context, "repeat_watch_started", "cs_lead", {"watch_until": until.isoformat()},
                   ctx.actor, ctx.now, ctx.instance_id)
     return {"watch_until": until.isoformat(), "context_closed_at": ctx.now.isoformat()}
 
@@ -212,7 +200,7 @@ def _child_referral_data(ctx: OperationContext, data: Data, child: Case | None) 
             "referrer": {"name": who.get("name") or ctx.actor, "role": who.get("role") or "",
                          "agency": who.get("organisation") or who.get("agency") or "",
                          "phone": who.get("phone") or "", "email": who.get("email") or ""},
-            "child": identity, "harm_types": [HARM_CODES.get(h, h) for h in data.get("harm_types") or []],
+            "child": identity, "harm_types": [ctx.cases.harm_codes.get(h, h) for h in data.get("harm_types") or []],
             "concerns": {"what": data.get("concern_description") or data.get("assessment_summary")
                          or "Raised by a context route"},
             "referral_source": ctx.element_id, "source_context_ref": ctx.case_ref}
@@ -234,7 +222,7 @@ def _context_referral_data(ctx: OperationContext, data: Data, row: Data) -> dict
                          "organisation_type": "statutory"},
             "context_type": row.get("context_type") or "public_space", "context_name": row["place"],
             "concern_description": data.get("efh_summary") or "Named in a child's extra-familial harm screening",
-            "harm_types": [HARM_WORDS.get(h, h) for h in data.get("harm_types") or []],
+            "harm_types": [ctx.cases.harm_words.get(h, h) for h in data.get("harm_types") or []],
             "frequency": row.get("times") or "",
             "linked_children": [{"child_reference": child_ref, "role": "at_risk_at"}] if child_ref else [],
             "children_at_immediate_risk": False, "persons_or_premises_of_concern": False,

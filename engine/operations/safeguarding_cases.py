@@ -7,8 +7,7 @@ from typing import Any
 
 from sqlalchemy import select, update
 
-from engine.operations import OperationContext
-from engine.services.case_records import add_link, add_referral
+from engine.runtime.operations import OperationContext
 from engine.store.cases import Case, Referral
 from engine.store.models import Instance, WorkItem
 
@@ -41,7 +40,7 @@ def ensure_referral(ctx: OperationContext, case: Case, data: Mapping[str, Any], 
         return
     exists = ctx.session.scalar(select(Referral.id).where(Referral.process_instance_id == ctx.instance_id))
     if exists is None:
-        referral = add_referral(ctx.session, case, data, ctx.actor, ctx.now, is_repeat=is_repeat,
+        referral = ctx.cases.add_referral(ctx.session, case, data, ctx.actor, ctx.now, is_repeat=is_repeat,
                                 source=str(data.get("referral_source") or "route"))
         referral.process_instance_id = ctx.instance_id
 
@@ -53,7 +52,7 @@ def link_named_children(ctx: OperationContext, context: Case, data: Mapping[str,
         child = ctx.session.scalar(select(Case).where(Case.ref == str(row.get("child_reference") or "").upper(),
                                                       Case.subject_type == "child"))
         if child is not None:
-            add_link(ctx.session, child, context, row.get("role") or "associated_with",
+            ctx.cases.add_link(ctx.session, child, context, row.get("role") or "associated_with",
                      f"referral (instance {ctx.instance_id})", ctx.actor, ctx.now)
             linked.append(child.ref)
     return linked

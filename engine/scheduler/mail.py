@@ -14,7 +14,7 @@ from email.message import EmailMessage
 
 from sqlalchemy import select, update
 
-from engine.services.bootstrap import Services
+from engine.runtime.services import Services
 from engine.store.clocks import Notification
 from engine.store.models import User
 

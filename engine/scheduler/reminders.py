@@ -13,10 +13,10 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from engine.scheduler.policy import ReminderPolicy
-from engine.services.bootstrap import Services
-from engine.services.directory import groups_of
-from engine.services.notifications import active_members, notify, users_with_role
+from engine.alerts.notifications import active_members, notify, users_with_role
+from engine.config import ReminderPolicy
+from engine.people.directory import groups_of
+from engine.runtime.services import Services
 from engine.store.clocks import Notification, WorkItemReminder
 from engine.store.models import User, WorkItem, WorkItemGroup
 

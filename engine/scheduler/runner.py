@@ -1,7 +1,7 @@
 """`frontdoor scheduler`: APScheduler running one short tick job, with catch-up on start and clean SIGTERM.
 
 APScheduler only keeps time here (an in-memory job store); every due item is a database row, so
-nothing is lost when the process dies and nothing doubles when two run (DESIGN decision 7).
+nothing is lost when the process dies and nothing doubles when two run (docs/decisions.md, D7).
 """
 
 from __future__ import annotations
@@ -14,10 +14,10 @@ import threading
 from datetime import datetime, timezone
 from typing import Any
 
-from engine.scheduler.policy import ReminderPolicy
+from engine.config import FiringSettings, ReminderPolicy
+from engine.runtime.services import Services
+from engine.scheduler.pool import firing_pool
 from engine.scheduler.tick import catch_up
-from engine.services.bootstrap import Services
-from engine.services.firing import FiringSettings, firing_pool
 
 log = logging.getLogger(__name__)
 
@@ -112,21 +112,3 @@ class _Totals:
 
     def as_dict(self, worker_id: str) -> dict[str, Any]:
         return {"worker_id": worker_id, **self.counts}
-
-
-def cmd_scheduler(args) -> Any:
-    """frontdoor scheduler [--interval SECONDS] [--once]: fire due timers, clocks, reminders and email"""
-    from engine.services.bootstrap import bootstrap
-
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    for noisy in ("apscheduler", "spiff"):  # a line per tick or per task state is noise here
-        logging.getLogger(noisy).setLevel(logging.WARNING)
-    return run_scheduler(bootstrap(), interval=args.interval, once=args.once, batch=args.batch)
-
-
-def register(sub, command) -> None:
-    """Add `frontdoor scheduler` to the CLI (called from engine.cli_extra)."""
-    p = command("scheduler", cmd_scheduler, parent=sub)
-    p.add_argument("--interval", type=float, default=5.0, help="seconds between ticks (default 5)")
-    p.add_argument("--once", action="store_true", help="catch up on everything due, then exit")
-    p.add_argument("--batch", type=int, default=500, help="items of each kind per tick")

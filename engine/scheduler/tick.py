@@ -11,9 +11,13 @@ from typing import Any
 from sqlalchemy import exists, select
 from sqlalchemy.exc import DBAPIError
 
+from engine.clocks.case_clocks import breach_due_clocks
+from engine.config import ReminderPolicy
 from engine.insight.refresh import needs_refresh, refresh_due, refresh_insight
+from engine.runtime.outbox import start_pending
+from engine.runtime.services import Services
 from engine.scheduler.mail import send_pending_emails
-from engine.scheduler.policy import ReminderPolicy
+from engine.scheduler.pool import FiringPool
 from engine.scheduler.reminders import (
     digest_query,
     newly_due_query,
@@ -21,11 +25,7 @@ from engine.scheduler.reminders import (
     raise_reminders,
     stages_due_query,
 )
-from engine.services.bootstrap import Services
-from engine.services.clocks import breach_due_clocks
-from engine.services.firing import FiringPool
-from engine.services.instances import fire_due
-from engine.services.outbox import start_pending
+from engine.scheduler.timers import fire_due
 from engine.store.cases import PendingStart
 from engine.store.clocks import Clock, Notification, WorkItemReminder
 from engine.store.models import Instance, Timer

@@ -11,7 +11,7 @@ from engine.store.models import Base
 
 
 class BreakGlassGrant(Base):
-    """One person's time-limited access to one case they had no need-to-know for (DOMAIN.md 7)."""
+    """One person's time-limited access to one case they had no need-to-know for (docs/domain.md, data protection)."""
 
     __tablename__ = "break_glass_grants"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

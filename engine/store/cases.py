@@ -1,6 +1,6 @@
 """SQLAlchemy tables for cases: children and contexts, their links, referrals and who is involved.
 
-A case's subject is a child or a context (DOMAIN.md 1: the context itself is the case at level 2).
+A case's subject is a child or a context (docs/domain.md: the context itself is the case at level 2).
 Context rows never hold children's names: children are reached only through ``ChildContextLink``,
 which the need-to-know rule (engine/access/need_to_know.py) guards.
 """
@@ -52,7 +52,7 @@ class Child(Base):
     address: Mapped[str] = mapped_column(Text, default="")
     postcode: Mapped[str | None] = mapped_column(String(10), nullable=True)
     school: Mapped[str] = mapped_column(String(200), default="")
-    # DOMAIN.md 7: a protected address is hidden everywhere the child appears.
+    # docs/domain.md, data protection: a protected address is hidden everywhere the child appears.
     protected_address: Mapped[bool] = mapped_column(Boolean, default=False)
     __table_args__ = (
         Index("ix_children_nhs_number", "nhs_number"),
@@ -128,7 +128,7 @@ class Referral(Base):
 
 
 class CaseInvolvement(Base):
-    """Why a person is involved in a case (need-to-know, DOMAIN.md 7); ``until`` ends it."""
+    """Why a person is involved in a case (need-to-know, docs/domain.md); ``until`` ends it."""
 
     __tablename__ = "case_involvements"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -17,8 +17,8 @@ from typing import Any
 
 from sqlalchemy import Connection
 
-INSTANCE_COLUMNS = ("id", "version_id", "process_id", "case_ref", "status", "state", "lock_version",
-                    "next_timer_at", "waiting_for")
+from engine.store.shapes import INSTANCE_COLUMNS
+
 ITEM_COLUMNS = ("id", "status", "name", "assignee", "groups", "form_ref", "task_id", "element_id",
                 "completed_by", "completed_at", "instance_id", "case_ref")
 OPEN_ITEM_COLUMNS = ("id", "instance_id", "task_id", "element_id", "name", "process_id", "case_ref", "form_ref",

@@ -1,7 +1,7 @@
 """Tables behind the insight pages: daily pre-aggregated measures and how far the refresh has read.
 
 A measure over any period is a sum of whole months (``grain`` "m", ``day`` the 1st) and the days at its
-edges (``grain`` "d"), so every page answers from a few thousand rows even with 100,000 cases (issue 8 §7).
+edges (``grain`` "d"), so every page answers from a few thousand rows even with 100,000 cases.
 Rows are keyed by measure, area (``*`` is every area), grain, local day, process version, a label (an
 outcome, an agency, an element id), a detail and a whole number of working days (``-1`` when the measure
 has no duration), so medians and 90th percentiles are exact.

@@ -38,7 +38,7 @@ class UTCDateTime(TypeDecorator):
     cache_ok = True
 
     def process_bind_param(self, value, dialect):
-        """Refuse naive datetimes: every time in frontdoor is UTC-aware (DESIGN decision 8)."""
+        """Refuse naive datetimes: every time in frontdoor is UTC-aware (docs/decisions.md, D8)."""
         if value is not None and value.tzinfo is None:
             raise ValueError("naive datetime given to a UTC column")
         return value
@@ -92,7 +92,7 @@ class Membership(Base):
 
 
 class ProcessVersion(Base):
-    """An immutable deployed version of one process (DESIGN decision 6)."""
+    """An immutable deployed version of one process (docs/decisions.md, D6)."""
 
     __tablename__ = "process_versions"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -233,7 +233,7 @@ class AuditEvent(Base):
 
 
 class LibraryForm(Base):
-    """One saved version of a form made or edited in the form editor (issue 6), kept while no process uses it.
+    """One saved version of a form made or edited in the form editor, kept while no process uses it.
 
     A form a process uses also lives in that process's versions (VersionFile); this table is what lets
     a brand-new form exist before any process names it. Deleting marks every version of the form.

@@ -1,7 +1,7 @@
 """Where a process reads case data: conditions, loop conditions, due dates, timers and decision inputs.
 
 The form editor uses this to tell an admin that a renamed or removed field would leave a condition
-reading a name nobody sets any more (issue 6, item 7), before the change reaches a running route.
+reading a name nobody sets any more, before the change reaches a running route.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Safe expressions for gateway conditions, DMN cells, due dates and timers (DESIGN.md decision 3).
+"""Safe expressions for gateway conditions, DMN cells, due dates and timers (docs/decisions.md, D3).
 
 Nothing here calls Python's eval: the text is parsed with ``ast``, checked against an allow-list of
 node types and helper names, then walked by a restricted simpleeval evaluator. Spiff's own engine is

@@ -1,7 +1,7 @@
 """Run one process instance: start, restore, complete tasks, fire timers, correlate messages, save.
 
 This is the only module that drives a SpiffWorkflow ``BpmnWorkflow``. What leaves it is plain data
-(``HumanTask``, ``PendingTimer``, the state JSON), never Spiff objects (DESIGN: arrows point one way).
+(``HumanTask``, ``PendingTimer``, the state JSON), never Spiff objects (docs/decisions.md, D17).
 """
 
 from __future__ import annotations
@@ -105,7 +105,7 @@ _SERIALIZER = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(
     {**CAMUNDA_CONFIG, BpmnWorkflow: _StateOnlyConverter, FrontdoorWorkflow: _StateOnlyConverter}))
 SERIALIZER_VERSION = _SERIALIZER.VERSION
 
-# notes G4: past ~333 gateway laps Spiff silently stops; validation forbids flow cycles and this
+# docs/decisions.md, S2: past ~333 gateway laps Spiff silently stops; validation forbids flow cycles and this
 # cap catches anything that still grows an instance without bound.
 MAX_TASKS_PER_INSTANCE = 5000
 TIMER_TYPE_NAMES = frozenset(c.__name__ for pair in TIMER_CLASSES.items() for c in pair)
@@ -260,7 +260,7 @@ class LiveInstance:
         return last.data if last is not None else {}
 
     def task_count(self) -> int:
-        """Size of the task tree (step cost grows with it: notes G18)."""
+        """Size of the task tree (step cost grows with it: docs/decisions.md, S5)."""
         return len(self._wf.tasks)
 
     # --- internals --------------------------------------------------------------------------------
@@ -288,7 +288,7 @@ class LiveInstance:
             task = None
         if task is None:
             raise NotFound(f"Task {task_id} is not part of this instance")
-        if task.state != TaskState.READY or not task.task_spec.manual:  # notes G3
+        if task.state != TaskState.READY or not task.task_spec.manual:  # docs/decisions.md, S1
             raise Conflict(f"Task {task_id} is not open (it is {TaskState.get_name(task.state)})")
         return task
 

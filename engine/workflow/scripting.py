@@ -23,7 +23,7 @@ ServiceCall = Callable[[str, dict[str, Any], str], dict[str, Any]]
 
 
 class SafeScriptEngine(PythonScriptEngine):
-    """Evaluates expressions with the safe evaluator; refuses every script (DESIGN decision 3)."""
+    """Evaluates expressions with the safe evaluator; refuses every script (docs/decisions.md, D3)."""
 
     def __init__(self, clock: Callable[[], datetime], functions: Mapping[str, Callable],
                  services: ServiceCall | None = None) -> None:
@@ -38,7 +38,7 @@ class SafeScriptEngine(PythonScriptEngine):
         try:
             compile_expression(text)
         except ExpressionError as exc:
-            # notes G13: Spiff's error formatter needs lineno on SyntaxError
+            # docs/decisions.md, S4: Spiff's error formatter needs lineno on SyntaxError
             raise SyntaxError(exc.message, ("<expression>", 1, 0, text)) from None
 
     def evaluate(self, task, expression, external_context=None):
@@ -77,7 +77,7 @@ def _now(task) -> datetime:
 
 
 class ClockedTimeDate(TimeDateEventDefinition):
-    """A timeDate timer that asks the injected clock, not the wall clock (DESIGN decision 8)."""
+    """A timeDate timer that asks the injected clock, not the wall clock (docs/decisions.md, D8)."""
 
     def has_fired(self, my_task):
         """True once the evaluated date has passed on the injected clock."""

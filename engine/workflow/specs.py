@@ -17,6 +17,7 @@ from SpiffWorkflow.camunda.parser.CamundaParser import CamundaParser
 from SpiffWorkflow.camunda.specs.business_rule_task import BusinessRuleTask
 
 from engine.errors import InvalidProcess, Problem
+from engine.workflow.graphs import reachable
 from engine.workflow.scripting import TIMER_CLASSES
 from engine.workflow.xml import CAMUNDA_NS, NSMAP, document_kind, load_xml
 
@@ -39,7 +40,7 @@ class ElementMeta:
 
     @property
     def groups(self) -> tuple[str, ...]:
-        """Candidate groups, falling back to the lane's name (DESIGN decision 1)."""
+        """Candidate groups, falling back to the lane's name (docs/decisions.md, D1)."""
         raw = self.attrs.get("candidateGroups", "")
         groups = tuple(g.strip() for g in raw.split(",") if g.strip())
         if groups:
@@ -58,7 +59,7 @@ class TopicServiceTask(ServiceTask):
 
 
 class ExplainedBusinessRuleTask(BusinessRuleTask):
-    """A DMN business rule task that also records which rule fired (issue 3: decisions keep their rule).
+    """A DMN business rule task that also records which rule fired (docs/decisions.md, D2: decisions keep their rule).
 
     The trace lands in the process data under ``decision_trace[<element id>]``: decision id, the
     rule ids and row numbers that matched, and the rule's annotation.
@@ -70,7 +71,7 @@ class ExplainedBusinessRuleTask(BusinessRuleTask):
         trace = {"decision": (self.extensions or {}).get("frontdoor", {}).get("decisionRef", ""),
                  "rules": [r.id for r in rules], "rows": [r.row_number for r in rules],
                  "description": rules[0].description if rules else "no rule matched"}
-        # reassign rather than mutate: child task data is a shallow copy of its parent's (notes G9)
+        # reassign rather than mutate: child task data is a shallow copy of its parent's (docs/decisions.md, S3)
         my_task.data["decision_trace"] = {**(my_task.data.get("decision_trace") or {}), self.name: trace}
         return result
 
@@ -91,17 +92,17 @@ class ParsedBundle:
 
     def subprocess_specs(self, process_id: str) -> dict[str, Any]:
         """Specs of every process or embedded subprocess the given one calls (transitively)."""
-        found: dict[str, Any] = {}
-        pending = [process_id]
-        while pending:
-            for task_spec in self.specs[pending.pop()].task_specs.values():
-                called = getattr(task_spec, "spec", None)
-                if isinstance(task_spec, SubWorkflowTaskMixin) and called not in found:
-                    if called not in self.specs:
-                        raise InvalidProcess([Problem(task_spec.name, f"Called process '{called}' is missing")])
-                    found[called] = self.specs[called]
-                    pending.append(called)
-        return found
+        def called_by(pid: str) -> list[str]:
+            called = []
+            for task_spec in self.specs[pid].task_specs.values():
+                if isinstance(task_spec, SubWorkflowTaskMixin):
+                    if task_spec.spec not in self.specs:
+                        missing = f"Called process '{task_spec.spec}' is missing"
+                        raise InvalidProcess([Problem(task_spec.name, missing)])
+                    called.append(task_spec.spec)
+            return called
+
+        return {pid: self.specs[pid] for pid in reachable([process_id], called_by)[1:]}
 
     def element(self, process_id: str, element_id: str) -> ElementMeta | None:
         """Metadata of one element, or None."""

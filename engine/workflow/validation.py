@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 
 from lxml import etree
 
 from engine.errors import ExpressionError, InvalidProcess, Problem
 from engine.workflow.expressions import compile_expression, is_iso8601_literal, strip_expression
+from engine.workflow.graphs import cycle_nodes
 from engine.workflow.specs import parse_bundle
 from engine.workflow.xml import BPMN_NS, CAMUNDA_NS, NSMAP, document_kind, load_xml
 
@@ -225,37 +226,14 @@ _ELEMENT_RULES = {
 
 
 def _check_cycles(container: etree._Element, check: _Check) -> None:
-    """A flow cycle grows Spiff's task tree each lap and silently stops near 333 laps (notes G4)."""
+    """A flow cycle grows Spiff's task tree each lap and silently stops near 333 laps (docs/decisions)."""
     edges: dict[str, list[str]] = {}
     for flow in container.iterfind("bpmn:sequenceFlow", NSMAP):
         edges.setdefault(flow.get("sourceRef", ""), []).append(flow.get("targetRef", ""))
-    for start in _find_cycle_nodes(edges):
+    for start in cycle_nodes(edges):
         check.add(start, "The sequence flows loop back through this element; a loop in the flows can "
                          "grow a case without bound. Repeat with a loop or multi-instance "
                          "subprocess instead")
-
-
-def _find_cycle_nodes(edges: Mapping[str, Iterable[str]]) -> list[str]:
-    """One node per cycle found by depth-first search (the node the back edge returns to)."""
-    state: dict[str, int] = {}
-    found: list[str] = []
-    for root in list(edges):
-        if state.get(root):
-            continue
-        stack = [(root, iter(edges.get(root, ())))]
-        state[root] = 1
-        while stack:
-            node, children = stack[-1]
-            nxt = next(children, None)
-            if nxt is None:
-                state[node] = 2
-                stack.pop()
-            elif state.get(nxt) == 1:
-                found.append(nxt)
-            elif not state.get(nxt):
-                state[nxt] = 1
-                stack.append((nxt, iter(edges.get(nxt, ()))))
-    return sorted(set(found))
 
 
 def _check_dmn(root: etree._Element, check: _Check) -> None:

@@ -8,7 +8,7 @@ from lxml import etree
 
 from engine.errors import InvalidProcess, Problem
 
-MAX_FILE_BYTES = 5 * 1024 * 1024  # issue 2: 5 MB per file is far above any real diagram
+MAX_FILE_BYTES = 5 * 1024 * 1024  # 5 MB per file is far above any real diagram
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 CAMUNDA_NS = "http://camunda.org/schema/1.0/bpmn"

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from engine.services.directory import add_user
-from engine.services.tokens import SCOPES, create_token
-from tests.factories import deploy_demo, start_demo
+from engine.people.directory import add_user
+from engine.people.tokens import SCOPES, create_token
+from tests.support.factories import deploy_demo, start_demo
 from web import create_app
 
 TEAM = {"fd": ("front_door", "front_door"), "fd2": ("front_door", "practitioner"), "pc": ("police", "practitioner"),

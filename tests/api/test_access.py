@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from engine.services.accounts import set_active
-from engine.services.instances import get_instance
-from engine.services.tokens import SCOPES, create_token, revoke_token
-from tests.factories import FIXTURES
+from engine.people.accounts import set_active
+from engine.people.tokens import SCOPES, create_token, revoke_token
+from engine.runtime.instances import get_instance
+from tests.support.factories import FIXTURES
 
 ENDPOINTS = [  # (method, path, scope, json body)
     ("POST", "/api/v1/contexts", "referrals:write", {"data": {}}),

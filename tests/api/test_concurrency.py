@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import threading
 
-from engine.services.instances import get_instance
+from engine.runtime.instances import get_instance
 from tests.api.conftest import build
-from tests.factories import start_demo
+from tests.support.factories import start_demo
 
 CLIENTS = 8
 

@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import select
 
 from engine.store.models import AuditEvent
-from tests.services.case_data import context_referral, deploy_routes
+from tests.support.case_data import context_referral, deploy_routes
 
 READS = ["/api/v1/work-items", "/api/v1/work-items/{item}", "/api/v1/processes", "/api/v1/instances/{instance}",
          "/api/v1/cases?q=C-1"]

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import func, select
 
 from engine.store.cases import Referral
-from tests.services.case_data import child_referral, context_referral, deploy_routes
+from tests.support.case_data import child_referral, context_referral, deploy_routes
 
 
 @pytest.fixture

@@ -16,8 +16,8 @@ from schemathesis.specs.openapi.checks import response_schema_conformance
 from werkzeug.serving import make_server
 
 from tests.api.conftest import build
-from tests.factories import start_demo
-from tests.services.case_data import deploy_routes
+from tests.support.case_data import deploy_routes
+from tests.support.factories import start_demo
 
 pytestmark = pytest.mark.slow
 EXAMPLES = 20  # per operation: enough to find 5xx and schema drift, bounded to keep CI quick

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import re
 
-from engine.services.accounts import HASHER
-from engine.services.directory import add_user
-from engine.services.tokens import create_token
-from tests.web.conftest import PASSWORD, csrf, sign_in
+from engine.people.accounts import HASHER
+from engine.people.directory import add_user
+from engine.people.tokens import create_token
+from tests.support.web import PASSWORD, csrf, sign_in
 
 PASSWORD_HASH = HASHER.hash(PASSWORD)
 

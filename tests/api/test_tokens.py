@@ -7,10 +7,10 @@ import json
 import pytest
 from sqlalchemy import select
 
-from engine.cli import main
+from cli.main import main
 from engine.errors import InvalidFormData, NotFound, NotPermitted
-from engine.services.directory import add_user
-from engine.services.tokens import DEFAULT_SCOPES, create_token, list_tokens, revoke_token, token_caller
+from engine.people.directory import add_user
+from engine.people.tokens import DEFAULT_SCOPES, create_token, list_tokens, revoke_token, token_caller
 from engine.store.tokens import ApiToken
 
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from engine.services.instances import get_instance
+from engine.runtime.instances import get_instance
 from engine.store.models import AuditEvent
-from tests.factories import start_demo
+from tests.support.factories import start_demo
 
 PROBLEM = "application/problem+json"
 

@@ -1,5 +1,5 @@
 """A real server on 127.0.0.1 over a temporary SQLite database with the demo loaded, driven by Debian's
-Chromium through Playwright (DESIGN.md, Tests). Never `playwright install`: the system browser is used.
+Chromium through Playwright (docs/testing.md). Never `playwright install`: the system browser is used.
 
 Under CI=true a missing Chromium or Playwright fails the run instead of skipping it.
 """
@@ -17,9 +17,9 @@ from pathlib import Path
 import pytest
 from werkzeug.serving import make_server
 
+from engine.bootstrap import Services, bootstrap
 from engine.config import Settings
-from engine.services.bootstrap import Services, bootstrap
-from engine.services.demo import DEMO_PASSWORD, load_demo
+from engine.demo.load import DEMO_PASSWORD, load_demo
 from engine.store.db import Database
 from web import create_app
 

@@ -1,12 +1,12 @@
-"""An admin redraws the context route in the browser: Check flags a problem, the fix deploys (issue 6).
+"""An admin redraws the context route in the browser: Check flags a problem, the fix deploys.
 
-The context route has lanes, so a task drawn inside one takes the lane's group (DESIGN decision 1):
+The context route has lanes, so a task drawn inside one takes the lane's group (docs/decisions.md, D1):
 the problem Check flags here is the missing form; the fix sets the form and the housing group.
 """
 
 from __future__ import annotations
 
-from engine.services.demo import ADMIN
+from engine.demo.load import ADMIN
 
 ADD_HOUSING_TASK = """() => {
   const modeler = window.__frontdoorModeler;

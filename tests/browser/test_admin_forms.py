@@ -1,4 +1,4 @@
-"""The form editor in a real browser (issue 6): an admin creates a form, edits it in form-js, Checks, saves and
+"""The form editor in a real browser: an admin creates a form, edits it in form-js, Checks, saves and
 names it in the route; and renaming a field a route's condition reads is reported by Check.
 
 axe-core checks every page visited (conftest.Person). Creating and deploying change what other stories see,
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from engine.services.demo import ADMIN
+from engine.demo.load import ADMIN
 from tests.browser.conftest import Person, demo_server
 from tests.browser.steps import insert_user_task
 

@@ -1,4 +1,4 @@
-"""Versions in a real browser (issue 6): a later context referral takes a redrawn route while an earlier one
+"""Versions in a real browser: a later context referral takes a redrawn route while an earlier one
 finishes on the old route; a migration dry run and batch. axe-core checks every page visited.
 
 Each story deploys a new version of the context route and so starts its own server with the demo
@@ -11,11 +11,11 @@ import re
 
 import pytest
 
-from engine.services.demo import ADMIN
+from engine.demo.load import ADMIN
 from tests.browser.conftest import demo_server
 from tests.browser.steps import claim_and_open, complete, fill, insert_user_task
-from tests.services.case_data import context_referral
-from tests.web.conftest import as_post
+from tests.support.case_data import context_referral
+from tests.support.web import as_post
 
 pytestmark = pytest.mark.browser
 

@@ -1,4 +1,4 @@
-"""The insight pages of issue 8 in a real browser over the demo: measures, where cases wait (the heat-map
+"""The insight pages in a real browser over the demo: measures, where cases wait (the heat-map
 diagram with its count badges, and the step table), a click through to a journey, pilots, and the system
 review for the reviewer. axe-core checks every page visited (conftest.Person)."""
 

@@ -1,4 +1,4 @@
-"""The journeys of issue 4 in a real browser: refer a context, work it across agencies, see it move on;
+"""The journeys in a real browser: refer a context, work it across agencies, see it move on;
 and no need-to-know lands on break glass. axe-core checks every page visited (conftest.Person)."""
 
 from __future__ import annotations
@@ -8,8 +8,8 @@ import re
 import pytest
 
 from tests.browser.steps import claim_and_open, complete, fill
-from tests.services.case_data import context_referral
-from tests.web.conftest import as_post
+from tests.support.case_data import context_referral
+from tests.support.web import as_post
 
 pytestmark = pytest.mark.browser
 

@@ -6,9 +6,9 @@ from datetime import UTC, datetime
 
 import pytest
 
-from engine.services.cases import log_context_referral, refer_child
-from engine.services.directory import add_user
-from tests.services.case_data import child_referral, context_referral, deploy_routes
+from engine.cases.intake import log_context_referral, refer_child
+from engine.people.directory import add_user
+from tests.support.case_data import child_referral, context_referral, deploy_routes
 from tests.support.walker import complete, ensure_group_users, walk
 
 FRONT_DOOR = "user_front_door"

@@ -9,7 +9,7 @@ from datetime import date
 
 from engine.insight.measures import Period, compute_measures, outcome_measures, spans
 from tests.insight.conftest import decide, refer, utc
-from tests.services.case_data import deploy_routes
+from tests.support.case_data import deploy_routes
 from tests.support.walker import complete, ensure_group_users
 
 MARCH_APRIL = Period(date(2026, 3, 1), date(2026, 5, 1))

@@ -7,8 +7,8 @@ import pytest
 from sqlalchemy import select
 
 from engine.access.need_to_know import NoNeedToKnow
+from engine.cases.allocation import allocate_case
 from engine.insight.journeys import case_journey
-from engine.services.cases import allocate_case
 from engine.store.models import AuditEvent
 from tests.insight.conftest import decide, log_context, refer, utc
 

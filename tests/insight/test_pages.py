@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from engine.services.cases import allocate_case
-from engine.services.directory import add_user
+from engine.cases.allocation import allocate_case
+from engine.people.directory import add_user
 from tests.insight.conftest import decide, log_context, refer, utc
-from tests.web.conftest import PASSWORD_HASH, sign_in
+from tests.support.web import PASSWORD_HASH, sign_in
 from web import create_app
 
 READERS = {"boss": "manager", "lead": "cs_lead", "root": "admin", "friend": "reviewer", "prac": "practitioner"}

@@ -36,7 +36,7 @@ def test_needs_refresh_sees_new_audit_rows_referrals_and_cancelled_plan_actions(
     from engine.insight import catalogue as cat
     from engine.insight.refresh import needs_refresh
     from engine.store.models import WorkItem
-    from tests.factories import demo_team, deploy_demo, start_demo
+    from tests.support.factories import demo_team, deploy_demo, start_demo
 
     assert needs_refresh(svc)  # nothing counted yet
     refresh_insight(svc)

@@ -7,13 +7,13 @@ from datetime import date
 
 import pytest
 
-from engine.cli import main
+from cli.main import main
 from engine.errors import NotPermitted
 from engine.insight.measures import Period
 from engine.insight.pilots import compare_versions
 from engine.insight.system_review import system_review_results
 from engine.insight.waiting import where_cases_wait
-from engine.services.instances import start_process
+from engine.runtime.instances import start_process
 from tests.insight.conftest import decide, refer, utc
 from tests.support.walker import walk
 

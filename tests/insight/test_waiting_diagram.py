@@ -13,10 +13,10 @@ from sqlalchemy import select
 from engine.errors import NotPermitted
 from engine.insight.measures import Period
 from engine.insight.waiting import heat_level, waiting_diagram, where_cases_wait
-from engine.services.directory import add_user
+from engine.people.directory import add_user
 from engine.store.models import AuditEvent
 from tests.insight.conftest import decide, refer, utc
-from tests.web.conftest import PASSWORD_HASH, sign_in
+from tests.support.web import PASSWORD_HASH, sign_in
 from web import create_app
 
 MARCH = Period(date(2026, 3, 1), date(2026, 4, 1))

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from engine.services.deploy import deploy, read_paths
-from engine.services.instances import start_process
+from engine.processes.deploy import deploy, read_paths
+from engine.runtime.instances import start_process
 from engine.store.models import AuditEvent, Timer
 
 HERE = Path(__file__).resolve().parent
@@ -48,10 +48,10 @@ def waiting(svc):
 
 @pytest.fixture(autouse=True)
 def _forget_parsed_versions():
-    """engine.services.library caches parsed versions by id alone, across databases; these tests deploy
+    """engine.runtime.version_cache caches parsed versions by id alone, across databases; these tests deploy
     'timer_wait' as version 1 where the rest of the suite deploys 'demo_intake', so forget both ways.
     (Reported to the lead: the cache key should include the database or the content hash.)"""
-    from engine.services import library
+    from engine.runtime import version_cache as library
 
     library._CACHE._items.clear()
     yield

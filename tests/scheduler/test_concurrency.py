@@ -15,13 +15,14 @@ from pathlib import Path
 import pytest
 
 from engine.errors import Conflict, TaskAlreadyCompleted
+from engine.processes.deploy import deploy, read_paths
+from engine.runtime.instances import get_instance, start_process
 from engine.scheduler import ReminderPolicy, run_tick
-from engine.services.deploy import deploy, read_paths
-from engine.services.instances import fire_due, get_instance, start_process
-from engine.services.work import complete_work_item
+from engine.scheduler.timers import fire_due
+from engine.work.items import complete_work_item
 from tests.conftest import ROOT, make_services
-from tests.factories import demo_team, deploy_demo, make_user, start_demo
 from tests.scheduler.conftest import FORMS, HERE, fired_per_instance, start_waiting
+from tests.support.factories import demo_team, deploy_demo, make_user, start_demo
 
 POLICY = ReminderPolicy(digest_hour=23)
 DECISION = {"decision": "nfa", "rationale": "Checks show no further action is needed"}
@@ -110,7 +111,7 @@ def test_timer_firing_while_a_user_completes_gives_one_consistent_result(svc, cl
 def _scheduler_process(url: str, log) -> subprocess.Popen:
     # a killed scheduler's leased batch is taken over after this many (wall-clock) seconds
     env = {**os.environ, "DATABASE_URL": url, "FRONTDOOR_DIGEST_HOUR": "23", "FRONTDOOR_TIMER_LEASE_SECONDS": "1"}
-    return subprocess.Popen([sys.executable, "-m", "engine.cli", "scheduler", "--interval", "0.2", "--batch", "25"],
+    return subprocess.Popen([sys.executable, "-m", "cli.main", "scheduler", "--interval", "0.2", "--batch", "25"],
                             cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=log)
 
 

@@ -8,10 +8,10 @@ import socket
 import pytest
 from aiosmtpd.controller import Controller
 
+from engine.alerts.notifications import list_notifications
+from engine.clocks.case_clocks import start_clock
+from engine.people.directory import add_user
 from engine.scheduler import ReminderPolicy, run_tick
-from engine.services.clocks import start_clock
-from engine.services.directory import add_user
-from engine.services.notifications import list_notifications
 
 POLICY = ReminderPolicy(digest_hour=23)  # keep digests out of these tests
 

@@ -10,9 +10,11 @@ import signal
 import pytest
 from sqlalchemy import select
 
-from engine.cli import EXIT_ERROR, main
-from engine.services.firing import FiringPoolFailed, FiringSettings, InvalidSetting, firing_pool
-from engine.services.instances import fire_due
+from cli.main import EXIT_ERROR, main
+from engine.config import FiringSettings
+from engine.errors import InvalidSetting
+from engine.scheduler.pool import FiringPoolFailed, firing_pool
+from engine.scheduler.timers import fire_due
 from engine.store.models import AuditEvent, Timer
 from tests.conftest import _fresh_pg_database, make_services
 from tests.scheduler.conftest import deploy_timer_wait, fired_per_instance, start_waiting, timer_statuses
@@ -80,7 +82,7 @@ def test_a_worker_that_died_is_replaced_at_the_next_run(pg_waiting, clock):
 
 @pytest.mark.postgres
 def test_a_worker_that_cannot_reach_the_database_stops_the_pool_from_starting(pg_waiting):
-    from engine.services.bootstrap import Services
+    from engine.runtime.services import Services
     from engine.store.db import Database
 
     broken = Services(pg_waiting.settings, Database("postgresql+psycopg://nobody@127.0.0.1:1/none"),

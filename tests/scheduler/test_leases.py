@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import select
 
-from engine.services.instances import fire_due
+from engine.scheduler.timers import fire_due
 from engine.store import hotpath
 from engine.store.models import Timer
 from tests.scheduler.conftest import fired_per_instance, start_waiting, timer_statuses

@@ -5,15 +5,15 @@ from __future__ import annotations
 import time
 from datetime import UTC, datetime
 
+from engine.alerts.notifications import list_notifications, mark_read
+from engine.clocks.case_clocks import list_clocks, start_clock
+from engine.runtime.instances import get_instance
 from engine.scheduler import ReminderPolicy, run_tick
 from engine.scheduler.runner import run_scheduler, start_in_background
-from engine.services.clocks import list_clocks, start_clock
-from engine.services.instances import get_instance
-from engine.services.notifications import list_notifications, mark_read
 from engine.store.models import AuditEvent
 from tests.conftest import make_services
-from tests.factories import make_user
 from tests.scheduler.conftest import deploy_timer_wait, fired_per_instance, start_waiting
+from tests.support.factories import make_user
 
 POLICY = ReminderPolicy(due_soon_hours=24, escalation_grace_working_days=1, digest_hour=7)
 

@@ -7,10 +7,10 @@ import logging
 from sqlalchemy import func, select, text
 
 from engine.insight.refresh import refresh_insight
+from engine.processes.deploy import deploy, read_paths
+from engine.runtime.instances import get_instance, start_process
+from engine.runtime.outbox import request_start
 from engine.scheduler import ReminderPolicy, run_tick
-from engine.services.deploy import deploy, read_paths
-from engine.services.instances import get_instance, start_process
-from engine.services.outbox import request_start
 from engine.store.cases import PendingStart
 from engine.store.insight import InsightProgress
 from engine.store.models import AuditEvent, Instance

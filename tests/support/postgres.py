@@ -1,4 +1,4 @@
-"""A throwaway PostgreSQL cluster on 127.0.0.1 for the test session (DESIGN.md, Tests)."""
+"""A throwaway PostgreSQL cluster on 127.0.0.1 for the test session (docs/testing.md)."""
 
 from __future__ import annotations
 

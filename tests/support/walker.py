@@ -16,13 +16,14 @@ from typing import Any
 from SpiffWorkflow.util.task import TaskState
 
 from engine.forms import Field, FormDefinition
-from engine.services.bootstrap import Services
-from engine.services.directory import add_user
-from engine.services.instances import fire_due, get_instance
-from engine.services.library import load_version
-from engine.services.steps import restore
-from engine.services.work import StepOutcome, complete_work_item
+from engine.people.directory import add_user
+from engine.runtime.instances import get_instance
+from engine.runtime.services import Services
+from engine.runtime.steps import restore
+from engine.runtime.version_cache import load_version
+from engine.scheduler.timers import fire_due
 from engine.store.models import Instance
+from engine.work.items import StepOutcome, complete_work_item
 
 # The candidate group ids of docs/bpmn-conventions.md ("Groups").
 GROUPS = ("front_door", "mash_social_worker", "mash_manager", "service_manager", "cs_lead", "assessment_team",

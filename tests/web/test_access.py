@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from engine.services.instances import get_instance
-from tests.web.conftest import sign_in
+from engine.runtime.instances import get_instance
+from tests.support.web import sign_in
 
 PAGES = ["/inbox", "/tasks/{item}", "/tasks/{item}/reassign", "/tasks/{item}/done", "/instances/{instance}", "/"]
 ACTIONS = ["/tasks/{item}", "/tasks/{item}/claim", "/tasks/{item}/unclaim", "/tasks/{item}/reassign", "/sign-out"]

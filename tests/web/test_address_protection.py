@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from engine.services.cases import allocate_case, log_context_referral, refer_child
-from engine.services.protection import set_address_protection
-from tests.services.case_data import child_referral, context_referral
-from tests.web.conftest import as_post, post, post_form, sign_in
+from engine.cases.allocation import allocate_case
+from engine.cases.intake import log_context_referral, refer_child
+from engine.cases.protection import set_address_protection
+from tests.support.case_data import child_referral, context_referral
+from tests.support.web import as_post, post, post_form, sign_in
 
 ADDRESS, POSTCODE = "1 Hidden Row", "ZZ1 2BB"
 FORM = 'action="/cases/{ref}/address-protection"'

@@ -6,9 +6,9 @@ import json
 
 import pytest
 
-from engine.services.form_admin import get_form
-from engine.services.versions import list_processes
-from tests.web.conftest import csrf, sign_in
+from engine.processes.form_editing import get_form
+from engine.processes.versions import list_processes
+from tests.support.web import csrf, sign_in
 
 PAGES = ["/admin/forms", "/admin/forms/ctx_referral/edit", "/admin/forms/ctx_referral.json"]
 POSTS = ["/admin/forms/ctx_referral/check", "/admin/forms/ctx_referral/save", "/admin/forms/ctx_referral/delete"]

@@ -10,11 +10,11 @@ import json
 import pytest
 from sqlalchemy import func, select
 
-from engine.services.directory import add_user
-from engine.services.form_admin import get_form
+from engine.people.directory import add_user
+from engine.processes.form_editing import get_form
 from engine.store.models import AuditEvent, LibraryForm
-from tests.factories import deploy_demo
-from tests.web.conftest import PASSWORD_HASH, csrf, sign_in
+from tests.support.factories import deploy_demo
+from tests.support.web import PASSWORD_HASH, csrf, sign_in
 from web import create_app
 
 NEW = "housing_check"

@@ -7,11 +7,11 @@ import json
 import pytest
 from sqlalchemy import select
 
-from engine.services.deploy import deploy
-from engine.services.directory import add_user
+from engine.people.directory import add_user
+from engine.processes.deploy import deploy
 from engine.store.models import AuditEvent, ProcessVersion
-from tests.services.test_versions import demo_files, with_housing_check
-from tests.web.conftest import PASSWORD_HASH, csrf, sign_in
+from tests.support.factories import demo_files, with_housing_check
+from tests.support.web import PASSWORD_HASH, csrf, sign_in
 
 PAGES = ["/admin/processes", "/admin/processes/demo_intake/versions/1",
          "/admin/processes/demo_intake/versions/1/files/demo_intake.bpmn", "/admin/processes/demo_intake/compare",

@@ -7,11 +7,11 @@ import re
 import pytest
 from sqlalchemy import select
 
-from engine.services.cases import log_context_referral
-from engine.services.clocks import breach_due_clocks, list_clocks, start_clock
+from engine.cases.intake import log_context_referral
+from engine.clocks.case_clocks import breach_due_clocks, list_clocks, start_clock
 from engine.store.models import AuditEvent
-from tests.services.case_data import context_referral
-from tests.web.conftest import post, sign_in
+from tests.support.case_data import context_referral
+from tests.support.web import post, sign_in
 
 REASON_FORM = re.compile(r'action="/cases/[^"]+/clocks/(\d+)/reason"')
 

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from engine.services.cases import allocate_case, log_context_referral, refer_child
-from engine.services.notifications import list_notifications
-from engine.services.protection import set_address_protection
-from engine.services.work import reassign
+from engine.alerts.notifications import list_notifications
+from engine.cases.allocation import allocate_case
+from engine.cases.intake import log_context_referral, refer_child
+from engine.cases.protection import set_address_protection
 from engine.store.models import AuditEvent
-from tests.services.case_data import child_referral, context_referral
-from tests.web.conftest import post, sign_in
+from engine.work.items import reassign
+from tests.support.case_data import child_referral, context_referral
+from tests.support.web import post, sign_in
 
 
 @pytest.fixture
@@ -49,7 +50,7 @@ def test_a_context_never_names_a_child_to_someone_who_may_not_see_them(routes_ap
 
 
 def get_open_item(svc, instance_id):
-    from engine.services.instances import get_instance
+    from engine.runtime.instances import get_instance
 
     return get_instance(svc, instance_id).open_work_items[0]["id"]
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from engine.services.case_views import get_case
-from tests.services.case_data import child_referral, context_referral
-from tests.web.conftest import as_post, post_form, sign_in
+from engine.cases.views import get_case
+from tests.support.case_data import child_referral, context_referral
+from tests.support.web import as_post, post_form, sign_in
 
 CONTEXT = "/front-door/context"
 CHILD = "/front-door/child"

@@ -10,7 +10,7 @@ from pathlib import Path
 import govuk_frontend_jinja
 import pytest
 
-from tests.web.conftest import sign_in
+from tests.support.web import sign_in
 from web import create_app
 
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from engine.services.work import claim
-from tests.factories import start_demo
-from tests.web.conftest import sign_in
+from engine.work.items import claim
+from tests.support.factories import start_demo
+from tests.support.web import sign_in
 
 
 def test_inbox_shows_group_items_with_due_date_in_words(client, started):

@@ -6,8 +6,8 @@ import re
 
 import pytest
 
-from engine.services.notifications import count_unread, list_notifications, notify
-from tests.web.conftest import ROUTE_TEAM, post, sign_in
+from engine.alerts.notifications import count_unread, list_notifications, notify
+from tests.support.web import ROUTE_TEAM, post, sign_in
 
 UNREAD_BADGE = re.compile(r'app-unread-count">(\d+)<')
 

@@ -1,5 +1,5 @@
 """What a request asks of the database, and sessions that end at once, through the real app on SQLite and
-PostgreSQL (issue 4, speed: the per-request work is kept small without caching anything a sign-out,
+PostgreSQL (the per-request work is kept small without caching anything a sign-out,
 a disabled account or a timeout must end)."""
 
 from __future__ import annotations
@@ -9,11 +9,11 @@ from contextlib import contextmanager
 import pytest
 from sqlalchemy import event, select
 
-from engine.services.accounts import set_active
+from engine.people.accounts import set_active
 from engine.store.models import AuditEvent
 from tests.conftest import make_services
-from tests.factories import start_demo
-from tests.web.conftest import post, sign_in, team_app
+from tests.support.factories import start_demo
+from tests.support.web import post, sign_in, team_app
 from web import create_app
 
 

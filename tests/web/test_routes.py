@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import pytest
 
-from engine.services.cases import log_context_referral
-from engine.services.instances import get_instance
-from engine.services.work import reassign
-from tests.services.case_data import context_referral
-from tests.web.conftest import ROUTE_TEAM, sign_in
+from engine.cases.intake import log_context_referral
+from engine.runtime.instances import get_instance
+from engine.work.items import reassign
+from tests.support.case_data import context_referral
+from tests.support.web import ROUTE_TEAM, sign_in
 from web.security import PUBLIC
 
 ROLES = sorted(ROUTE_TEAM)  # chair, csl, fd, mgr, pc_one, pc_two, rev, root, sw
@@ -43,7 +43,7 @@ ROUTES = {
     "front_door.index": ("/front-door/", "GET", lambda u: 403 if u in ("root", "rev") else 200),
     "front_door.referral": ("/front-door/context", "GET", lambda u: 403 if u in ("root", "rev") else 200),
     "front_door.confirmation": ("/front-door/referrals/{referral}", "GET", lambda u: 200 if u == "fd" else 404),
-    # issue 8: measures for managers, the CS lead and admins; the system review also for the reviewer
+    # measures for managers, the CS lead and admins; the system review also for the reviewer
     "insight.measures": ("/insight", "GET", lambda u: 200 if u in ("mgr", "csl", "root") else 403),
     "insight.waiting_index": ("/insight/waiting", "GET", lambda u: 200 if u in ("mgr", "csl", "root") else 403),
     "insight.waiting": ("/insight/waiting/context_referral/1", "GET",
@@ -54,7 +54,7 @@ ROUTES = {
     "insight.system_review": ("/insight/system-review", "GET",
                               lambda u: 200 if u in ("mgr", "csl", "root", "rev") else 403),
     "insight.journey": ("/insight/journeys/{ref}", "GET", _case),
-    # issue 6: the form editor, administrators only
+    # the form editor, administrators only
     "admin_forms.index": ("/admin/forms", "GET", lambda u: 200 if u == "root" else 403),
     "admin_forms.new": ("/admin/forms/new", "GET", lambda u: 200 if u == "root" else 403),
     "admin_forms.create": ("/admin/forms/new", "POST", None),
@@ -63,7 +63,7 @@ ROUTES = {
     "admin_forms.check": ("/admin/forms/ctx_referral/check", "POST", None),
     "admin_forms.save": ("/admin/forms/ctx_referral/save", "POST", None),
     "admin_forms.delete": ("/admin/forms/ctx_referral/delete", "POST", None),
-    # issue 5: clocks on the case page (owner or manager, checked in the service) and in-app notifications
+    # clocks on the case page (owner or manager, checked in the service) and in-app notifications
     "cases.clock_reason": ("/cases/{ref}/clocks/1/reason", "POST", None),
     "cases.clock_pause": ("/cases/{ref}/clocks/1/pause", "POST", None),
     "cases.clock_resume": ("/cases/{ref}/clocks/1/resume", "POST", None),

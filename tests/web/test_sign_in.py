@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from engine.services.accounts import MAX_FAILURES_PER_USER, set_active
-from tests.web.conftest import PASSWORD, csrf, post, sign_in
+from engine.people.accounts import MAX_FAILURES_PER_USER, set_active
+from tests.support.web import PASSWORD, csrf, post, sign_in
 
 
 def test_signing_in_opens_the_inbox(client):

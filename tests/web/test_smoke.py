@@ -1,4 +1,4 @@
-from tests.web.conftest import sign_in
+from tests.support.web import sign_in
 
 
 def test_sign_in_then_inbox(client, started):

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from engine.services.deploy import deploy, read_paths
-from engine.services.instances import get_instance, start_process
-from tests.web.conftest import csrf, sign_in
+from engine.processes.deploy import deploy, read_paths
+from engine.runtime.instances import get_instance, start_process
+from tests.support.web import csrf, sign_in
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from engine.services.instances import get_instance
-from tests.web.conftest import csrf, sign_in
+from engine.runtime.instances import get_instance
+from tests.support.web import csrf, sign_in
 
 
 def _triage(started) -> int:

@@ -8,8 +8,8 @@ from datetime import UTC, datetime
 import pytest
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 
-from engine.clocks.calendar import WorkingCalendar
-from engine.clocks.timescales import Timescale, TimescaleBook
+from engine.calendar.timescales import Timescale, TimescaleBook
+from engine.calendar.working_days import WorkingCalendar
 from engine.errors import ExpressionError
 from engine.workflow.expressions import (
     HELPER_NAMES,

@@ -185,9 +185,9 @@ def test_a_process_file_with_bad_structure_is_reported_by_the_parser():
 
 
 def test_multi_instance_user_tasks_keep_their_form_and_groups(lite):
-    from engine.services.deploy import deploy
-    from engine.services.instances import start_process
-    from tests.factories import FIXTURES
+    from engine.processes.deploy import deploy
+    from engine.runtime.instances import start_process
+    from tests.support.factories import FIXTURES
 
     body = user_task(inner='<bpmn:multiInstanceLoopCharacteristics camunda:collection="actions" '
                            'camunda:elementVariable="action"/>')

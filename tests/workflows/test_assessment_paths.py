@@ -10,8 +10,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from engine.services.instances import get_instance, start_process
-from tests.services.case_data import deploy_routes
+from engine.runtime.instances import get_instance, start_process
+from tests.support.case_data import deploy_routes
 from tests.support.walker import complete, ensure_group_users, fire_around, open_elements, reached, walk
 
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)  # the fake clock's start

@@ -11,10 +11,12 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import select
 
-from engine.services.cases import allocate_case, refer_child
-from engine.services.instances import fire_due, get_instance
+from engine.cases.allocation import allocate_case
+from engine.cases.intake import refer_child
+from engine.runtime.instances import get_instance
+from engine.scheduler.timers import fire_due
 from engine.store.cases import CaseNotice, PendingStart
-from tests.services.case_data import child_referral, deploy_routes
+from tests.support.case_data import child_referral, deploy_routes
 from tests.support.walker import (
     complete,
     ensure_group_users,

@@ -12,12 +12,12 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import select
 
-from engine.services.cases import log_context_referral
-from engine.services.instances import get_instance
-from engine.services.work import list_work_items
+from engine.cases.intake import log_context_referral
+from engine.runtime.instances import get_instance
 from engine.store.cases import CaseNotice, PendingStart
 from engine.store.models import Instance
-from tests.services.case_data import context_referral, deploy_routes
+from engine.work.items import list_work_items
+from tests.support.case_data import context_referral, deploy_routes
 from tests.support.walker import (
     complete,
     ensure_group_users,

@@ -47,7 +47,7 @@ GROUPS = {"front_door", "mash_social_worker", "mash_manager", "service_manager",
 # Data set by the engine, a service topic, the DMN table or a multi-instance element variable.
 NON_FORM_KEYS = {"referral_received_at", "context_match", "recommended_level", "recommended_route",
                  "action", "review_domain"}
-# DOMAIN.md section 5 (harm type codes).
+# docs/domain.md (harm type codes).
 HARM_CODES = {"sexual_exploitation", "criminal_exploitation", "county_lines", "serious_violence", "modern_slavery",
               "harmful_sexual_behaviour", "teenage_relationship_abuse", "online_harm", "radicalisation",
               "missing", "gang_association", "other"}

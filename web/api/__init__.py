@@ -1,4 +1,4 @@
-"""The versioned JSON API under /api/v1 (DESIGN.md decision 11): flask-smorest, marshmallow, OpenAPI 3.
+"""The versioned JSON API under /api/v1 (docs/decisions.md, D11): flask-smorest, marshmallow, OpenAPI 3.
 
 Each area is a blueprint; every call runs the same service as the matching page, so the same access
 checks and audit rows apply. Bearer tokens sign callers in (web/api/auth.py); errors are problem+json

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from flask import Flask, g, request
 
 from engine.errors import FrontdoorError, NotPermitted
-from engine.services.tokens import TokenCaller, token_caller
+from engine.people.tokens import TokenCaller, token_caller
 from web.api.problems import is_api_request
 from web.context import services
 

@@ -6,8 +6,8 @@ from dataclasses import asdict
 
 from flask_smorest import Blueprint
 
+from engine.cases.views import get_case, search_cases
 from engine.errors import InvalidFormData
-from engine.services.case_views import get_case, search_cases
 from web.api.auth import caller, requires
 from web.api.schemas import Case, CaseSearch, CaseSummary, Problem
 from web.context import services

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask_smorest import Blueprint
 
-from engine.services.viewing import view_instance
+from engine.cases.instance_page import view_instance
 from web.api.auth import ROW_ID, caller, requires
 from web.api.schemas import Instance, Problem
 from web.context import services

@@ -8,8 +8,8 @@ from flask_smorest import Blueprint
 
 from engine.errors import InvalidProcess, NotPermitted
 from engine.errors import Problem as Issue
-from engine.services.deploy import KINDS, deploy
-from engine.services.processes import list_processes
+from engine.processes.deploy import KINDS, deploy
+from engine.processes.versions import list_processes
 from web.api.auth import caller, requires
 from web.api.schemas import Deployed, DeployIn, Problem, Process
 from web.context import services
@@ -24,7 +24,7 @@ bp = Blueprint("api-processes", __name__, description="Processes, versions and d
 @bp.response(200, Process(many=True))
 def index():
     """Every deployed process with its versions, newest first."""
-    return list_processes(services())
+    return [p.to_dict() for p in list_processes(services())]
 
 
 @bp.post("/deployments")

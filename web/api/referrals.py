@@ -1,10 +1,10 @@
-"""Referrals from partner systems: a context of concern, or a child (DOMAIN.md 4)."""
+"""Referrals from partner systems: a context of concern, or a child (docs/domain.md)."""
 
 from __future__ import annotations
 
 from flask_smorest import Blueprint
 
-from engine.services.cases import log_context_referral, refer_child
+from engine.cases.intake import log_context_referral, refer_child
 from web.api.auth import caller, requires
 from web.api.retries import DOC, idempotent
 from web.api.schemas import Problem, ReferralIn, ReferralOut

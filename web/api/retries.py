@@ -8,7 +8,7 @@ from collections.abc import Callable
 from flask import request
 from werkzeug.wrappers import Response
 
-from engine.services.idempotency import claim_key, keep_response, release_key, request_fingerprint
+from engine.runtime.idempotency import claim_key, keep_response, release_key, request_fingerprint
 from web.api.auth import caller
 from web.context import services
 

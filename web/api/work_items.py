@@ -7,9 +7,9 @@ from urllib.parse import urlencode
 from flask import request
 from flask_smorest import Blueprint
 
-from engine.services.inbox import InboxQuery, inbox
-from engine.services.work import claim, complete_work_item, reassign, unclaim
-from engine.services.work_item_view import view_work_item
+from engine.work.inbox import InboxQuery, inbox
+from engine.work.item_view import view_work_item
+from engine.work.items import claim, complete_work_item, reassign, unclaim
 from web.api.auth import ROW_ID, caller, requires
 from web.api.retries import DOC, idempotent
 from web.api.schemas import CompleteIn, Problem, ReassignIn, StepOutcome, WorkItem, WorkItemPage, WorkItemQuery

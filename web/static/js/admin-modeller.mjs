@@ -1,4 +1,4 @@
-// The process modeller: bpmn-js Modeler with the Camunda Platform properties panel (DESIGN decision 1),
+// The process modeller: bpmn-js Modeler with the Camunda Platform properties panel (docs/decisions.md, D1),
 // pick lists from the server, an unsaved-changes guard, Check (server validation shown on the diagram)
 // and Deploy (disabled until a check finds no problems; the server validates again).
 const root = document.getElementById("modeller");

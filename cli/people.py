@@ -1,0 +1,53 @@
+"""Commands on people: the directory, passwords and API tokens."""
+
+from __future__ import annotations
+
+import getpass
+from typing import Any
+
+from cli.common import services
+from engine.config import password_from_env
+from engine.errors import InvalidFormData
+from engine.people.accounts import set_password
+from engine.people.directory import add_user, list_users
+from engine.people.tokens import create_token, list_tokens, revoke_token
+
+
+def cmd_users_add(args) -> Any:
+    """frontdoor users add NAME --groups a,b"""
+    return add_user(services(args), args.name, (args.groups or "").split(","), actor=args.actor,
+                    role=args.role, display_name=args.display_name or "", agency=args.agency or "")
+
+
+def cmd_users_list(args) -> Any:
+    """frontdoor users list"""
+    return list_users(services(args))
+
+
+def cmd_set_password(args) -> dict[str, Any]:
+    """Set a user's password (from FRONTDOOR_PASSWORD, or asked for twice); ends their sessions."""
+    given = password_from_env()
+    password = given or getpass.getpass("New password: ")
+    if given is None and getpass.getpass("Again: ") != password:
+        raise InvalidFormData({"password": ["The two passwords do not match"]})
+    set_password(services(), args.name, password, actor=args.actor)
+    return {"username": args.name, "password": "set"}
+
+
+def cmd_tokens_create(args) -> dict[str, Any]:
+    """frontdoor tokens create --user NAME [--scope S ...] [--expires DAYS]: prints the token once."""
+    scopes = [s for given in (args.scope or []) for s in given.replace(",", " ").split()]
+    issued = create_token(services(), args.user, args.actor, scopes=scopes or None, days=args.expires,
+                          name=args.name, kind=args.kind)
+    return {**issued.to_dict(), "note": "Copy the token now: it is not stored and cannot be shown again"}
+
+
+def cmd_tokens_list(args) -> list[dict[str, Any]]:
+    """frontdoor tokens list [--user NAME]: tokens by prefix, never their secrets."""
+    return list_tokens(services(), args.user)
+
+
+def cmd_tokens_revoke(args) -> dict[str, Any]:
+    """frontdoor tokens revoke ID: the token stops working at once."""
+    revoke_token(services(), args.token_id, args.actor)
+    return {"id": args.token_id, "state": "revoked"}

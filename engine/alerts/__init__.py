@@ -1,0 +1,1 @@
+"""What people are told: in-app notifications (reminders, escalations, breaches) and who to tell."""

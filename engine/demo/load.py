@@ -1,0 +1,86 @@
+"""`frontdoor demo`: fictional agencies, people, routes and cases, so a newcomer sees a living system.
+
+Idempotent: people and groups that exist are left alone, an unchanged deploy is a no-op, and the
+cases are only added to a database that has none. Every name here is made up. A stage that fails
+(for example a route still being drawn) is skipped with a printed note instead of stopping the rest.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy import select
+
+from engine.demo.cast import ADMIN, DEMO_PASSWORD, GROUPS, PEOPLE
+from engine.demo.stories import STAGES
+from engine.errors import FrontdoorError
+from engine.people.accounts import set_password
+from engine.people.directory import add_user
+from engine.processes.deploy import deploy, read_paths
+from engine.runtime.services import Services
+from engine.store.cases import Case
+from engine.store.models import Group, User
+
+Say = Callable[[str], None]
+
+
+def load_demo(svc: Services, *, password: str = DEMO_PASSWORD, say: Say = print) -> dict[str, Any]:
+    """Load the demo (idempotent); returns what was added and which stages were skipped."""
+    summary: dict[str, Any] = {"people_added": add_people(svc, password, say), "skipped": []}
+    summary["deployed"] = _stage(summary, say, "deploy the shipped routes", lambda: deploy_routes(svc))
+    if summary["deployed"] is None:
+        say("Skipping the demo cases: the routes are not deployed.")
+        return summary
+    with svc.db.read() as session:
+        has_cases = session.scalar(select(Case.id).limit(1)) is not None
+    if has_cases:
+        say("Cases already exist; demo cases not added again.")
+        summary["cases"] = []
+        return summary
+    summary["cases"] = [ref for name, story in STAGES
+                        if (ref := _stage(summary, say, name, lambda story=story: story(svc))) is not None]
+    return summary
+
+
+def _stage(summary: dict[str, Any], say: Say, name: str, action: Callable[[], Any]) -> Any:
+    try:
+        result = action()
+    except FrontdoorError as exc:
+        detail = "; ".join(p.message for p in getattr(exc, "problems", [])[:3]) or exc.message
+        say(f"Skipped '{name}': {detail}")
+        summary["skipped"].append({"stage": name, "reason": detail})
+        return None
+    say(f"Done: {name}")
+    return result
+
+
+def add_people(svc: Services, password: str, say: Say) -> list[str]:
+    """Create the demo groups (with agency names) and people who do not exist yet."""
+    with svc.db.transaction() as session:
+        for gid, name in GROUPS.items():
+            group = session.get(Group, gid)
+            if group is None:
+                session.add(Group(id=gid, name=name))
+        known = set(session.scalars(select(User.username)))
+    added = []
+    for username, display, role, agency, groups in PEOPLE:
+        if username in known:
+            continue
+        add_user(svc, username, groups, actor="demo", role=role, display_name=display, agency=agency)
+        added.append(username)
+    _set_passwords(svc, added, password, say)
+    return added
+
+
+def _set_passwords(svc: Services, usernames: list[str], password: str, say: Say) -> None:
+    for username in usernames:
+        set_password(svc, username, password, "demo")
+    if usernames:
+        say(f"Demo people can sign in with the password '{password}'.")
+
+
+def deploy_routes(svc: Services) -> list[str]:
+    """Deploy workflows/bpmn and forms/ (a no-op for unchanged files); returns the process versions."""
+    files = read_paths([svc.settings.bpmn_dir, svc.settings.forms_dir])
+    return [f"{v.process_id} v{v.version}" for v in deploy(svc, files, actor=ADMIN, note="frontdoor demo")]

@@ -1,0 +1,68 @@
+"""Use cases on the minimal user and group directory."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+
+from engine import audit
+from engine.errors import Conflict, InvalidFormData, NotFound
+from engine.runtime.services import Services
+from engine.store.models import Group, Membership, User
+
+ROLES = ("front_door", "practitioner", "manager", "cs_lead", "chair", "admin", "reviewer")
+
+
+def groups_of(session, username: str) -> list[str]:
+    """Group ids of an active user (none for an unknown or disabled user: fail closed)."""
+    return list(session.scalars(select(Membership.group_id).join(User, User.id == Membership.user_id)
+                                .where(User.username == username, User.active.is_(True))))
+
+
+def add_user(svc: Services, username: str, groups: list[str], actor: str, *, role: str = "practitioner",
+             display_name: str = "", agency: str = "", email: str = "",
+             password_hash: str | None = None) -> dict[str, Any]:
+    """Create a user in the given groups (groups are created on first use); Conflict if the name is taken."""
+    username = username.strip()
+    if not username or len(username) > 80 or not username.replace(".", "").replace("_", "").replace("-", "").isalnum():
+        raise InvalidFormData({"username": ["Enter a user name of letters, digits, '.', '_' or '-'"]})
+    if role not in ROLES:
+        raise InvalidFormData({"role": [f"Choose a role from: {', '.join(ROLES)}"]})
+    with svc.db.transaction() as session:
+        if session.scalar(select(User.id).where(User.username == username)) is not None:
+            raise Conflict(f"A user called '{username}' already exists")
+        user = User(username=username, display_name=display_name or username, role=role, agency=agency,
+                    email=email, password_hash=password_hash, active=True, created_at=svc.now())
+        session.add(user)
+        session.flush()
+        for gid in sorted({g.strip() for g in groups if g.strip()}):
+            if session.get(Group, gid) is None:
+                session.add(Group(id=gid, name=gid.replace("_", " ").capitalize()))
+                session.flush()
+            session.add(Membership(user_id=user.id, group_id=gid))
+        audit.record(session, at=svc.now(), actor=actor, action="user_added", subject_type="user",
+                     subject_id=username, groups=sorted(groups), role=role)
+        return user_dict(user, sorted(groups))
+
+
+def user_dict(user: User, groups: list[str]) -> dict[str, Any]:
+    """Plain-data form of a user (never the password hash)."""
+    return {"username": user.username, "display_name": user.display_name, "role": user.role,
+            "agency": user.agency, "active": user.active, "groups": groups}
+
+
+def list_users(svc: Services) -> list[dict[str, Any]]:
+    """Every user with their groups."""
+    with svc.db.read() as session:
+        users = session.scalars(select(User).order_by(User.username)).all()
+        return [user_dict(u, groups_of(session, u.username)) for u in users]
+
+
+def get_user(svc: Services, username: str) -> dict[str, Any]:
+    """One user; raises NotFound."""
+    with svc.db.read() as session:
+        user = session.scalar(select(User).where(User.username == username))
+        if user is None:
+            raise NotFound(f"No user called '{username}'")
+        return user_dict(user, groups_of(session, username))

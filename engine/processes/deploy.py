@@ -1,0 +1,184 @@
+"""Use case: deploy BPMN, DMN and form files as immutable process versions."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from lxml import etree
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from engine import audit
+from engine.errors import InvalidProcess, Problem
+from engine.forms import parse_form
+from engine.runtime.services import Services
+from engine.runtime.version_cache import known_files
+from engine.runtime.version_choice import require_pilot_rule
+from engine.store.models import ProcessVersion, VersionFile
+from engine.workflow.graphs import reachable
+from engine.workflow.specs import bundle_hash
+from engine.workflow.validation import Catalogue, validate_bundle
+from engine.workflow.xml import CAMUNDA_NS, NSMAP, document_kind, load_xml
+
+KINDS = {".bpmn": "bpmn", ".dmn": "dmn", ".form": "form"}
+
+
+@dataclass(frozen=True)
+class DeployedVersion:
+    """One process version a deploy created or found unchanged."""
+
+    process_id: str
+    version: int
+    version_id: int
+    content_hash: str
+    created: bool
+
+
+def read_paths(paths: list[str | Path]) -> dict[str, bytes]:
+    """Files named on the command line (folders are walked for .bpmn/.dmn/.form); by base name."""
+    files: dict[str, bytes] = {}
+    for raw in paths:
+        path = Path(raw)
+        found = sorted(p for p in path.rglob("*") if p.suffix in KINDS) if path.is_dir() else [path]
+        for item in found:
+            if item.suffix not in KINDS:
+                raise InvalidProcess([Problem("", "Only .bpmn, .dmn and .form files can be deployed",
+                                              str(item))])
+            if item.name in files:
+                raise InvalidProcess([Problem("", "Two files share this name", item.name)])
+            files[item.name] = item.read_bytes()
+    return files
+
+
+def deploy(svc: Services, files: Mapping[str, bytes], actor: str, note: str = "",
+           pilot_rule: Mapping[str, Any] | None = None) -> list[DeployedVersion]:
+    """Validate everything, then store one version per process in the files; raises InvalidProcess.
+
+    With a ``pilot_rule`` the new versions start only for cases the rule matches
+    (engine/runtime/version_choice.py).
+    """
+    with svc.db.transaction() as session:
+        return deploy_in(svc, session, files, actor, note, pilot_rule)
+
+
+def deploy_in(svc: Services, session: Session, files: Mapping[str, bytes], actor: str, note: str = "",
+              pilot_rule: Mapping[str, Any] | None = None) -> list[DeployedVersion]:
+    """``deploy`` inside the caller's transaction, so a use case can commit more with it; raises InvalidProcess."""
+    pilot_rule = require_pilot_rule(pilot_rule)
+    if not files:
+        raise InvalidProcess([Problem("", "Nothing to deploy: give .bpmn, .dmn or .form files")])
+    pool = {**known_files(session), **files}
+    problems = _problems(svc, files, pool)
+    if problems:
+        raise InvalidProcess(problems)
+    results = []
+    for process_id, filename in _top_processes(files).items():
+        closure = _closure(filename, pool)
+        results.append(_store_version(svc, session, process_id, closure, actor, note, pool[filename],
+                                      pilot_rule))
+    return results
+
+
+def check_files(svc: Services, files: Mapping[str, bytes]) -> list[Problem]:
+    """The deploy-time validation alone (the modeller's Check button): every problem, nothing stored."""
+    if not files:
+        return [Problem("", "Nothing to check: give .bpmn, .dmn or .form files")]
+    with svc.db.read() as session:
+        return _problems(svc, files, {**known_files(session), **files})
+
+
+def _problems(svc: Services, files: Mapping[str, bytes], pool: Mapping[str, bytes]) -> list[Problem]:
+    forms, problems = _forms(files, pool)
+    try:
+        catalogue = Catalogue(forms=forms, topics=svc.operations.topics(), processes=_processes(pool))
+    except InvalidProcess as exc:  # a file that is not safe, well-formed XML: nothing else can be checked
+        return problems + exc.problems
+    return problems + validate_bundle({n: c for n, c in files.items() if n.endswith((".bpmn", ".dmn"))},
+                                      catalogue)
+
+
+def _forms(files: Mapping[str, bytes], pool: Mapping[str, bytes]) -> tuple[set[str], list[Problem]]:
+    problems: list[Problem] = []
+    known: set[str] = set()
+    for name, content in pool.items():
+        if not name.endswith(".form"):
+            continue
+        try:
+            form = parse_form(content, source=name)
+        except InvalidProcess as exc:
+            if name in files:
+                problems.extend(exc.problems)
+            continue
+        if name in files and name != f"{form.id}.form":
+            problems.append(Problem(form.id, f"A form file must be named after its id: {form.id}.form", name))
+        known.add(form.id)
+    return known, problems
+
+
+def _roots(pool: Mapping[str, bytes]) -> dict[str, etree._Element]:
+    return {n: load_xml(c, n) for n, c in pool.items() if n.endswith((".bpmn", ".dmn"))}
+
+
+def _processes(pool: Mapping[str, bytes]) -> set[str]:
+    return {p.get("id") for n, r in _roots(pool).items() if document_kind(r) == "bpmn"
+            for p in r.iterfind("bpmn:process", NSMAP)}
+
+
+def _top_processes(files: Mapping[str, bytes]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for name, root in _roots(files).items():
+        if document_kind(root) == "bpmn":
+            for process in root.iterfind("bpmn:process", NSMAP):
+                out[process.get("id")] = name
+    return out
+
+
+def _closure(filename: str, pool: Mapping[str, bytes]) -> dict[str, bytes]:
+    """The process's own file plus every file it needs: called processes, decisions and forms."""
+    roots = _roots(pool)
+    process_file = {p.get("id"): n for n, r in roots.items() if document_kind(r) == "bpmn"
+                    for p in r.iterfind("bpmn:process", NSMAP)}
+    decision_file = {d.get("id"): n for n, r in roots.items() if document_kind(r) == "dmn"
+                     for d in r.iter("{*}decision")}
+
+    def needs(name: str) -> list[str]:
+        root = roots[name]
+        found = [process_file.get(c.get("calledElement")) for c in root.iter(f"{{{NSMAP['bpmn']}}}callActivity")]
+        found += [decision_file.get(n.get(f"{{{CAMUNDA_NS}}}decisionRef")) for n in root.iter()
+                  if isinstance(n.tag, str) and n.get(f"{{{CAMUNDA_NS}}}decisionRef")]
+        return [n for n in found if n]
+
+    wanted = set(reachable([filename], needs))
+    form_ids = {n.get(f"{{{CAMUNDA_NS}}}formRef") for f in wanted for n in roots[f].iter()
+                if isinstance(n.tag, str) and n.get(f"{{{CAMUNDA_NS}}}formRef")}
+    wanted |= {f"{form_id}.form" for form_id in form_ids if f"{form_id}.form" in pool}
+    return {name: pool[name] for name in sorted(wanted)}
+
+
+def _store_version(svc: Services, session, process_id: str, closure: dict[str, bytes], actor: str,
+                   note: str, own_file: bytes, pilot_rule: dict[str, Any] | None = None) -> DeployedVersion:
+    digest = bundle_hash(closure)
+    existing = session.scalars(select(ProcessVersion).where(
+        ProcessVersion.process_id == process_id, ProcessVersion.content_hash == digest)).first()
+    if existing is not None:  # identical content: the deploy is a no-op for this process
+        return DeployedVersion(process_id, existing.number, existing.id, digest, False)
+    number = (session.scalar(select(func.max(ProcessVersion.number))
+                             .where(ProcessVersion.process_id == process_id)) or 0) + 1
+    root = load_xml(own_file)
+    name = next((p.get("name") for p in root.iterfind("bpmn:process", NSMAP) if p.get("id") == process_id),
+                None) or process_id
+    row = ProcessVersion(process_id=process_id, name=name, number=number, content_hash=digest,
+                         deployed_by=actor, deployed_at=svc.now(), note=note, pilot_rule=pilot_rule)
+    session.add(row)
+    session.flush()
+    for fname, content in closure.items():
+        session.add(VersionFile(version_id=row.id, filename=fname, kind=KINDS[Path(fname).suffix],
+                                sha256=hashlib.sha256(content).hexdigest(), content=content))
+    audit.record(session, at=svc.now(), actor=actor, action="process_deployed", subject_type="process",
+                 subject_id=process_id, version=number, content_hash=digest, files=sorted(closure),
+                 pilot_rule=pilot_rule)
+    return DeployedVersion(process_id, number, row.id, digest, True)

@@ -1,0 +1,1 @@
+"""Work: a person's inbox, and acting on work items (claim, unclaim, reassign, draft, complete)."""
