@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from engine import audit
 from engine.cases.matching import Candidate, child_candidates, context_candidates
+from engine.cases.references import check_references
 from engine.cases.records import (
     add_link,
     add_referral,
@@ -151,6 +152,7 @@ def _log_referral(svc: Services, intake: _Intake, data: Mapping[str, Any], actor
     facts, now = intake.facts(clean), svc.now()
     with svc.db.transaction() as session:
         _require_route(session, intake.process_id)
+        check_references(session, form, clean)
         checked = intake.before(session, clean)
         serialise_matching(session)
         if add_to_case:

@@ -225,8 +225,8 @@ def add_referral(session: Session, case: Case, data: Mapping[str, Any], actor: s
 
 
 def add_link(session: Session, child: Case, context: Case, role: str, source: str, actor: str,
-             now: datetime) -> ChildContextLink:
-    """Link a child case to a context case (idempotent per role while the link is current); audited."""
+             now: datetime, *, reason: str = "", started_on: date | None = None) -> ChildContextLink:
+    """Link a child case to a context case (idempotent per role while the link is current); audited on both."""
     if role not in LINK_ROLES:
         raise InvalidFormData({"role": [f"Choose how the child is linked: {', '.join(LINK_ROLES)}"]})
     if child.subject_type != "child" or context.subject_type != "context":
@@ -237,10 +237,15 @@ def add_link(session: Session, child: Case, context: Case, role: str, source: st
     if existing is not None:
         return existing
     link = ChildContextLink(child_case_id=child.id, context_case_id=context.id, role=role,
-                            started_on=now.date(), source=source[:120], created_by=actor)
+                            started_on=started_on or now.date(), source=source[:120], created_by=actor,
+                            reason=reason)
     session.add(link)
+    session.flush()
+    # One row on each case, so both timelines show it; the context's row names the child by reference only.
     audit.record(session, at=now, actor=actor, action="case_linked", subject_type="case", subject_id=context.ref,
-                 child_ref=child.ref, role=role, source=source)
+                 child_ref=child.ref, role=role, source=source, link_id=link.id, reason=reason or None)
+    audit.record(session, at=now, actor=actor, action="case_linked", subject_type="case", subject_id=child.ref,
+                 context_ref=context.ref, role=role, source=source, link_id=link.id, reason=reason or None)
     return link
 
 
