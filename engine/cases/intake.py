@@ -16,7 +16,6 @@ from sqlalchemy.orm import Session
 
 from engine import audit
 from engine.cases.matching import Candidate, child_candidates, context_candidates
-from engine.cases.references import check_references
 from engine.cases.records import (
     add_link,
     add_referral,
@@ -28,6 +27,7 @@ from engine.cases.records import (
     serialise_matching,
     switch_address_protection,
 )
+from engine.cases.references import check_references
 from engine.errors import FrontdoorError, InvalidFormData, NotFound
 from engine.forms import FormDefinition, parse_form, validate_submission
 from engine.runtime.instances import start_process
