@@ -45,6 +45,7 @@ CP_PLAN = {"task_screening": {"screening_rag": "green", "provisional_level": 1, 
 CFA = {**CP_PLAN, "task_threshold_decision": {"threshold_outcome": "cfa"}, "task_cfa": {"assessment_outcome": "nfa"}}
 SCREEN = {"harm_severity": "serious", "incident_count": 4, "young_people_count": 6, "guardianship_level": "some"}
 DAY = "2026-05-01"
+LIGHTING = {"action": "Lighting by the bandstand", "owner_agency": "town_planning", "due_date": "2026-09-01"}
 
 
 def declared_clocks() -> set[str]:
@@ -82,7 +83,7 @@ def context_walks(svc, clock) -> None:
     walk(svc, case.instance_id, plan)
     fire_around(svc, clock, svc.timescales.due("context_review_first", datetime(2026, 5, 1, tzinfo=UTC)))
     walk(svc, case.instance_id, {"ut_review_first": {"review_outcome": "reassess", "review_date": "2026-08-03"},
-                                 "ut_reassess_context": {"actions": [{"action": "Lighting by the bandstand", "owner_agency": "town_planning", "due_date": "2026-09-01"}]}})
+                                 "ut_reassess_context": {"actions": [LIGHTING]}})
     fire_around(svc, clock, svc.timescales.due("context_review_later", datetime(2026, 8, 3, tzinfo=UTC)))
     walk(svc, case.instance_id, {"ut_review_later": {"review_outcome": "close", "review_date": "2026-09-01"}})
     for kind, answers in (("school", {}), ("peer", {"ut_peer_lawful_basis": {"lawful_and_proportionate": "no"}})):
