@@ -14,7 +14,7 @@ from flask import Response, request
 from engine.cases.documents import DocumentFile
 from web.context import services
 
-UPLOAD_ENDPOINTS = frozenset({"api-casework.upload", "cases.documents_upload"})
+UPLOAD_ENDPOINTS = frozenset({"api-casework.upload", "casework.documents_upload"})
 FORM_OVERHEAD = 1024 * 1024
 
 

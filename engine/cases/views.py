@@ -120,7 +120,8 @@ def _child_view(session: Session, case: Case) -> CaseView:
                            .where(ChildContextLink.child_case_id == case.id).order_by(ChildContextLink.id)).all()
     links = [{"link_id": link.id, "role": link.role, "context_ref": ctx_case.ref, "context_name": ctx.name,
               "context_type": ctx.type, "started_on": link.started_on.isoformat(),
-              "ended_on": link.ended_on.isoformat() if link.ended_on else None, "source": link.source}
+              "ended_on": link.ended_on.isoformat() if link.ended_on else None, "source": link.source,
+              "reason": link.reason, "ended_reason": link.ended_reason}
              for link, ctx_case, ctx in rows]
     return _base(session, case, subject, links=links,
                  link_counts=dict(Counter(x["role"] for x in links if not x["ended_on"])))
@@ -146,6 +147,7 @@ def _context_link(link: ChildContextLink, child_case: Case, child: Child, may_op
     """A link as a context shows it: the child's reference and name only to those who may open it."""
     return {"link_id": link.id, "role": link.role, "started_on": link.started_on.isoformat(),
             "ended_on": link.ended_on.isoformat() if link.ended_on else None, "source": link.source,
+            "reason": link.reason if may_open else None, "ended_reason": link.ended_reason if may_open else None,
             "may_open": may_open, "child_ref": child_case.ref if may_open else None,
             "child_name": f"{child.first_name} {child.last_name}" if may_open else None}
 
