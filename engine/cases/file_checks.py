@@ -30,6 +30,10 @@ KINDS: dict[str, tuple[tuple[str, ...], tuple[str, ...], str]] = {
 }
 PROGRAMS = ("application/x-dosexec", "application/x-executable", "application/x-sharedlib", "application/x-mach-o",
             "application/x-pie-executable", "text/x-shellscript", "application/x-msdownload", "text/x-msdos-batch")
+# Program signatures refused even where libmagic cannot name the rest of the file (a truncated header):
+# DOS/Windows "MZ", ELF, Mach-O (both byte orders, 32 and 64 bit), and a script's "#!".
+PROGRAM_SIGNATURES = (b"MZ", b"\x7fELF", b"\xfe\xed\xfa\xce", b"\xfe\xed\xfa\xcf", b"\xce\xfa\xed\xfe",
+                      b"\xcf\xfa\xed\xfe", b"#!")
 UNSAFE_NAME = re.compile(r"[/\\\x00-\x1f\x7f]|^\.|\.\.")
 
 
@@ -60,7 +64,7 @@ def check_file(file_name: str, data: bytes, *, max_bytes: int, kinds: tuple[str,
     if len(data) > max_bytes:
         raise refuse(f"The file is {_size(len(data))}; the largest accepted is {_size(max_bytes)}")
     found = magic.from_buffer(data[:65536] if len(data) > 65536 else data, mime=True)
-    if found in PROGRAMS:
+    if found in PROGRAMS or data.startswith(PROGRAM_SIGNATURES):
         raise refuse("The file is a program, which cannot be attached to a case, whatever its name says")
     kind = next((k for k in kinds if k in KINDS and found in KINDS[k][0]), None)
     if kind is None:
