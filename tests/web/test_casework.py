@@ -89,3 +89,11 @@ def test_documents_upload_download_and_a_renamed_program_is_refused(fd, cases, l
     assert refused.status_code == 422 and "is a program" in refused.get_data(as_text=True)
     with lite.db.read() as session:
         assert len(session.scalars(select(Document)).all()) == 1
+
+
+def test_the_search_page_finds_a_child_by_date_of_birth_or_a_misspelt_name_and_shows_the_stage(fd, cases):
+    child, _ = cases
+    by_dob = fd.get("/cases?dob=2011-04-01").get_data(as_text=True)
+    assert child in by_dob and "Referral" in by_dob
+    assert child in fd.get("/cases?q=Robyn+Testcase").get_data(as_text=True)
+    assert child not in fd.get("/cases?q=Robin&dob=2011-04-02").get_data(as_text=True)
