@@ -57,6 +57,17 @@ VARIABLES: tuple[Variable, ...] = (
              "working days an overdue item waits before its holder's manager is told"),
     Variable("FRONTDOOR_DIGEST_HOUR", "7", "local hour (0-23) of each person's daily digest e-mail"),
     Variable("FRONTDOOR_PASSWORD", "asked for", "the new password `frontdoor set-password` sets (never stored)"),
+    Variable("FRONTDOOR_DOCUMENTS_DIR", "instance/documents",
+             "folder for documents attached to cases (outside the web root), unless a bucket is set"),
+    Variable("FRONTDOOR_DOCUMENTS_BUCKET", "none",
+             "an S3-compatible bucket for documents instead of the folder (credentials: the usual `AWS_*` variables)"),
+    Variable("FRONTDOOR_DOCUMENTS_ENDPOINT", "none",
+             "the S3-compatible server's address when it is not Amazon S3 (e.g. `https://s3.council.example`)"),
+    Variable("FRONTDOOR_DOCUMENTS_MAX_MB", "20", "largest document accepted, in megabytes"),
+    Variable("FRONTDOOR_DOCUMENTS_TYPES", "pdf,docx,xlsx,odt,txt,png,jpeg",
+             "the kinds of document accepted (checked by content, not by name)"),
+    Variable("FRONTDOOR_CLAMD", "none",
+             "`host:port` of a ClamAV daemon that scans each upload (none: documents are marked not scanned)"),
 )
 KNOWN = frozenset(v.name for v in VARIABLES)
 
@@ -116,6 +127,40 @@ class ReminderPolicy:
 
 
 @dataclass(frozen=True)
+class DocumentSettings:
+    """Where documents are kept, what is accepted, and the virus scanner (none by default)."""
+
+    folder: Path = ROOT / "instance" / "documents"
+    bucket: str | None = None
+    endpoint: str | None = None
+    max_bytes: int = 20 * 1024 * 1024
+    types: tuple[str, ...] = ("pdf", "docx", "xlsx", "odt", "txt", "png", "jpeg")
+    clamd: tuple[str, int] | None = None
+
+    @classmethod
+    def from_env(cls, env: Env | None = None) -> DocumentSettings:
+        """FRONTDOOR_DOCUMENTS_* and FRONTDOOR_CLAMD; raises InvalidSetting naming the variable."""
+        env = os.environ if env is None else env
+        folder = _read(env, "FRONTDOOR_DOCUMENTS_DIR", None)
+        megabytes = _read(env, "FRONTDOOR_DOCUMENTS_MAX_MB", cls.max_bytes / 1024 / 1024, float, 0.001, 2048,
+                          "a number of megabytes")
+        types = tuple(t.strip().lower() for t in _read(env, "FRONTDOOR_DOCUMENTS_TYPES", ",".join(cls.types))
+                      .split(",") if t.strip())
+        return cls(folder=Path(folder) if folder else cls.folder, bucket=_read(env, "FRONTDOOR_DOCUMENTS_BUCKET", None),
+                   endpoint=_read(env, "FRONTDOOR_DOCUMENTS_ENDPOINT", None), max_bytes=int(megabytes * 1024 * 1024),
+                   types=types, clamd=_host_port(_read(env, "FRONTDOOR_CLAMD", None)))
+
+
+def _host_port(value: str | None) -> tuple[str, int] | None:
+    if not value:
+        return None
+    host, _, port = value.rpartition(":")
+    if not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise InvalidSetting(f"FRONTDOOR_CLAMD must be host:port, not {value!r}", setting="FRONTDOOR_CLAMD")
+    return host, int(port)
+
+
+@dataclass(frozen=True)
 class Settings:
     """Runtime settings; ``from_env`` is the only constructor the app, the CLI and the scheduler use."""
 
@@ -133,6 +178,7 @@ class Settings:
     context_match_radius_m: int = 250
     firing: FiringSettings = field(default_factory=FiringSettings)
     reminders: ReminderPolicy = field(default_factory=ReminderPolicy)
+    documents: DocumentSettings = field(default_factory=DocumentSettings)
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -164,6 +210,7 @@ class Settings:
                                          1, 100_000),
             firing=FiringSettings.from_env(env),
             reminders=ReminderPolicy.from_env(env),
+            documents=DocumentSettings.from_env(env),
         )
         if settings.production:
             if settings.secret_key == defaults.secret_key or len(settings.secret_key) < 32:

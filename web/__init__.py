@@ -24,6 +24,7 @@ def create_app(services: Services | None = None, config: Mapping[str, Any] | Non
         assets,
         auth,
         cases,
+        casework,
         errors,
         filters,
         front_door,
@@ -48,7 +49,7 @@ def create_app(services: Services | None = None, config: Mapping[str, Any] | Non
     security.init_app(app)
     errors.init_app(app)
     filters.init_app(app)
-    for module in (assets, auth, inbox, tasks, instances, cases, front_door, admin_processes, admin_forms):
+    for module in (assets, auth, inbox, tasks, instances, cases, casework, front_door, admin_processes, admin_forms):
         app.register_blueprint(module.bp)
     api.init_app(app)  # the JSON API under /api/v1
     app.register_blueprint(insight.bp)

@@ -7,6 +7,7 @@ break-glass page (web/errors.py), where a reason opens the case for a few hours.
 from __future__ import annotations
 
 import re
+from datetime import date
 
 from flask import Blueprint, abort, redirect, render_template, request, url_for
 
@@ -39,10 +40,20 @@ def search_terms(q: str) -> dict[str, str]:
 
 @bp.get("")
 def search():
-    """Search by reference, name (only children you may see), context name, postcode or school URN."""
+    """Search by reference, name (spelling variants too; only children you may see), context name, postcode,
+    school URN, date of birth or NHS number."""
     q = request.args.get("q", "").strip()
-    found = search_cases(services(), current_user().username, **search_terms(q)) if q else None
-    return render_template("cases/search.html", title="Find a case", q=q, found=found)
+    terms = search_terms(q) if q else {}
+    dob, nhs = request.args.get("dob", "").strip(), request.args.get("nhs_number", "").strip()[:20]
+    try:
+        terms["dob"] = date.fromisoformat(dob) if dob else None
+    except ValueError:
+        terms["dob"] = None
+    if nhs:
+        terms["nhs_number"] = nhs
+    asked = any(terms.values())
+    found = search_cases(services(), current_user().username, **terms) if asked else None
+    return render_template("cases/search.html", title="Find a case", q=q, dob=dob, nhs_number=nhs, found=found)
 
 
 @bp.get("/<ref>")

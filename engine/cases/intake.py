@@ -27,6 +27,7 @@ from engine.cases.records import (
     serialise_matching,
     switch_address_protection,
 )
+from engine.cases.references import check_references
 from engine.errors import FrontdoorError, InvalidFormData, NotFound
 from engine.forms import FormDefinition, parse_form, validate_submission
 from engine.runtime.instances import start_process
@@ -151,6 +152,7 @@ def _log_referral(svc: Services, intake: _Intake, data: Mapping[str, Any], actor
     facts, now = intake.facts(clean), svc.now()
     with svc.db.transaction() as session:
         _require_route(session, intake.process_id)
+        check_references(session, form, clean)
         checked = intake.before(session, clean)
         serialise_matching(session)
         if add_to_case:

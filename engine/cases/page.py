@@ -13,12 +13,15 @@ from typing import Any
 
 from sqlalchemy import and_, or_, select
 
+from engine.cases.documents import documents_of
 from engine.cases.instance_page import checked_instance
+from engine.cases.notes import notes_of
 from engine.cases.views import CaseView, get_case
 from engine.clocks.case_clocks import ClockView, list_clocks
 from engine.errors import NotFound
 from engine.runtime.services import Services
 from engine.runtime.version_cache import version_files
+from engine.store.cases import Case
 from engine.store.models import AuditEvent, Instance, WorkItem
 from engine.store.shapes import work_item_dict
 
@@ -40,6 +43,8 @@ class CasePage:
     done_items: list[dict[str, Any]]
     clocks: list[ClockView]
     timeline: list[dict[str, Any]] = field(default_factory=list)
+    notes: list[dict[str, Any]] = field(default_factory=list)
+    documents: list[dict[str, Any]] = field(default_factory=list)
 
 
 def case_page(svc: Services, ref: str, viewer: str, section: str = "summary") -> CasePage:
@@ -50,8 +55,10 @@ def case_page(svc: Services, ref: str, viewer: str, section: str = "summary") ->
                                 .where(Instance.case_ref == view.ref).order_by(WorkItem.id)).all()
         work = [work_item_dict(w) for w in items]
         timeline = _timeline(session, view.ref, [i["id"] for i in view.instances], [w.id for w in items])
+        case_id = session.scalar(select(Case.id).where(Case.ref == view.ref))
+        notes, documents = notes_of(session, case_id), documents_of(session, case_id)
     return CasePage(view, [w for w in work if w["status"] == "open"], [w for w in work if w["status"] != "open"],
-                    list_clocks(svc, view.ref), timeline)
+                    list_clocks(svc, view.ref), timeline, notes, documents)
 
 
 def _timeline(session, ref: str, instance_ids: list[int], item_ids: list[int]) -> list[dict[str, Any]]:

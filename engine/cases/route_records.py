@@ -6,7 +6,7 @@ so the operations (below the use cases) never import this package.
 
 from __future__ import annotations
 
-from engine.cases import matching, records
+from engine.cases import matching, records, route_lifecycle
 from engine.runtime.operations import CaseRecords
 
 
@@ -25,6 +25,7 @@ class _RouteRecords:
     add_link = staticmethod(records.add_link)
     referrer_of = staticmethod(records.referrer_of)
     record_notice = staticmethod(records.record_notice)
+    apply_lifecycle = staticmethod(route_lifecycle.apply_lifecycle)
 
 
 RECORDS: CaseRecords = _RouteRecords()

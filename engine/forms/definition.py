@@ -32,6 +32,9 @@ KNOWN_TYPES = INPUT_TYPES | CONTAINER_TYPES | STATIC_TYPES
 DATETIME_SUBTYPES = ("date", "time", "datetime")
 VALIDATION_TYPES = ("", "email", "phone", "custom")
 KEY_PART = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+# A text field whose custom property ``caseReference`` names a case type holds references to such cases;
+# completing the form checks each one exists and is open.
+REFERENCE_TYPES = ("child", "context")
 
 
 @dataclass(frozen=True)
@@ -65,6 +68,7 @@ class Field:
     error_label: str = ""
     columns: int | None = None
     default_rows: int = 0
+    reference: str = ""  # "child" or "context": the answer names case references (docs/web.md, references)
 
     @property
     def is_input(self) -> bool:
@@ -296,6 +300,11 @@ def _common(
         label, hint = "", ""
     properties = component.get("properties") or {}
     error_label = properties.get("errorLabel", "") if isinstance(properties, dict) else ""
+    reference = properties.get("caseReference", "") if isinstance(properties, dict) else ""
+    if reference and (kind not in TEXT_TYPES or reference not in REFERENCE_TYPES):
+        state.problem(element, f"The custom property caseReference must be {' or '.join(REFERENCE_TYPES)}, "
+                               "on a text field")
+        reference = ""
     layout = component.get("layout") or {}
     columns = layout.get("columns") if isinstance(layout, dict) else None
     return {
@@ -308,6 +317,7 @@ def _common(
         "hidden_if": hidden_if,
         "error_label": error_label if isinstance(error_label, str) else "",
         "columns": columns if isinstance(columns, int) else None,
+        "reference": reference if isinstance(reference, str) else "",
     }
 
 

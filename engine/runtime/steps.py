@@ -75,6 +75,10 @@ def save(svc: Services, session: Session, row: Any, live: LiveInstance, result: 
                               timer=result.next_timer_at, waiting=waiting_for):
         # Someone else saved this instance since we read it: never overwrite their step.
         raise Conflict(f"Instance {row.id} was changed by someone else; try again")
+    if result.lifecycle or (status == "completed" and live.bundle.has_lifecycle):
+        # clocks and stages the diagram declares, in this step's transaction (docs/bpmn-conventions.md)
+        svc.case_records.apply_lifecycle(session, svc, row.id, row.case_ref, actor, result.lifecycle,
+                                         status == "completed")
     rows = list(audit_rows or [])
     created: list[dict[str, Any]] = []
     kept = _sync_work_items(svc, conn, row, live.open_at_load - closed, result.open_tasks, now, rows, created)

@@ -11,6 +11,7 @@ from sqlalchemy import delete, or_, select, update
 
 from engine import audit
 from engine.access.rules import Viewer, WorkSeen, can_view_item
+from engine.cases.references import check_references
 from engine.errors import Conflict, InvalidFormData, NotFound, NotPermitted, TaskAlreadyCompleted
 from engine.forms import FormDefinition, validate_submission
 from engine.people.directory import groups_of
@@ -141,7 +142,9 @@ def _validated(session, row, item, data: Mapping[str, Any],
         if data:
             raise InvalidFormData({"": ["This task has no form, so it takes no data"]})
         return {}
-    return validate_submission(form, data)
+    clean = validate_submission(form, data)
+    check_references(session, form, clean)  # an unknown or closed case reference is named, never dropped
+    return clean
 
 
 def claim(svc: Services, work_item_id: int, actor: str) -> dict[str, Any]:

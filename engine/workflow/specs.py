@@ -6,7 +6,8 @@ import hashlib
 import threading
 from collections import OrderedDict
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from functools import cached_property
 from typing import Any
 
 from lxml import etree
@@ -18,6 +19,7 @@ from SpiffWorkflow.camunda.specs.business_rule_task import BusinessRuleTask
 
 from engine.errors import InvalidProcess, Problem
 from engine.workflow.graphs import reachable
+from engine.workflow.lifecycle import Lifecycle, lane_stages, lifecycle_of, with_owners
 from engine.workflow.scripting import TIMER_CLASSES
 from engine.workflow.xml import CAMUNDA_NS, NSMAP, document_kind, load_xml
 
@@ -37,6 +39,7 @@ class ElementMeta:
     attrs: Mapping[str, str]
     lane: str | None = None
     documentation: str = ""
+    lifecycle: Lifecycle = field(default_factory=Lifecycle)  # clocks and stage it declares (lifecycle.py)
 
     @property
     def groups(self) -> tuple[str, ...]:
@@ -85,6 +88,11 @@ class ParsedBundle:
     parser: CamundaParser
     meta: dict[tuple[str, str], ElementMeta] = field(default_factory=dict)
     process_names: dict[str, str] = field(default_factory=dict)
+
+    @cached_property
+    def has_lifecycle(self) -> bool:
+        """True when any element declares a clock or a stage (only then does a step look for them)."""
+        return any(m.lifecycle for m in self.meta.values())
 
     def spec(self, process_id: str):
         """The top-level spec of a process in the bundle."""
@@ -141,6 +149,7 @@ def extract_meta(root: etree._Element) -> tuple[dict[tuple[str, str], ElementMet
         lanes = {ref.text.strip(): lane.get("name") or lane.get("id")
                  for lane in process.iterfind(".//bpmn:lane", NSMAP)
                  for ref in lane.iterfind("bpmn:flowNodeRef", NSMAP) if ref.text}
+        staged = lane_stages(process)
         for node in process.iter():
             if not isinstance(node.tag, str) or node.get("id") is None:
                 continue
@@ -151,8 +160,19 @@ def extract_meta(root: etree._Element) -> tuple[dict[tuple[str, str], ElementMet
             meta[(owner, eid)] = ElementMeta(
                 element_id=eid, tag=etree.QName(node).localname, name=node.get("name") or eid,
                 process_id=owner, attrs=attrs, lane=lanes.get(eid),
-                documentation=_text(node.find("bpmn:documentation", NSMAP)))
-    return meta, names
+                documentation=_text(node.find("bpmn:documentation", NSMAP)),
+                lifecycle=lifecycle_of(node, staged.get(eid)))
+    return _owned(meta), names
+
+
+def _owned(meta: dict[tuple[str, str], ElementMeta]) -> dict[tuple[str, str], ElementMeta]:
+    """Give each clock a file starts the groups of the user task that stops it (lifecycle.with_owners)."""
+    declared = {key[1]: m.lifecycle for key, m in meta.items() if m.lifecycle}
+    if not declared:
+        return meta
+    groups = {key[1]: m.groups for key, m in meta.items() if m.tag == "userTask"}
+    owned = with_owners(declared, groups)
+    return {key: (replace(m, lifecycle=owned[key[1]]) if m.lifecycle else m) for key, m in meta.items()}
 
 
 def _annotate(spec, meta: Mapping[tuple[str, str], ElementMeta]) -> None:
@@ -162,8 +182,12 @@ def _annotate(spec, meta: Mapping[tuple[str, str], ElementMeta]) -> None:
         element = meta.get((spec.name, task_spec.name.removesuffix(MI_CHILD_SUFFIX)))
         if element is not None:
             # loop wrappers (StandardLoopTask) have no extensions attribute of their own
-            task_spec.extensions = {**(getattr(task_spec, "extensions", None) or {}),
-                                    "frontdoor": {**element.attrs, "groups": list(element.groups)}}
+            ours = {**element.attrs, "groups": list(element.groups)}
+            if element.lifecycle:
+                ours["lifecycle"] = {"element_id": element.element_id, "element_name": element.name,
+                                     "stage": element.lifecycle.stage,
+                                     "clocks": [c.to_dict() for c in element.lifecycle.clocks]}
+            task_spec.extensions = {**(getattr(task_spec, "extensions", None) or {}), "frontdoor": ours}
         definition = getattr(task_spec, "event_definition", None)
         clocked = TIMER_CLASSES.get(type(definition))
         if clocked is not None:

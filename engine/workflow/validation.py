@@ -10,6 +10,7 @@ from lxml import etree
 from engine.errors import ExpressionError, InvalidProcess, Problem
 from engine.workflow.expressions import compile_expression, is_iso8601_literal, strip_expression
 from engine.workflow.graphs import cycle_nodes
+from engine.workflow.lifecycle import CLOCK_ACTIONS, STAGE, STAGE_PATTERN, parse_clock, properties
 from engine.workflow.specs import parse_bundle
 from engine.workflow.xml import BPMN_NS, CAMUNDA_NS, NSMAP, document_kind, load_xml
 
@@ -27,6 +28,7 @@ class Catalogue:
     topics: Collection[str] = ()
     processes: Collection[str] = ()
     decisions: Collection[str] = ()
+    timescales: Collection[str] | None = None  # clock names a diagram may declare (None: not checked)
 
 
 @dataclass
@@ -64,7 +66,7 @@ def validate_bundle(files: Mapping[str, bytes], catalogue: Catalogue) -> list[Pr
     decisions = {d.get("id") for r in roots.values() if document_kind(r) == "dmn"
                  for d in r.iter("{*}decision")}
     known = Catalogue(catalogue.forms, catalogue.topics, {*catalogue.processes, *processes},
-                      {*catalogue.decisions, *decisions})
+                      {*catalogue.decisions, *decisions}, catalogue.timescales)
     for name, root in roots.items():
         check = _Check(file=name)
         kind = document_kind(root)
@@ -95,6 +97,8 @@ def _check_bpmn(root: etree._Element, known: Catalogue, check: _Check) -> None:
         rule = _ELEMENT_RULES.get(local)
         if rule is not None:
             rule(node, eid, known, check)
+        if eid:
+            _check_lifecycle(node, eid, known, check)
     for container in root.iter(*(f"{{{BPMN_NS}}}{c}" for c in CONTAINERS)):
         _check_cycles(container, check)
 
@@ -208,6 +212,31 @@ def _exclusive_gateway(node, eid, known: Catalogue, check: _Check) -> None:
     if len(outgoing) > 1 and not node.get("default"):
         check.add(eid, "The exclusive gateway has no default flow: if no condition matches the case "
                        "would stop here")
+
+
+def _check_lifecycle(node, eid, known: Catalogue, check: _Check) -> None:
+    """Clock and stage extension properties (engine/workflow/lifecycle.py): readable, known, safe."""
+    for name, value in properties(node):
+        if name == STAGE:
+            if not STAGE_PATTERN.match(value):
+                check.add(eid, f"The stage '{value}' must be lower-case letters, digits and '_' (up to 40), "
+                               "such as threshold_decision")
+            continue
+        if not name.startswith("clock."):
+            continue
+        action = name.removeprefix("clock.")
+        declared = parse_clock(action, value)
+        if action not in CLOCK_ACTIONS:
+            check.add(eid, f"'{name}' is not a clock property: use clock.start, clock.pause, clock.resume or "
+                           "clock.stop")
+        elif declared is None:
+            check.add(eid, f"'{name}' must name a clock, optionally 'from' an anchor: '{value}' cannot be read")
+        elif known.timescales is not None and declared.clock not in known.timescales:
+            check.add(eid, f"The clock '{declared.clock}' is not a configured timescale (config/timescales.toml)")
+        elif declared.anchor and action != "start":
+            check.add(eid, f"Only clock.start takes an anchor ('from ...'); '{name}' does not")
+        elif declared.anchor:
+            check.expression(eid, f"anchor of the clock '{declared.clock}'", declared.anchor)
 
 
 _ELEMENT_RULES = {

@@ -70,6 +70,16 @@ ROUTES = {
     "cases.clock_stop": ("/cases/{ref}/clocks/1/stop", "POST", None),
     # a child's protected address (who may: engine/access/rules.py, checked in the service)
     "cases.address_protection": ("/cases/{ref}/address-protection", "POST", None),
+    # daily casework from the case page (need-to-know first, so others are offered break glass)
+    "casework.link_new": ("/cases/{ref}/links/new?q=robin", "GET", _case),
+    "casework.link_end": ("/cases/{ref}/links/1/end", "GET", lambda u: 404 if u in CASE_WIDE else BREAK_GLASS),
+    "casework.note_new": ("/cases/{ref}/notes/new", "GET", _case),
+    "casework.note_correct": ("/cases/{ref}/notes/1/correct", "GET",
+                              lambda u: 404 if u in CASE_WIDE else BREAK_GLASS),
+    "casework.documents_upload": ("/cases/{ref}/documents/new", "GET", _case),
+    "casework.document_download": ("/cases/{ref}/documents/1", "GET",
+                                   lambda u: 404 if u in CASE_WIDE else BREAK_GLASS),
+    "casework.document_delete": ("/cases/{ref}/documents/1/delete", "GET", _case),
     "notifications.index": ("/notifications", "GET", lambda u: 200),
     "notifications.read": ("/notifications/1/read", "POST", None),
     "notifications.read_all": ("/notifications/read-all", "POST", None),
@@ -87,8 +97,8 @@ def park(lite, routes_app):
 
 # The areas whose pages are in the table; other areas (API, process administration, tokens) keep their
 # own role tables, and every one of their URLs is still in the anonymous sweep below.
-AREAS = ("auth.", "inbox.", "tasks.", "instances.", "cases.", "front_door.", "insight.", "notifications.",
-         "admin_forms.")
+AREAS = ("auth.", "inbox.", "tasks.", "instances.", "cases.", "casework.", "front_door.", "insight.",
+         "notifications.", "admin_forms.")
 
 
 def test_every_route_of_these_areas_is_in_the_table(routes_app):

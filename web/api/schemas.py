@@ -76,15 +76,127 @@ class Case(ma.Schema):
     link_counts = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.Integer())
     links = ma.fields.List(Object())
     instances = ma.fields.List(Object())
+    stage = Text(metadata={"description": "where the case is on its route (a stage the route declares)"})
+    merged_into = Text(metadata={"description": "the case this one was merged into, if it was a duplicate"})
+    clocks = ma.fields.List(ma.fields.Nested("ClockOut"))
+
+
+class ClockOut(ma.Schema):
+    """A statutory or local clock on the case, with its due time (working days where the timescale says so)."""
+
+    name = ma.fields.String(required=True)
+    label = ma.fields.String()
+    status = ma.fields.String(required=True, metadata={"description": "running, paused, stopped or breached"})
+    anchor_at = Time(required=True)
+    due_at = Time(required=True)
+    due_text = ma.fields.String()
+    limit = ma.fields.String()
+    breached_at = Time()
+    exceed_reason = Text()
 
 
 class CaseSearch(Strict):
-    """Search terms: at least one of them is needed."""
+    """Search terms: at least one of them is needed. Names tolerate spelling variants (as on the web)."""
 
     q = ma.fields.String(validate=ma.validate.Length(max=200), metadata={"description": "reference or name"})
     postcode = ma.fields.String(validate=ma.validate.Length(max=10))
     school_urn = ma.fields.String(validate=ma.validate.Length(max=20))
+    dob = ma.fields.Date(metadata={"description": "a child's date of birth (YYYY-MM-DD)"})
+    nhs_number = ma.fields.String(validate=ma.validate.Length(max=20))
+    upn = ma.fields.String(validate=ma.validate.Length(max=20))
     limit = ma.fields.Integer(load_default=50, validate=ma.validate.Range(1, 200))
+
+
+class LinkIn(Strict):
+    """Link this case to a case of the other kind (a child to a context, or a context to a child)."""
+
+    other_ref = ma.fields.String(required=True, validate=ma.validate.Length(max=40))
+    role = ma.fields.String(required=True, validate=ma.validate.Length(max=20),
+                            metadata={"description": "harmed_at, at_risk_at, associated_with or member_of"})
+    reason = ma.fields.String(required=True, validate=ma.validate.Length(max=2000))
+    started_on = ma.fields.Date(allow_none=True, metadata={"description": "when the link began (default today)"})
+
+
+class LinkOut(ma.Schema):
+    """A link as made."""
+
+    link_id = ma.fields.Integer(required=True)
+    child_ref = ma.fields.String(required=True)
+    context_ref = ma.fields.String(required=True)
+    role = ma.fields.String(required=True)
+    started_on = ma.fields.String(required=True)
+    reason = ma.fields.String()
+
+
+class LinkEndIn(Strict):
+    """End a current link, with the reason and (optionally) the date it ended."""
+
+    reason = ma.fields.String(required=True, validate=ma.validate.Length(max=2000))
+    ended_on = ma.fields.Date(allow_none=True)
+
+
+class LinkEnded(ma.Schema):
+    """A link as ended."""
+
+    link_id = ma.fields.Integer(required=True)
+    ended_on = ma.fields.String(required=True)
+    reason = ma.fields.String(required=True)
+
+
+class NoteIn(Strict):
+    """A case note or contact record."""
+
+    kind = ma.fields.String(required=True, validate=ma.validate.Length(max=20),
+                            metadata={"description": "note, phone_call, visit, meeting, email or other"})
+    text = ma.fields.String(required=True, validate=ma.validate.Length(max=20_000))
+    with_whom = ma.fields.String(load_default="", validate=ma.validate.Length(max=200))
+    occurred_at = ma.fields.AwareDateTime(allow_none=True, metadata={"description": "when it happened (default now)"})
+
+
+class NoteOut(ma.Schema):
+    """One version of a note (the current one lists the earlier versions)."""
+
+    id = ma.fields.Integer(required=True)
+    version = ma.fields.Integer(required=True)
+    kind = ma.fields.String(required=True)
+    kind_words = ma.fields.String()
+    text = ma.fields.String(required=True)
+    with_whom = ma.fields.String()
+    occurred_at = Time(required=True)
+    recorded_at = Time(required=True)
+    recorded_by = ma.fields.String(required=True)
+    correction_reason = Text()
+    superseded_at = Time()
+    earlier = ma.fields.List(Object())
+
+
+class DocumentIn(ma.Schema):
+    """A file to attach (multipart/form-data)."""
+
+    file = Upload(required=True)
+
+
+class DocumentDescription(ma.Schema):
+    """An optional description sent with the file."""
+
+    description = ma.fields.String(load_default="", validate=ma.validate.Length(max=500))
+
+
+class DocumentOut(ma.Schema):
+    """A document's record (its bytes are at GET .../documents/{id})."""
+
+    id = ma.fields.Integer(required=True)
+    file_name = ma.fields.String(required=True)
+    content_type = ma.fields.String(required=True)
+    size = ma.fields.Integer(required=True)
+    sha256 = ma.fields.String(required=True)
+    description = ma.fields.String()
+    scan_status = ma.fields.String(required=True, metadata={"description": "clean or not_scanned"})
+    uploaded_at = Time(required=True)
+    uploaded_by = ma.fields.String(required=True)
+    note_id = ma.fields.Integer(allow_none=True)
+    work_item_id = ma.fields.Integer(allow_none=True)
+    deleted = ma.fields.Boolean()
 
 
 class CaseSummary(ma.Schema):
@@ -96,6 +208,9 @@ class CaseSummary(ma.Schema):
     type = ma.fields.String(required=True)
     name = ma.fields.String(required=True)
     postcode = Text()
+    stage = Text()
+    dob = Text()
+    why = ma.fields.List(ma.fields.String(), metadata={"description": "which search terms agreed"})
 
 
 class WorkItemQuery(Strict):
