@@ -189,3 +189,12 @@ def test_a_context_found_by_a_misspelt_name(svc):
     ref = log_context_referral(svc, context_referral(), "fd").case_ref  # Riverside Park
     found = search_cases(svc, "fd", text="Riversde park")
     assert [(c.ref, c.why) for c in found] == [(ref, ("name (spelt differently)",))]
+
+
+@pytest.mark.parametrize(("a", "b", "alike"), [
+    ("Tylor", "Tyler", True), ("Jamy", "Jamie", True), ("Robin1", "Robin2", False), ("Robin1", "Robin1", True),
+])
+def test_names_differing_only_in_their_digits_are_different_children(a, b, alike):
+    from engine.cases.fuzzy import similar
+
+    assert similar(a, b) is alike
