@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from engine.errors import InvalidProcess, Problem
+from engine.forms.conditions import check_condition
 
 # Deploys are uploaded by admins; a cap keeps a mistaken or hostile upload from eating memory.
 MAX_FORM_BYTES = 1_000_000
@@ -31,6 +32,8 @@ STATIC_TYPES = frozenset({"text", "html", "spacer", "separator", "button"})
 KNOWN_TYPES = INPUT_TYPES | CONTAINER_TYPES | STATIC_TYPES
 DATETIME_SUBTYPES = ("date", "time", "datetime")
 VALIDATION_TYPES = ("", "email", "phone", "custom")
+# properties.record: what an answer is, so the record can apply need-to-know to it (docs/decisions.md, D20)
+RECORD_ROLES = ("", "address", "child_reference")
 KEY_PART = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
@@ -63,6 +66,8 @@ class Field:
     hidden_if: tuple[str, ...] = ()
     text: str = ""
     error_label: str = ""
+    error_message: str = ""
+    record: str = ""
     columns: int | None = None
     default_rows: int = 0
 
@@ -296,6 +301,13 @@ def _common(
         label, hint = "", ""
     properties = component.get("properties") or {}
     error_label = properties.get("errorLabel", "") if isinstance(properties, dict) else ""
+    # a form may word its own message for a question left unanswered (docs/bpmn-conventions.md, forms)
+    error_message = properties.get("errorMessage", "") if isinstance(properties, dict) else ""
+    # what the answer is for need-to-know: "address" (withheld when protected), "child_reference"
+    record = properties.get("record", "") if isinstance(properties, dict) else ""
+    if record not in RECORD_ROLES:
+        state.problem(element, f"properties.record must be one of {', '.join(RECORD_ROLES[1:])}")
+        record = ""
     layout = component.get("layout") or {}
     columns = layout.get("columns") if isinstance(layout, dict) else None
     return {
@@ -307,6 +319,8 @@ def _common(
         "condition": condition,
         "hidden_if": hidden_if,
         "error_label": error_label if isinstance(error_label, str) else "",
+        "error_message": error_message.strip() if isinstance(error_message, str) else "",
+        "record": record,
         "columns": columns if isinstance(columns, int) else None,
     }
 
@@ -318,6 +332,10 @@ def _condition(component: dict[str, Any], element: str, state: _Parse) -> str | 
     hide = conditional.get("hide") if isinstance(conditional, dict) else None
     if not isinstance(hide, str) or not hide.strip():
         state.problem(element, '\'conditional\' must be {"hide": "=<FEEL expression>"}')
+        return None
+    wrong = check_condition(hide)
+    if wrong is not None:
+        state.problem(element, f"The condition '{hide.strip()}' cannot be decided on the server: {wrong}")
         return None
     return hide.strip()
 
