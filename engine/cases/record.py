@@ -10,7 +10,7 @@ reference shows only to someone who may open that child's case.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -18,7 +18,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine.access.need_to_know import may_see_case
-from engine.cases.views import PROTECTED, get_case
+from engine.cases.instance_page import InstancePage, view_instance
+from engine.cases.timeline import event_words
+from engine.cases.views import PROTECTED, CaseView, get_case
 from engine.forms import Field
 from engine.forms.answers import Answer, render_answers
 from engine.runtime.saved_state import loaded, start_data, task_data
@@ -155,11 +157,53 @@ def process_name(version: LoadedVersion, process_id: str) -> str:
     return version.bundle.process_names.get(process_id) or process_id.replace("_", " ").capitalize()
 
 
-def case_record(svc: Services, ref: str, viewer: str, section: str = "record") -> list[RecordGroup]:
+@dataclass(frozen=True)
+class CaseRecord:
+    """A case's details and its record, as the print view and the API give them."""
+
+    view: CaseView
+    groups: list[RecordGroup]
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form: the case's reference and kind, and each referral with its entries."""
+        return {"ref": self.view.ref, "subject_type": self.view.subject_type, "status": self.view.status,
+                "referrals": [g.to_dict() for g in self.groups]}
+
+
+def case_record(svc: Services, ref: str, viewer: str, section: str = "record") -> CaseRecord:
     """The whole record of a case for ``viewer``; audited as a view. Raises NotFound or NoNeedToKnow."""
     view = get_case(svc, ref, viewer, section)
     with svc.db.read() as session:
-        return record_groups(session, view.ref, viewer, svc.now())
+        return CaseRecord(view, record_groups(session, view.ref, viewer, svc.now()))
+
+
+def instance_page(svc: Services, instance_id: int, viewer: str) -> InstancePage:
+    """The instance page with its steps' answers; the view is checked and audited by ``view_instance``."""
+    page = view_instance(svc, instance_id, viewer)
+    with svc.db.read() as session:
+        row = session.get(Instance, instance_id)
+        name = process_name(load_version(session, row.version_id), row.process_id)
+        tasks = {w.id: (w.name, w.instance_id) for w in session.scalars(
+            select(WorkItem).where(WorkItem.instance_id == instance_id))}
+        history = [{**e, "what": event_words({**e, "subject": _subject(e.get("subject"))}, tasks, {row.id: name})}
+                   for e in page.view.history]
+        return replace(page, record=instance_record(session, row, viewer, svc.now()), process=name,
+                       view=replace(page.view, history=history))
+
+
+def _subject(text: str | None) -> tuple[str, int] | None:
+    """``work_item:12`` as the timeline's (kind, id)."""
+    kind, _, number = (text or "").partition(":")
+    return (kind, int(number)) if number.isdigit() else None
+
+
+def instance_record(session: Session, row: Instance, viewer: str, now: datetime) -> list[RecordEntry]:
+    """One route's completed steps newest first, then the referral that started it (the instance page)."""
+    case = session.scalar(select(Case).where(Case.ref == row.case_ref)) if row.case_ref else None
+    reader = Reader(session, Masks(session, viewer, case, now))
+    referral = session.scalar(select(Referral).where(Referral.process_instance_id == row.id))
+    first = reader.referral_entry(row, referral)
+    return [*instance_entries(reader, [row]), *([first] if first else [])]
 
 
 def record_groups(session: Session, ref: str, viewer: str, now: datetime) -> list[RecordGroup]:
