@@ -76,8 +76,9 @@ def test_each_component_type_reads_as_gov_uk_writes_it():
         ("What kind of context is it?", "text"), ("Types of harm", "text"), ("Date of birth", "text"),
         ("Seen", "text"), ("Urgent", "text"), ("Level", "text"), ("The child", "group"), ("Associates", "rows")]
     values = {a.label: a.value for a in answers if a.kind == "text"}
-    assert values == {"What kind of context is it?": "Public space", "Types of harm": "Criminal exploitation, County lines",
-                      "Date of birth": "14 March 2013", "Seen": "1 July 2026 at 2:30pm", "Urgent": "Yes", "Level": "3"}
+    assert values == {"What kind of context is it?": "Public space",
+                      "Types of harm": "Criminal exploitation, County lines", "Date of birth": "14 March 2013",
+                      "Seen": "1 July 2026 at 2:30pm", "Urgent": "Yes", "Level": "3"}
     rows = answers[-1].to_dict()["value"]
     assert rows == [[{"label": "Initials", "value": "AB", "kind": "text"},
                      {"label": "Case reference", "value": "CH-000002", "kind": "text"}]]  # the empty row is left out

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from engine.forms.templating import fill_text, render_markdown, template_names
 
-TEXT = "# Threshold decision\nThe table recommends **level {{ recommended_level }}** and {{ route }}.\n\n- {{ child.name }}"
+TEXT = ("# Threshold decision\nThe table recommends **level {{ recommended_level }}** and {{ route }}.\n\n"
+        "- {{ child.name }}")
 
 
 def test_variables_are_filled_and_markdown_gets_gov_uk_classes():
@@ -36,5 +37,6 @@ def test_raw_html_and_links_to_data_are_not_rendered():
 
 
 def test_labels_fill_plain_words_and_dates_read_as_gov_uk_writes_them():
-    assert fill_text("Due {{ when }}: {{ items }}", {"when": "2026-03-14", "items": ["a", "b"]}) == "Due 14 March 2026: a, b"
+    filled = fill_text("Due {{ when }}: {{ items }}", {"when": "2026-03-14", "items": ["a", "b"]})
+    assert filled == "Due 14 March 2026: a, b"
     assert template_names("{{ a }} and {{b.c}} and {{ __x }}") == {"a", "b.c", "__x"}

@@ -34,8 +34,8 @@ def test_a_shows_property_naming_nothing_known_is_refused_and_nothing_is_stored(
 
 def test_a_form_template_naming_data_nobody_sets_is_reported_against_the_form(lite):
     files = _routes()
-    files["child_decision.form"] = files["child_decision.form"].replace(
-        b"recommended_route_words", b"recomended_route_words").replace(b"Level of need: ", b"Level of need: {{ __class__ }} ", 1)
+    form = files["child_decision.form"].replace(b"recommended_route_words", b"recomended_route_words")
+    files["child_decision.form"] = form.replace(b"Level of need: ", b"Level of need: {{ __class__ }} ", 1)
     problems = check_files(lite, files)
     assert sorted((p.file, p.message.split("'")[1]) for p in problems) == [
         ("child_decision.form", "{{ __class__ }}"), ("child_decision.form", "{{ recomended_route_words }}")]
