@@ -10,6 +10,7 @@ from flask import Flask, g
 
 from engine.cases.records import HARM_WORDS
 from engine.people.names import group_names
+from engine.processes.names import process_names
 from web.context import services
 
 LONDON = ZoneInfo("Europe/London")
@@ -38,6 +39,13 @@ def group_name(group_id: str) -> str:
     return g.group_names.get(group_id, group_id.replace("_", " ").capitalize())
 
 
+def process_name(process_id: str) -> str:
+    """A route by the name its diagram gives it (read once per request)."""
+    if "process_names" not in g:
+        g.process_names = process_names(services())
+    return g.process_names.get(process_id) or process_id.replace("_", " ").capitalize()
+
+
 def harm_type(code: str) -> str:
     """A harm type code or word ("EFH-CCE", "criminal_exploitation") as words: "Criminal exploitation"."""
     return HARM_WORDS.get(code, code).replace("_", " ").capitalize()
@@ -49,3 +57,4 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["due_words"] = due_words
     app.jinja_env.filters["group_name"] = group_name
     app.jinja_env.filters["harm_type"] = harm_type
+    app.jinja_env.filters["process_name"] = process_name

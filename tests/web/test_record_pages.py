@@ -159,3 +159,26 @@ def test_the_instance_page_shows_the_answers_of_its_tasks(client, child, lite):
     words = _text(client.get(f"/instances/{child.instance_id}").get_data(as_text=True))
     assert "What was recorded" in words and "RAG rating Amber" in words
     assert "Child referral at the front door" in words and "Acknowledge referrer completed" in words
+
+
+def test_a_failed_possible_match_keeps_the_choice_and_shows_the_reason_in_error(client):
+    from tests.support.web import as_post, post_form
+
+    sign_in(client, "fd")
+    post_form(client, "/front-door/context", as_post(context_referral()), token_from="/front-door/context")
+    response = post_form(client, "/front-door/context", [*as_post(context_referral()), ("match", "new"),
+                                                         ("new_reason", " ")], token_from="/front-door/context")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422 and 'href="#new_reason"' in page
+    assert re.search(r'value="new" checked', page)  # the choice is kept, so its question is revealed
+    assert "govuk-textarea--error" in page
+
+
+def test_a_fresh_form_starts_with_what_the_instance_holds(client, lite, routes_app):
+    ensure_group_users(lite)
+    logged = refer_child(lite, child_referral(harm_types=["EFH-CCE", "EFH-CL"]), "fd")
+    walk(lite, logged.instance_id, {}, stop_at="task_screening")
+    sign_in(client, "sw")
+    page = client.get(f"/tasks/{_open(lite, logged.instance_id, 'task_screening')}").get_data(as_text=True)
+    assert re.search(r'value="EFH-CCE" checked', page) and re.search(r'value="EFH-CL" checked', page)
+    assert not re.search(r'value="EFH-SV" checked', page)
