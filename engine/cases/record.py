@@ -52,7 +52,7 @@ class RecordEntry:
     @property
     def anchor(self) -> str:
         """A stable id for the contents list and links."""
-        return f"task-{self.work_item_id}" if self.work_item_id else f"referral-{self.instance_id or 0}"
+        return f"task-{self.work_item_id}" if self.work_item_id else f"{self.kind}-{self.instance_id or 0}"
 
     def to_dict(self) -> dict[str, Any]:
         """The contract's shape: ``task``, ``completed_by``, ``completed_at``, ``sections`` of label and value."""

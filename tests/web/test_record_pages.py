@@ -182,3 +182,21 @@ def test_a_fresh_form_starts_with_what_the_instance_holds(client, lite, routes_a
     page = client.get(f"/tasks/{_open(lite, logged.instance_id, 'task_screening')}").get_data(as_text=True)
     assert re.search(r'value="EFH-CCE" checked', page) and re.search(r'value="EFH-CL" checked', page)
     assert not re.search(r'value="EFH-SV" checked', page)
+
+
+def test_an_action_task_shows_the_action_itself_above_its_questions(client, lite, routes_app):
+    ensure_group_users(lite)
+    logged = log_context_referral(lite, context_referral(), "fd")
+    action = {"action": "Repair the lighting by the bandstand", "owner_agency": "police", "due_date": "2026-12-01",
+              "goal": "Safer after dark"}
+    walk(lite, logged.instance_id, {
+        "ut_screen_context": {"harm_severity": "serious", "incident_count": 4, "young_people_count": 6,
+                              "guardianship_level": "some"},
+        "ut_decide_threshold": {"context_route": "assessment", "assessment_type": "neighbourhood"},
+        "ut_context_conference": {"plan_agreed": "yes", "actions": [action]}}, stop_at="ut_deliver_action_first")
+    sign_in(client, "pc_one")
+    page = client.get(f"/tasks/{_open(lite, logged.instance_id, 'ut_deliver_action_first')}").get_data(as_text=True)
+    words = _text(page)
+    assert "The action Action Repair the lighting by the bandstand Owning agency Police Due date 1 December 2026" \
+        in words
+    assert 'name="action.action"' not in page  # shown, never posted back
