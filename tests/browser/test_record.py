@@ -117,7 +117,8 @@ def test_a_chair_holds_the_conference_from_what_the_page_shows(people, site):
 
 
 def test_the_case_page_of_a_closed_context_reads_as_a_record(people, site):
-    ref, instance = _context_to(site, "Quarry Lane Skate Park", "ZZ7 2QL", ut_context_conference={"plan_agreed": "no", "conference_date": "2026-04-01"})
+    not_agreed = {"plan_agreed": "no", "conference_date": "2026-04-01"}
+    ref, instance = _context_to(site, "Quarry Lane Skate Park", "ZZ7 2QL", ut_context_conference=not_agreed)
     assert get_instance(site.svc, instance).status == "completed"
     laurel = people("cslead.laurel")
     laurel.goto(f"/cases/{ref}")
