@@ -14,6 +14,7 @@ from flask import Blueprint, abort, redirect, render_template, request, url_for
 from engine.cases.page import case_page
 from engine.cases.protection import PROTECT, REMOVE, protection_choice, set_address_protection
 from engine.cases.protection import REASON_MAX as PROTECTION_REASON_MAX  # the clocks' is REASON_MAX
+from engine.cases.record import case_record
 from engine.cases.views import search_cases
 from engine.clocks.actions import REASON_MAX, act_on_clock, clock_actions
 from engine.errors import InvalidFormData
@@ -62,6 +63,14 @@ def show(ref: str):
     section = request.args.get("section", "summary")
     return _case_page(ref, section if section in ("summary", "timeline") else "summary",
                       notice=NOTICES.get(request.args.get("notice", "")))
+
+
+@bp.get("/<ref>/print")
+def print_record(ref: str):
+    """The case record laid out to print and take to a meeting (every section open); audited as a view."""
+    record = case_record(services(), ref, current_user().username, section="print")
+    return render_template("cases/print.html", title=f"Record of case {record.view.ref}", record=record,
+                           view=record.view, printed_by=current_user().display_name)
 
 
 def _case_page(ref: str, section: str = "summary", errors: dict[str, list[str]] | None = None,

@@ -13,6 +13,7 @@ from engine.cases.intake import PossibleMatches, log_context_referral, refer_chi
 from engine.cases.views import may_refer, referral_confirmation, refs_visible_to
 from engine.errors import InvalidFormData, NotPermitted
 from engine.forms import data_from_post
+from engine.people.names import referrer_details
 from web.context import current_user, services
 from web.security import CSRF_FIELD
 from web.task_form import ADD_ROW, render_form
@@ -45,8 +46,8 @@ def referral(kind: str):
     process_id, use_case, title = KINDS[kind]
     svc, me = services(), current_user().username
     form = referral_form(svc, process_id)
-    if request.method == "GET":
-        return _form_page(kind, title, render_form(form, None))
+    if request.method == "GET":  # the referrer section starts with the signed-in person's details
+        return _form_page(kind, title, render_form(form, None, data={"referrer": referrer_details(svc, me)}))
     answers = data_from_post(form, request.form)
     if request.form.get(ADD_ROW):
         return _form_page(kind, title, render_form(form, answers, extra_rows={request.form[ADD_ROW]: 1}))

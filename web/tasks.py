@@ -22,7 +22,7 @@ bp = Blueprint("tasks", __name__, url_prefix="/tasks")
 
 
 def _page(task, answers, errors=None, extra_rows=None, status: int = 200, notice: str | None = None):
-    rendered = render_form(task.form, answers, errors, extra_rows) if task.form else None
+    rendered = render_form(task.form, answers, errors, extra_rows, task.data) if task.form else None
     general = [m for k, ms in (errors or {}).items() if k in ("", "_form") for m in ms]
     error_list = (rendered.error_list if rendered else []) or [{"text": m} for m in general]
     return render_template("tasks/task.html", title=task.item["name"], task=task, form=rendered,

@@ -98,7 +98,7 @@ def jamie(svc: Services) -> str:
     logged = refer_child(svc, _child("Jamie", "Fictional", "2011-05-14"), FRONT_DOOR)
     do_tasks(svc, logged.instance_id, [
         ("task_acknowledge_referrer", {"acknowledged_by": "secure_email"}),
-        ("task_screening", {"screening_rag": "amber", "provisional_level": 3, "harm_codes": ["EFH-CCE"],
+        ("task_screening", {"screening_rag": "amber", "provisional_level": 3, "harm_types": ["EFH-CCE"],
                             "efh_indicated": "yes", "consent_status": "given"})])
     return logged.case_ref
 

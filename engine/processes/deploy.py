@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from engine import audit
 from engine.errors import InvalidProcess, Problem
 from engine.forms import parse_form
+from engine.processes.form_templates import template_problems
 from engine.runtime.services import Services
 from engine.runtime.version_cache import known_files
 from engine.runtime.version_choice import require_pilot_rule
@@ -99,7 +100,7 @@ def _problems(svc: Services, files: Mapping[str, bytes], pool: Mapping[str, byte
     except InvalidProcess as exc:  # a file that is not safe, well-formed XML: nothing else can be checked
         return problems + exc.problems
     return problems + validate_bundle({n: c for n, c in files.items() if n.endswith((".bpmn", ".dmn"))},
-                                      catalogue)
+                                      catalogue) + template_problems(files, pool)
 
 
 def _forms(files: Mapping[str, bytes], pool: Mapping[str, bytes]) -> tuple[set[str], list[Problem]]:

@@ -176,12 +176,11 @@ def _due(svc: Services, task: HumanTask) -> tuple[datetime | None, str]:
 
 
 def _due_reason(svc: Services, text: str) -> str:
-    """Why it is due, in words: the timescale's label and source when the due date names one."""
+    """Why it is due, in plain words, when the due date names a timescale (its source stays in the config)."""
     expr = strip_expression(text)
     for name in svc.timescales.names():
         if f"'{name}'" in expr or f'"{name}"' in expr:
-            ts = svc.timescales.get(name)
-            return f"{ts.label} ({ts.source})"
+            return svc.timescales.get(name).reason_words()
     return ""
 
 

@@ -4,18 +4,21 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import delete, or_, select, update
 
 from engine import audit
 from engine.access.rules import Viewer, WorkSeen, can_view_item
+from engine.cases.record import RecordEntry, process_name
 from engine.cases.references import check_references
+from engine.cases.task_context import task_context
 from engine.errors import Conflict, InvalidFormData, NotFound, NotPermitted, TaskAlreadyCompleted
 from engine.forms import FormDefinition, validate_submission
 from engine.people.directory import groups_of
 from engine.runtime.outbox import start_pending
+from engine.runtime.saved_state import task_data
 from engine.runtime.services import Services
 from engine.runtime.steps import run_step
 from engine.runtime.version_cache import load_version
@@ -202,7 +205,11 @@ def reassign(svc: Services, work_item_id: int, actor: str, reason: str, *, to_us
 
 @dataclass(frozen=True)
 class TaskView:
-    """What a task page shows: the item, its form and instructions, any draft, and whether you may act."""
+    """What a task page shows: the item, its form and instructions, any draft, and whether you may act.
+
+    ``context`` is the part of the record the task shows above its form; ``data`` is what the task sees
+    of the instance (its form's templates and pre-filled answers read it); ``process`` is the route's name.
+    """
 
     item: dict[str, Any]
     form: FormDefinition | None
@@ -210,6 +217,9 @@ class TaskView:
     draft: dict[str, Any] | None
     may_act: bool
     instance_status: str
+    context: list[RecordEntry] = field(default_factory=list)
+    data: dict[str, Any] = field(default_factory=dict)
+    process: str = ""
 
 
 def viewer_of(session, username: str) -> Viewer:
@@ -230,17 +240,21 @@ def open_task(svc: Services, work_item_id: int, actor: str) -> TaskView:
         if not can_view_item(viewer_of(session, actor), work_seen(item)):
             raise NotPermitted("This task is not offered to you or your groups")
         row = session.get(Instance, item.instance_id)
-        form = load_version(session, row.version_id).form(item.form_ref)
+        version = load_version(session, row.version_id)
+        form = version.form(item.form_ref)
         may_act = item.status == "open" and row.status == "waiting"
         if may_act:
             try:
                 check_may_act(session, item, actor)
             except NotPermitted:
                 may_act = False
+        context = task_context(session, actor, item, row, svc.now())
         audit.record(session, at=svc.now(), actor=actor, action="task_viewed", subject_type="work_item",
-                     subject_id=item.id, case_ref=item.case_ref)
+                     subject_id=item.id, case_ref=item.case_ref, shown=[e.anchor for e in context])
         shown = WorkItemView.of(item).seen_at(svc.timescales.calendar, svc.now()).to_dict()
-        return TaskView(shown, form, item.documentation, item.draft, may_act, row.status)
+        data = task_data(row.state, item.task_id) if item.status == "open" else {}
+        return TaskView(shown, form, item.documentation, item.draft, may_act, row.status, context, data,
+                        process_name(version, item.process_id))
 
 
 def save_draft(svc: Services, work_item_id: int, actor: str, data: Mapping[str, Any]) -> None:

@@ -24,6 +24,9 @@ from engine.workflow.scripting import TIMER_CLASSES
 from engine.workflow.xml import CAMUNDA_NS, NSMAP, document_kind, load_xml
 
 MI_CHILD_SUFFIX = " [child]"
+# camunda:properties entries the engine reads (docs/bpmn-conventions.md): "shows" on a user task names
+# what its page shows above the form (docs/decisions.md, D21).
+PROPERTIES = ("shows",)
 CAMUNDA_ATTRS = ("formRef", "candidateGroups", "candidateUsers", "assignee", "dueDate", "priority",
                  "type", "topic", "decisionRef")
 
@@ -156,6 +159,7 @@ def extract_meta(root: etree._Element) -> tuple[dict[tuple[str, str], ElementMet
             owner = _owner_id(node, pid)
             attrs = {a: node.get(f"{{{CAMUNDA_NS}}}{a}") for a in CAMUNDA_ATTRS
                      if node.get(f"{{{CAMUNDA_NS}}}{a}") is not None}
+            attrs.update(camunda_properties(node))
             eid = node.get("id")
             meta[(owner, eid)] = ElementMeta(
                 element_id=eid, tag=etree.QName(node).localname, name=node.get("name") or eid,
@@ -173,6 +177,20 @@ def _owned(meta: dict[tuple[str, str], ElementMeta]) -> dict[tuple[str, str], El
     groups = {key[1]: m.groups for key, m in meta.items() if m.tag == "userTask"}
     owned = with_owners(declared, groups)
     return {key: (replace(m, lifecycle=owned[key[1]]) if m.lifecycle else m) for key, m in meta.items()}
+
+
+def camunda_properties(node) -> dict[str, str]:
+    """The element's own ``camunda:properties`` entries the engine reads, by name."""
+    found = {}
+    for prop in node.iterfind("bpmn:extensionElements/camunda:properties/camunda:property", NSMAP):
+        if prop.get("name") in PROPERTIES:
+            found[prop.get("name")] = prop.get("value") or ""
+    return found
+
+
+def shown_names(value: str | None) -> list[str]:
+    """The names a ``shows`` property lists (comma separated), in order, without repeats."""
+    return list(dict.fromkeys(n.strip() for n in (value or "").split(",") if n.strip()))
 
 
 def _annotate(spec, meta: Mapping[tuple[str, str], ElementMeta]) -> None:

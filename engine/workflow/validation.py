@@ -11,7 +11,7 @@ from engine.errors import ExpressionError, InvalidProcess, Problem
 from engine.workflow.expressions import compile_expression, is_iso8601_literal, strip_expression
 from engine.workflow.graphs import cycle_nodes
 from engine.workflow.lifecycle import CLOCK_ACTIONS, STAGE, STAGE_PATTERN, parse_clock, properties
-from engine.workflow.specs import parse_bundle
+from engine.workflow.specs import camunda_properties, parse_bundle, shown_names
 from engine.workflow.xml import BPMN_NS, CAMUNDA_NS, NSMAP, document_kind, load_xml
 
 JAVA_ONLY = ("class", "delegateExpression", "expression")
@@ -29,6 +29,11 @@ class Catalogue:
     processes: Collection[str] = ()
     decisions: Collection[str] = ()
     timescales: Collection[str] | None = None  # clock names a diagram may declare (None: not checked)
+    user_tasks: Collection[str] = ()
+
+
+# What a user task's ``shows`` property may name besides earlier user tasks and forms (docs/bpmn-conventions.md).
+SHOWN_PARTS = ("subject", "referral")
 
 
 @dataclass
@@ -65,8 +70,10 @@ def validate_bundle(files: Mapping[str, bytes], catalogue: Catalogue) -> list[Pr
     processes = {p.get("id") for r in roots.values() for p in r.iterfind("bpmn:process", NSMAP)}
     decisions = {d.get("id") for r in roots.values() if document_kind(r) == "dmn"
                  for d in r.iter("{*}decision")}
+    user_tasks = {t.get("id") for r in roots.values() for t in r.iter(f"{{{BPMN_NS}}}userTask")}
     known = Catalogue(catalogue.forms, catalogue.topics, {*catalogue.processes, *processes},
-                      {*catalogue.decisions, *decisions}, catalogue.timescales)
+                      {*catalogue.decisions, *decisions}, catalogue.timescales,
+                      {*catalogue.user_tasks, *user_tasks})
     for name, root in roots.items():
         check = _Check(file=name)
         kind = document_kind(root)
@@ -153,6 +160,15 @@ def _user_task(node, eid, known: Catalogue, check: _Check) -> None:
     priority = _camunda(node, "priority")
     if priority and not priority.strip().isdigit():
         check.expression(eid, "priority", priority)
+    _shows(node, eid, known, check)
+
+
+def _shows(node, eid, known: Catalogue, check: _Check) -> None:
+    """Each name in the ``shows`` property: subject, referral, a user task of the route or a known form."""
+    for name in shown_names(camunda_properties(node).get("shows")):
+        if name not in SHOWN_PARTS and name not in known.user_tasks and name not in known.forms:
+            check.add(eid, f"The 'shows' property names '{name}', which is not 'subject', 'referral', a user "
+                           "task of this route or a known form")
 
 
 def _service_task(node, eid, known: Catalogue, check: _Check) -> None:

@@ -13,6 +13,7 @@ ENDPOINTS = [  # (method, path, scope, json body)
     ("POST", "/api/v1/contexts", "referrals:write", {"data": {}}),
     ("POST", "/api/v1/children", "referrals:write", {"data": {}}),
     ("GET", "/api/v1/cases/X-1", "cases:read", None),
+    ("GET", "/api/v1/cases/X-1/record", "cases:read", None),
     ("GET", "/api/v1/cases?q=park", "cases:read", None),
     ("GET", "/api/v1/work-items", "work:read", None),
     ("GET", "/api/v1/work-items/{item}", "work:read", None),

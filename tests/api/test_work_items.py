@@ -98,7 +98,8 @@ def _looks(svc, item: int) -> list[tuple[str, str, str]]:
 def test_one_item_reads_as_the_list_shows_it(client, tokens, item):
     listed = client.get("/api/v1/work-items", headers=tokens["fd"]).json["items"][0]
     response = client.get(f"/api/v1/work-items/{item}", headers=tokens["fd"])
-    assert response.status_code == 200 and response.json == listed
+    one = dict(response.json)
+    assert response.status_code == 200 and one.pop("context") == [] and one == listed  # the demo task shows nothing
     assert response.json["groups"] == ["front_door"] and "due_words" in response.json
 
 

@@ -39,6 +39,7 @@ ROUTES = {
     "instances.diagram": ("/instances/{instance}/diagram.json", "GET", _case),
     "cases.search": ("/cases?q=park", "GET", lambda u: 200),
     "cases.show": ("/cases/{ref}", "GET", _case),
+    "cases.print_record": ("/cases/{ref}/print", "GET", _case),
     "cases.break_glass_page": ("/cases/{ref}/break-glass", "GET", lambda u: 200),
     "front_door.index": ("/front-door/", "GET", lambda u: 403 if u in ("root", "rev") else 200),
     "front_door.referral": ("/front-door/context", "GET", lambda u: 403 if u in ("root", "rev") else 200),

@@ -251,7 +251,7 @@ def test_context_referral_form_has_the_domain_fields(forms: dict) -> None:
 
 def test_context_records_name_no_children_and_peer_maps_use_initials(roots: dict, forms: dict) -> None:
     conference = roots["context_referral"].find(".//bpmn:userTask[@id='ut_context_conference']", NS)
-    assert "NO children's names" in conference.findtext("bpmn:documentation", namespaces=NS)
+    assert "No children's names" in conference.findtext("bpmn:documentation", namespaces=NS)
     assert "No children's names" in json.dumps(forms["ctx_conference"])
     for fid in ("peer_scope", "peer_lawful_basis", "peer_young_people"):
         assert "Initials only" in json.dumps(forms[fid]), fid

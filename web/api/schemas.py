@@ -51,6 +51,12 @@ class WorkItem(ma.Schema):
     completed_at = Time()
 
 
+class WorkItemRead(WorkItem):
+    """One work item with ``context``: what its task page shows above the form, in the record's shape."""
+
+    context = ma.fields.List(ma.fields.Nested(lambda: RecordEntry()), required=True)
+
+
 class ReferralOut(ma.Schema):
     """What a referral produced: its case, the referral and the route it started."""
 
@@ -93,6 +99,44 @@ class ClockOut(ma.Schema):
     limit = ma.fields.String()
     breached_at = Time()
     exceed_reason = Text()
+
+
+class RecordAnswer(ma.Schema):
+    """One answer: ``value`` is words, or for ``kind`` "group" a list of answers, for "rows" a list of rows."""
+
+    label = ma.fields.String(required=True)
+    value = ma.fields.Raw(required=True, metadata={"description": "text as the page shows it, or nested answers"})
+    kind = ma.fields.String(required=True, metadata={"enum": ["text", "group", "rows"]})
+
+
+class RecordEntry(ma.Schema):
+    """A referral or a completed task: who completed it, when, and its answers in form order."""
+
+    kind = ma.fields.String(required=True, metadata={"enum": ["referral", "task", "subject"]})
+    task = ma.fields.String(required=True)
+    process = ma.fields.String(required=True)
+    completed_by = Text()
+    completed_at = Time()
+    work_item_id = ma.fields.Integer(allow_none=True)
+    instance_id = ma.fields.Integer(allow_none=True)
+    sections = ma.fields.List(ma.fields.Nested(RecordAnswer), required=True)
+
+
+class RecordReferral(ma.Schema):
+    """One referral with the completed steps of its route, newest first (the referral itself last)."""
+
+    title = ma.fields.String(required=True)
+    received_at = Time()
+    entries = ma.fields.List(ma.fields.Nested(RecordEntry), required=True)
+
+
+class CaseRecord(ma.Schema):
+    """A case's record as the case page shows it, need-to-know applied."""
+
+    ref = ma.fields.String(required=True)
+    subject_type = ma.fields.String(required=True)
+    status = ma.fields.String(required=True)
+    referrals = ma.fields.List(ma.fields.Nested(RecordReferral), required=True)
 
 
 class CaseSearch(Strict):

@@ -12,7 +12,16 @@ from engine.work.item_view import view_work_item
 from engine.work.items import claim, complete_work_item, reassign, unclaim
 from web.api.auth import ROW_ID, caller, requires
 from web.api.retries import DOC, idempotent
-from web.api.schemas import CompleteIn, Problem, ReassignIn, StepOutcome, WorkItem, WorkItemPage, WorkItemQuery
+from web.api.schemas import (
+    CompleteIn,
+    Problem,
+    ReassignIn,
+    StepOutcome,
+    WorkItem,
+    WorkItemPage,
+    WorkItemQuery,
+    WorkItemRead,
+)
 from web.context import services
 
 PATH = "/work-items"
@@ -49,12 +58,16 @@ def index(args):
 @bp.get(f"/<{ROW_ID}:work_item_id>")
 @requires("work:read")
 @bp.etag
-@bp.response(200, WorkItem)
+@bp.response(200, WorkItemRead)
 @bp.alt_response(403, schema=Problem, description="not_permitted: not yours, not offered to your groups and not "
                  "completed by you (the refusal is audited)")
 @bp.alt_response(404, schema=Problem, description="not_found")
 def read(work_item_id: int):
-    """One work item, as the list shows it, to whoever may see its task page; audited as a task view."""
+    """One work item, as the list shows it, to whoever may see its task page; audited as a task view.
+
+    ``context`` holds what the task page shows above its form (the task's diagram names it), in the shape of
+    ``GET /cases/{ref}/record`` entries.
+    """
     return view_work_item(services(), work_item_id, caller().username, section="api")
 
 
