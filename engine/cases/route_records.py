@@ -6,7 +6,7 @@ so the operations (below the use cases) never import this package.
 
 from __future__ import annotations
 
-from engine.cases import matching, records
+from engine.cases import matching, plans, records
 from engine.runtime.operations import CaseRecords
 
 
@@ -25,6 +25,8 @@ class _RouteRecords:
     add_link = staticmethod(records.add_link)
     referrer_of = staticmethod(records.referrer_of)
     record_notice = staticmethod(records.record_notice)
+    record_plan = staticmethod(plans.record_plan)
+    record_plan_update = staticmethod(plans.record_plan_update)
 
 
 RECORDS: CaseRecords = _RouteRecords()
