@@ -122,10 +122,13 @@ def count_unread(svc: Services, username: str) -> int:
 
 
 def mark_all_read(svc: Services, username: str) -> int:
-    """Mark every unread notification of the person read; returns how many changed."""
+    """Mark every unread notification of the person read, except alerts still to acknowledge (they stay in
+    the header's count until someone acknowledges them); returns how many changed."""
     with svc.db.transaction() as session:
         return session.execute(update(Notification).where(
-            Notification.recipient == username, Notification.read_at.is_(None)).values(read_at=svc.now())).rowcount
+            Notification.recipient == username, Notification.read_at.is_(None),
+            Notification.alert_id.is_(None) | Notification.acknowledged_at.is_not(None))
+            .values(read_at=svc.now())).rowcount
 
 
 def acknowledge(svc: Services, notification_id: int, username: str) -> NotificationView:

@@ -33,6 +33,21 @@ def upgrade() -> None:
         WHERE n.email_status = 'pending' AND u.email <> '' AND u.active
     """)
     op.execute("UPDATE notifications SET email_status = 'queued' WHERE email_status = 'pending'")
+    _release_stranded_items()
+
+
+def _release_stranded_items() -> None:
+    """Items held by a disabled or unknown account (a reassignment typo used to allow one) go back to their
+    groups, each with an audit row, so a manager can see and move them."""
+    held_by_nobody = ("status = 'open' AND assignee IS NOT NULL AND assignee NOT IN "
+                      "(SELECT username FROM users WHERE active)")
+    op.execute(f"""
+        INSERT INTO audit_events (at, actor, action, subject_type, subject_id, details)
+        SELECT CURRENT_TIMESTAMP, 'system', 'task_handed_back', 'work_item', CAST(id AS VARCHAR(80)),
+               '{{"reason": "its holder could not act on it (unknown or disabled account)"}}'
+        FROM work_items WHERE {held_by_nobody}
+    """)
+    op.execute(f"UPDATE work_items SET assignee = NULL WHERE {held_by_nobody}")
 
 
 def _alerts_and_outbox() -> None:
