@@ -228,6 +228,12 @@ def reassign_in(svc: Services, session, item: WorkItem, actor: str, reason: str,
     if not manager and not inside_groups(session, item, to_user, to_group):
         raise NotPermitted(f"Only a manager can hand '{item.name}' outside {item.groups or 'its groups'}: the new "
                            "holder could then read the whole case")
+    return move(svc, session, item, actor, reason, to_user, to_group, by_manager=manager)
+
+
+def move(svc: Services, session, item: WorkItem, actor: str, reason: str, to_user: str | None,
+         to_group: str | None, **audited: Any) -> dict[str, Any]:
+    """Give the item to the (already checked) person or group and audit it with the reason."""
     before = {"assignee": item.assignee, "groups": item.groups}
     if to_user:
         item.assignee = to_user
@@ -238,7 +244,7 @@ def reassign_in(svc: Services, session, item: WorkItem, actor: str, reason: str,
         session.add(WorkItemGroup(work_item_id=item.id, group_id=to_group, open=True))
     audit.record(session, at=svc.now(), actor=actor, action="task_reassigned", subject_type="work_item",
                  subject_id=item.id, reason=reason, before=before, to_user=to_user, to_group=to_group,
-                 case_ref=item.case_ref, by_manager=manager)
+                 case_ref=item.case_ref, **audited)
     return work_item_dict(item)
 
 
