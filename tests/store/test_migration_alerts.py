@@ -9,7 +9,7 @@ from alembic import command
 from sqlalchemy import create_engine, text
 
 from engine.store.db import Database
-from tests.store.test_migrations import DATABASES, _config, empty_url  # noqa: F401 (a fixture)
+from tests.store.test_migrations import DATABASES, _config
 
 T = "2026-03-02 09:00:00+00:00"
 BEFORE = [
@@ -29,6 +29,18 @@ BEFORE = [
     f"dedupe_key) VALUES (1, 'sw', 'overdue', 'work_item', '3', 'Check is overdue', '{T}', 'pending', 'k1'),"
     f"(2, 'sw', 'overdue', 'work_item', '3', 'Sent already', '{T}', 'sent', 'k2')",
 ]
+
+
+@pytest.fixture
+def empty_url(request, tmp_path):
+    """An empty database: a SQLite file, or a new database on the suite's PostgreSQL cluster."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'empty.db'}"
+    admin, admin_url, _template = request.getfixturevalue("pg_server")
+    with admin.connect() as conn:
+        conn.execute(text("DROP DATABASE IF EXISTS empty_alerts"))
+        conn.execute(text("CREATE DATABASE empty_alerts"))
+    return admin_url.rsplit("/", 1)[0] + "/empty_alerts"
 
 
 @pytest.mark.parametrize("empty_url", DATABASES, indirect=True)
