@@ -2,7 +2,8 @@
 
 An urgent alert carries ``escalate_at`` (raised at + the ``alert_escalation`` timescale). When that
 comes and nobody it went to has acknowledged it, the next level of FRONTDOOR_ALERT_ESCALATION_GROUPS
-is told (in-app and by e-mail) and the clock starts again, until the last level has been told. Each
+is told (in-app and by e-mail) and the clock starts again, until the last level has been told. A level
+whose people all had the alert already (the duty managers of an immediate-danger alert) is passed over. Each
 step is a conditional update on the alert's level, so two schedulers never escalate it twice.
 """
 
@@ -14,6 +15,7 @@ from engine import audit
 from engine.runtime.alerting import active_members, tell
 from engine.runtime.services import Services
 from engine.store.alerts import Alert
+from engine.store.clocks import Notification
 
 
 def _span(svc: Services) -> str:
@@ -42,10 +44,11 @@ def _escalate(svc: Services, alert_id: int) -> int:
         alert = session.get(Alert, alert_id)
         if alert is None or alert.acknowledged_at is not None or alert.escalate_at is None or alert.escalate_at > now:
             return 0
+        already = set(session.scalars(select(Notification.recipient).where(Notification.alert_id == alert.id)))
         seen, level, people = alert.level, alert.level, []
-        while not people and level < len(chain):
+        while not people and level < len(chain):  # a level whose people all have it already is passed over
             level += 1
-            people = active_members(session, [chain[level - 1]])
+            people = [p for p in active_members(session, [chain[level - 1]]) if p not in already]
         more = level < len(chain)
         won = session.execute(update(Alert).where(Alert.id == alert_id, Alert.level == seen,
                                                   Alert.acknowledged_at.is_(None))
