@@ -85,14 +85,17 @@ def work_targets(svc: Services) -> dict[str, list[dict[str, str]]]:
 
 
 def set_group_service(svc: Services, group: str, service: str, actor: str, name: str = "") -> dict[str, str]:
-    """Put a group in a service (groups of one service are managed together); audited. Raises NotFound."""
-    service = service.strip()
+    """Put a group (created if new) in a service: groups of one service are managed together; audited."""
+    service, group = service.strip(), group.strip()
     if len(service) > 80 or (service and not service.replace("_", "").replace("-", "").isalnum()):
         raise InvalidFormData({"service": ["Enter a service name of letters, digits, '_' or '-'"]})
+    if not group or len(group) > 80 or not group.replace("_", "").isalnum():
+        raise InvalidFormData({"group": ["Enter a group id of letters, digits or '_'"]})
     with svc.db.transaction() as session:
         row = session.get(Group, group)
         if row is None:
-            raise NotFound(f"No group called '{group}'")
+            row = Group(id=group, name=group.replace("_", " ").capitalize(), service="")
+            session.add(row)
         before, row.service = row.service, service
         if name.strip():
             row.name = name.strip()[:200]
