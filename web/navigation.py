@@ -41,6 +41,12 @@ def nav_items() -> list[dict]:
             for endpoint, text, here in _links(user.role)]
 
 
+def manages_work() -> bool:
+    """True when the signed-in person manages work (the team pages and allocating a case)."""
+    user = g.get("user")
+    return user is not None and user.role in ROLES_MANAGING_WORK
+
+
 def init_app(app: Flask) -> None:
-    """Make ``nav_items()`` available to every template."""
-    app.context_processor(lambda: {"nav_items": nav_items})
+    """Make ``nav_items()`` and ``manages_work()`` available to every template."""
+    app.context_processor(lambda: {"nav_items": nav_items, "manages_work": manages_work})

@@ -3,8 +3,8 @@
 ``camunda:candidateGroups="${action.owner_agency}"`` offers each safety-plan action to its owning
 agency's group (docs/decisions.md, D24): the expression is read against the task's data when the task
 opens, and a result that names no group in the directory stops the step (it rolls back) instead of
-leaving an item nobody can see. A user task's ``camunda:properties`` are shown on the task, each as
-"Name: value" above its instructions, values written ``${...}`` read from the data (the action, its goal).
+leaving an item nobody can see. A user task's ``camunda:properties`` named ``show.<Label>`` are shown on
+the task, each as "Label: value" above its instructions, values written ``${...}`` read from the data.
 """
 
 from __future__ import annotations
@@ -48,10 +48,16 @@ def offered_groups(svc: Services, conn: Connection, task: HumanTask) -> list[str
     return groups
 
 
+SHOWN = "show."  # properties named show.<Label> are shown on the task; others belong to other features
+
+
 def shown_details(svc: Services, task: HumanTask) -> str:
-    """The task's properties as "Name: value" lines, or '' when it has none."""
+    """The task's ``show.`` properties as "Label: value" lines, or '' when it has none."""
     lines = []
-    for name, text in task.attrs.get("properties") or ():
+    for key, text in task.attrs.get("properties") or ():
+        if not key.startswith(SHOWN) or not key[len(SHOWN):].strip():
+            continue
+        name = key[len(SHOWN):].strip()
         value = _value(svc, task, text, f"'{name}'") if is_groups_expression(text) else text
         if value not in (None, ""):
             lines.append(f"{name}: {str(value)[:MAX_DETAIL]}")

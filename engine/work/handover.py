@@ -20,6 +20,7 @@ from engine.cases.allocation import allocate_case
 from engine.errors import InvalidFormData, NotFound, NotPermitted
 from engine.runtime.services import Services
 from engine.store.models import User, WorkItem
+from engine.store.shapes import work_item_dict
 from engine.work.items import already_done, reassign_in, require_reason
 from engine.work.oversight import manages
 from engine.work.team import require_manager
@@ -74,7 +75,7 @@ def _give_back(svc: Services, session: Session, item: WorkItem, actor: str, reas
     holder, item.assignee = item.assignee, None
     audit.record(session, at=svc.now(), actor=actor, action="task_unclaimed", subject_type="work_item",
                  subject_id=item.id, case_ref=item.case_ref, holder=holder, reason=reason)
-    return {"id": item.id, "name": item.name, "assignee": None, "groups": item.groups.split(",")}
+    return work_item_dict(item)
 
 
 def release_held_work(session: Session, username: str, actor: str, now: datetime) -> int:

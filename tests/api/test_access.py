@@ -24,6 +24,8 @@ ENDPOINTS = [  # (method, path, scope, json body)
     ("GET", "/api/v1/notifications", "work:read", None),
     ("POST", "/api/v1/notifications/1/acknowledge", "work:write", None),
     ("GET", "/api/v1/team", "work:read", None),
+    ("POST", "/api/v1/team/allocations", "work:write", {"case_ref": "CX-000001", "worker": "fd2"}),
+    ("POST", "/api/v1/team/handovers", "work:write", {"person": "fd", "reason": "On leave from today"}),
     ("GET", "/api/v1/instances/{instance}", "cases:read", None),
     ("GET", "/api/v1/processes", "processes:read", None),
     ("POST", "/api/v1/deployments", "processes:deploy", None),

@@ -77,3 +77,19 @@ def test_notifications_newest_first_and_acknowledging_one(client, tokens, lite):
     done = client.post(f"/api/v1/notifications/{alert['id']}/acknowledge", headers=tokens["pc"])
     assert done.status_code == 200 and done.json["acknowledged_at"] and done.json["alert_acknowledged_by"] == "pc"
     assert client.get("/api/v1/notifications", headers=tokens["sw"]).json == []
+
+
+def test_a_manager_allocates_a_case_and_hands_over_a_persons_work(client, tokens, lite, item):
+    ensure_group_users(lite)
+    deploy_routes(lite)
+    ref = log_context_referral(lite, context_referral(), "fd").case_ref
+    body = {"case_ref": ref, "worker": "pc"}
+    assert client.post("/api/v1/team/allocations", json=body, headers=tokens["fd"]).status_code == 403
+    allocated = client.post("/api/v1/team/allocations", json=body, headers=tokens["boss"])
+    assert allocated.status_code == 200 and allocated.json["allocated_worker"] == "pc"
+    ghost = client.post("/api/v1/team/allocations", json={**body, "worker": "ghost"}, headers=tokens["boss"])
+    assert ghost.status_code == 422 and set(ghost.json["errors"]) == {"worker"}
+    client.post(f"/api/v1/work-items/{item}/claim", headers=tokens["fd"])
+    moved = client.post("/api/v1/team/handovers", json={"person": "fd", "reason": "On leave for two weeks",
+                                                         "to_user": "fd2"}, headers=tokens["boss"])
+    assert moved.status_code == 200 and [w["assignee"] for w in moved.json] == ["fd2"]

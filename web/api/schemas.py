@@ -152,6 +152,30 @@ class ReassignManyIn(Strict):
     to_group = ma.fields.String(allow_none=True, validate=ma.validate.Length(max=80))
 
 
+class AllocationIn(Strict):
+    """Allocate a case to a worker (who then has need-to-know of it)."""
+
+    case_ref = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=40))
+    worker = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=80))
+
+
+class Allocation(ma.Schema):
+    """A case's allocated worker and manager after the change."""
+
+    ref = ma.fields.String(required=True)
+    allocated_worker = Text(required=True)
+    manager = Text(required=True)
+
+
+class HandoverIn(Strict):
+    """Everything a person holds to a person or a group, or (neither) back to each item's groups."""
+
+    person = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=80))
+    reason = ma.fields.String(required=True, validate=ma.validate.Length(max=2000))
+    to_user = ma.fields.String(allow_none=True, validate=ma.validate.Length(max=80))
+    to_group = ma.fields.String(allow_none=True, validate=ma.validate.Length(max=80))
+
+
 class Notification(ma.Schema):
     """An alert or notification for the caller: what, about which case, why, and whether acknowledged."""
 
