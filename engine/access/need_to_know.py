@@ -7,7 +7,7 @@ open that child, not every child linked to the same park. Administrators run the
 read case content by default (ICO: access limited to a business need). Anyone else may "break glass"
 with a reason, which grants time-limited access, is audited and alerts the case's manager. Unknown or
 disabled users see nothing (fail closed). An alert a route raised about a case counts as
-involvement in it for its recipients (docs/decisions.md, D21).
+involvement in it for its recipients (docs/decisions.md, D45).
 """
 
 from __future__ import annotations
@@ -62,7 +62,7 @@ def cases_visible_to(session: Session, username: str, case_ids: Iterable[int],
         select(Case.id).join(Instance, Instance.case_ref == Case.ref)
         .join(WorkItem, WorkItem.instance_id == Instance.id)
         .where(Case.id.in_(wanted), or_(WorkItem.assignee == username, WorkItem.completed_by == username))))
-    # A route that alerted you about a case asked you to act on it (docs/decisions.md, D21).
+    # A route that alerted you about a case asked you to act on it (docs/decisions.md, D45).
     alerted = set(session.scalars(select(Case.id).join(Notification, Notification.case_ref == Case.ref).where(
         Case.id.in_(wanted), Notification.recipient == username, Notification.alert_id.is_not(None))))
     granted = set() if now is None else set(session.scalars(select(BreakGlassGrant.case_id).where(

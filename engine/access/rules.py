@@ -65,7 +65,7 @@ def can_remove_address_protection(role: str, may_open_case: bool) -> bool:
     return may_open_case and role in ROLES_REMOVING_ADDRESS_PROTECTION
 
 
-# docs/decisions.md, D22-D23: who may move work. Whoever holds a work item may hand it on inside its groups
+# docs/decisions.md, D46: who may move work. Whoever holds a work item may hand it on inside its groups
 # (to an active member of one of them, or to one of them). Managers (a service manager is a manager in the
 # service managers' group) and the CS lead may claim, give back and reassign any work item of their service,
 # to anyone active, so an item can always be recovered; a handover outside the item's groups gives the new

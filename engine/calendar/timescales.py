@@ -65,7 +65,7 @@ def add_duration(calendar: WorkingCalendar, start: datetime, amount: int, unit: 
         return calendar.add_hours(start, amount)
     if unit == "months":
         return calendar.add_months(start, amount)
-    if unit == "end_of_working_day":  # 1: the end of the same working day (docs/decisions.md, D26)
+    if unit == "end_of_working_day":  # 1: the end of the same working day (docs/decisions.md, D48)
         return calendar.end_of_working_day(start, amount)
     raise ValueError(f"unit must be one of {', '.join(UNITS)}, got {unit!r}")
 

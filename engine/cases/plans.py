@@ -3,7 +3,7 @@
 The route records them (topics ``record_safety_plan`` and ``record_plan_action_update``, through the
 ``CaseRecords`` interface); the plan page on the case reads them, with need-to-know and an audit row
 like any look at a case. A revised plan carries the earlier plan's open actions over, so the page keeps
-every action a partner was ever asked for (docs/decisions.md, D25).
+every action a partner was ever asked for (docs/decisions.md, D47).
 """
 
 from __future__ import annotations

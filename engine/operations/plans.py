@@ -3,7 +3,7 @@
 ``record_safety_plan`` runs after a conference or review agrees (or revises) the plan: it records the
 actions on the context and gives each one its ``plan_action_id``, which the multi-instance "Deliver a
 safety plan action" carries as ``action``. ``record_plan_action_update`` runs after the owning agency
-completes its task and files what it reported against that action (docs/decisions.md, D25).
+completes its task and files what it reported against that action (docs/decisions.md, D47).
 """
 
 from __future__ import annotations

@@ -202,7 +202,7 @@ def sign_out(svc: Services, token: str | None) -> None:
 
 def set_active(svc: Services, username: str, active: bool, actor: str) -> None:
     """Enable or disable an account; disabling ends every session it has (ASVS 5.0 7.4.2) and gives the
-    work items it held back to their groups, so none is stranded (docs/decisions.md, D22)."""
+    work items it held back to their groups, so none is stranded (docs/decisions.md, D46)."""
     with svc.db.transaction() as session:
         user = _user(session, username)
         user.active = active

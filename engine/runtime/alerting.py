@@ -1,6 +1,6 @@
 """Raising alerts and notifications inside the caller's transaction: in-app rows plus e-mail outbox rows.
 
-Alerts ride the outbox (docs/decisions.md, D21): a route step, a use case or the scheduler writes the
+Alerts ride the outbox (docs/decisions.md, D45): a route step, a use case or the scheduler writes the
 alert, one notification per person and one outbox row per e-mail in its own transaction, so they
 commit or roll back with whatever caused them. The scheduler (engine/scheduler/mail.py) delivers the
 outbox, retries with back-off, and escalates an urgent alert nobody acknowledged

@@ -1,7 +1,7 @@
 """Who a new work item is offered to, and what it shows, when the diagram works that out from the data.
 
 ``camunda:candidateGroups="${action.owner_agency}"`` offers each safety-plan action to its owning
-agency's group (docs/decisions.md, D24): the expression is read against the task's data when the task
+agency's group (docs/decisions.md, D47): the expression is read against the task's data when the task
 opens, and a result that names no group in the directory stops the step (it rolls back) instead of
 leaving an item nobody can see. A user task's ``camunda:properties`` named ``show.<Label>`` are shown on
 the task, each as "Label: value" above its instructions, values written ``${...}`` read from the data.

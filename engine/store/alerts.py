@@ -3,7 +3,7 @@
 An alert is one event (immediate danger, persons of concern, a linked worker's summary) told to people
 and groups; each person gets a notification row (in-app) and, when they have an address, an outbox row
 (e-mail). The outbox is written in the transaction that raises the message and delivered by the
-scheduler, which retries with back-off; nothing is sent from inside a step (docs/decisions.md, D21).
+scheduler, which retries with back-off; nothing is sent from inside a step (docs/decisions.md, D45).
 """
 
 from __future__ import annotations

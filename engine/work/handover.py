@@ -2,7 +2,7 @@
 
 Each move is one transaction: if any item cannot be moved (finished, not the actor's to move, a target
 that is unknown or disabled) nothing moves and the error names the item. Every item moved gets its own
-audit row with the shared reason, as a single reassignment does (docs/decisions.md, D23).
+audit row with the shared reason, as a single reassignment does (docs/decisions.md, D46).
 """
 
 from __future__ import annotations

@@ -155,7 +155,7 @@ def claim(svc: Services, work_item_id: int, actor: str) -> dict[str, Any]:
             raise already_done(item)
         try:
             check_may_act(session, item, actor)
-        except NotPermitted:  # recovering an unclaimed item is a manager's job (docs/decisions.md, D22)
+        except NotPermitted:  # recovering an unclaimed item is a manager's job (docs/decisions.md, D46)
             if item.assignee is not None or not manages(session, actor, item):
                 raise
         won = session.execute(update(WorkItem).where(
@@ -203,7 +203,7 @@ def reassign(svc: Services, work_item_id: int, actor: str, reason: str, *, to_us
     """Hand an item to an active person or a real group, with a reason that is audited.
 
     Whoever holds it may hand it on inside its groups; a manager of its service (or the CS lead) may
-    hand it to anyone, since the new holder then has need-to-know of the case (docs/decisions.md, D22).
+    hand it to anyone, since the new holder then has need-to-know of the case (docs/decisions.md, D46).
     Raises InvalidFormData (no reason, no target, or a target that is unknown, disabled or empty),
     NotPermitted, NotFound or TaskAlreadyCompleted; in every case nothing changes.
     """

@@ -3,7 +3,7 @@
 A group's service is ``groups.service`` (blank: the one service of every group with none set). A
 manager manages the items offered to groups of their own services; the CS lead manages every item.
 A target must be an active person who may hold casework, or a group that exists and has an active
-member, so a typo or a leaver can never strand an item (docs/decisions.md, D22).
+member, so a typo or a leaver can never strand an item (docs/decisions.md, D46).
 """
 
 from __future__ import annotations

@@ -44,7 +44,7 @@ class ElementMeta:
         """Candidate groups, falling back to the lane's name (docs/decisions.md, D1).
 
         An expression (``${action.owner_agency}``) gives no fixed groups: the runtime works them out
-        from the task's data when the task opens (docs/decisions.md, D24).
+        from the task's data when the task opens (docs/decisions.md, D47).
         """
         raw = self.attrs.get("candidateGroups", "")
         if is_groups_expression(raw):

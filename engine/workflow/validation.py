@@ -173,7 +173,7 @@ def _check_groups_expression(node, eid: str, raw: str, known: Catalogue, check: 
     """Candidate groups from data must read the multi-instance item, from a form's fixed list of groups.
 
     So every group the expression can give is known at deploy: the list's options are the only values,
-    and each must be a group in the directory (when the directory has any). docs/decisions.md, D24.
+    and each must be a group in the directory (when the directory has any). docs/decisions.md, D47.
     """
     check.expression(eid, "candidate groups expression", raw)
     paths = read_paths(raw)

@@ -1,6 +1,6 @@
 """Every alert the routes raise, end to end: the step writes it, the scheduler e-mails it through a real SMTP
 server (aiosmtpd on 127.0.0.1), a send that fails is retried and shown to administrators, and an urgent
-alert nobody acknowledges escalates on the injected clock (docs/decisions.md, D21)."""
+alert nobody acknowledges escalates on the injected clock (docs/decisions.md, D45)."""
 
 from __future__ import annotations
 

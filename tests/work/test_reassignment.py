@@ -1,4 +1,4 @@
-"""Who may move work and where (docs/decisions.md, D22): reassignment is no side door into a case, a typo
+"""Who may move work and where (docs/decisions.md, D46): reassignment is no side door into a case, a typo
 cannot strand an item, and a manager can always recover one. On SQLite and PostgreSQL."""
 
 from __future__ import annotations

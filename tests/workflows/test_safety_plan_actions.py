@@ -1,4 +1,4 @@
-"""Safety-plan actions are owned by their agency (docs/decisions.md, D24-D25): each action becomes a task
+"""Safety-plan actions are owned by their agency (docs/decisions.md, D47): each action becomes a task
 offered to its owner's group only, showing the action and its goal and due on its date, and the plan
 page on the context tracks every action with its updates. Candidate groups worked out from the data are
 checked at deploy and again when the task opens."""
