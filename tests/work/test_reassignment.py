@@ -58,7 +58,7 @@ def reassignments(svc) -> list[dict]:
         return [e.details for e in session.scalars(select(AuditEvent).where(AuditEvent.action == "task_reassigned"))]
 
 
-# --- F1: reassignment is not a side door into a case ------------------------------------------------------
+# --- reassignment is not a side door into a case ------------------------------------------------------
 
 def test_a_group_member_who_does_not_hold_an_item_cannot_reassign_it(team):
     [item_id] = triage(team)
@@ -104,7 +104,7 @@ def test_a_manager_of_another_service_may_not_but_the_cs_lead_may(team):
     assert reassign(team, item_id, "csl", "Police should take this one", to_user="pc")["assignee"] == "pc"
 
 
-# --- F2: only real, active targets ------------------------------------------------------------------------
+# --- only real, active targets ------------------------------------------------------------------------
 
 @pytest.mark.parametrize(("target", "field"), [
     ({"to_user": "nobody.here"}, "to_user"),  # no such person
