@@ -56,6 +56,9 @@ VARIABLES: tuple[Variable, ...] = (
     Variable("FRONTDOOR_ESCALATION_GRACE_DAYS", "1",
              "working days an overdue item waits before its holder's manager is told"),
     Variable("FRONTDOOR_DIGEST_HOUR", "7", "local hour (0-23) of each person's daily digest e-mail"),
+    Variable("FRONTDOOR_ALERT_ESCALATION_GROUPS", "mash_manager,service_manager",
+             "who an urgent alert nobody has acknowledged goes to next, level by level (duty managers, then "
+             "service managers); the wait is the `alert_escalation` timescale"),
     Variable("FRONTDOOR_PASSWORD", "asked for", "the new password `frontdoor set-password` sets (never stored)"),
     Variable("FRONTDOOR_DOCUMENTS_DIR", "instance/documents",
              "folder for documents attached to cases (outside the web root), unless a bucket is set"),
@@ -179,6 +182,7 @@ class Settings:
     firing: FiringSettings = field(default_factory=FiringSettings)
     reminders: ReminderPolicy = field(default_factory=ReminderPolicy)
     documents: DocumentSettings = field(default_factory=DocumentSettings)
+    alert_escalation_groups: tuple[str, ...] = ("mash_manager", "service_manager")
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -211,6 +215,7 @@ class Settings:
             firing=FiringSettings.from_env(env),
             reminders=ReminderPolicy.from_env(env),
             documents=DocumentSettings.from_env(env),
+            alert_escalation_groups=_groups(env, "FRONTDOOR_ALERT_ESCALATION_GROUPS", defaults.alert_escalation_groups),
         )
         if settings.production:
             if settings.secret_key == defaults.secret_key or len(settings.secret_key) < 32:
@@ -219,6 +224,17 @@ class Settings:
             if "DATABASE_URL" not in env:
                 raise InvalidSetting("DATABASE_URL must be set in production", setting="DATABASE_URL")
         return settings
+
+
+def _groups(env: Env, name: str, default: tuple[str, ...]) -> tuple[str, ...]:
+    """A comma-separated list of group ids (letters, digits and underscores), in order."""
+    raw = _read(env, name, None)
+    if raw is None:
+        return default
+    groups = tuple(g.strip() for g in raw.split(",") if g.strip())
+    if not groups or not all(g.replace("_", "").isalnum() for g in groups):
+        raise InvalidSetting(f"{name} must be group ids separated by commas, not {raw!r}", setting=name)
+    return groups
 
 
 def timescales_overrides_from_env(env: Env | None = None) -> str | None:

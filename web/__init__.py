@@ -19,6 +19,7 @@ def create_app(services: Services | None = None, config: Mapping[str, Any] | Non
     """Build the app around the given services (bootstrapped from the environment when None)."""
     from web import (
         admin_forms,
+        admin_mail,
         admin_processes,
         api,
         assets,
@@ -31,9 +32,12 @@ def create_app(services: Services | None = None, config: Mapping[str, Any] | Non
         inbox,
         insight,
         instances,
+        navigation,
         notifications,
+        plans,
         security,
         tasks,
+        team,
     )
 
     svc = services or bootstrap()
@@ -49,7 +53,10 @@ def create_app(services: Services | None = None, config: Mapping[str, Any] | Non
     security.init_app(app)
     errors.init_app(app)
     filters.init_app(app)
+    navigation.init_app(app)
     for module in (assets, auth, inbox, tasks, instances, cases, casework, front_door, admin_processes, admin_forms):
+        app.register_blueprint(module.bp)
+    for module in (team, plans, admin_mail):  # managers' team page, a context's plan, e-mail not yet sent
         app.register_blueprint(module.bp)
     api.init_app(app)  # the JSON API under /api/v1
     app.register_blueprint(insight.bp)

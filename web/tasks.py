@@ -6,6 +6,7 @@ from flask import Blueprint, redirect, render_template, request, url_for
 
 from engine.errors import InvalidFormData, TaskAlreadyCompleted
 from engine.forms import data_from_post
+from engine.people.directory import work_targets
 from engine.work.items import (
     claim,
     complete_work_item,
@@ -123,4 +124,5 @@ def reassign_item(work_item_id: int):
             return redirect(url_for("inbox.index", notice="reassigned"))
     error_list = [{"text": messages[0], "href": f"#{key}"} for key, messages in errors.items() if messages]
     return render_template("tasks/reassign.html", title="Reassign this task", task=task, errors=errors,
-                           error_list=error_list, form=request.form, error_count=len(errors)), 422 if errors else 200
+                           error_list=error_list, form=request.form, error_count=len(errors),
+                           targets=work_targets(svc)), 422 if errors else 200

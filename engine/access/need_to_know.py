@@ -6,7 +6,8 @@ involvement and role, not blanket agency access: a police officer who checked on
 open that child, not every child linked to the same park. Administrators run the system; they do not
 read case content by default (ICO: access limited to a business need). Anyone else may "break glass"
 with a reason, which grants time-limited access, is audited and alerts the case's manager. Unknown or
-disabled users see nothing (fail closed).
+disabled users see nothing (fail closed). An alert a route raised about a case counts as
+involvement in it for its recipients (docs/decisions.md, D45).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from sqlalchemy.orm import Session
 from engine.errors import NotPermitted
 from engine.store.break_glass import BreakGlassGrant
 from engine.store.cases import Case, CaseInvolvement
+from engine.store.clocks import Notification
 from engine.store.models import Instance, User, WorkItem
 
 # Roles whose job is to decide on any referral: the front door, managers and the CS lead.
@@ -60,10 +62,13 @@ def cases_visible_to(session: Session, username: str, case_ids: Iterable[int],
         select(Case.id).join(Instance, Instance.case_ref == Case.ref)
         .join(WorkItem, WorkItem.instance_id == Instance.id)
         .where(Case.id.in_(wanted), or_(WorkItem.assignee == username, WorkItem.completed_by == username))))
+    # A route that alerted you about a case asked you to act on it (docs/decisions.md, D45).
+    alerted = set(session.scalars(select(Case.id).join(Notification, Notification.case_ref == Case.ref).where(
+        Case.id.in_(wanted), Notification.recipient == username, Notification.alert_id.is_not(None))))
     granted = set() if now is None else set(session.scalars(select(BreakGlassGrant.case_id).where(
         BreakGlassGrant.username == username, BreakGlassGrant.case_id.in_(wanted),
         BreakGlassGrant.expires_at > now)))
-    return involved | worked | granted
+    return involved | worked | alerted | granted
 
 
 def children_visible_to(session: Session, username: str, child_case_ids: Iterable[int],

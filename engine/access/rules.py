@@ -63,3 +63,30 @@ def can_protect_address(role: str, may_open_case: bool) -> bool:
 def can_remove_address_protection(role: str, may_open_case: bool) -> bool:
     """True when someone in ``role`` may show a protected address again (a senior decision; a case they may open)."""
     return may_open_case and role in ROLES_REMOVING_ADDRESS_PROTECTION
+
+
+# docs/decisions.md, D46: who may move work. Whoever holds a work item may hand it on inside its groups
+# (to an active member of one of them, or to one of them). Managers (a service manager is a manager in the
+# service managers' group) and the CS lead may claim, give back and reassign any work item of their service,
+# to anyone active, so an item can always be recovered; a handover outside the item's groups gives the new
+# holder need-to-know of the case, so only they may decide it. A manager's service is the services of the
+# groups they belong to (``groups.service``; groups with no service set form one service together); the CS
+# lead leads the whole partnership's response and so manages every service. Administrators and reviewers
+# never hold casework.
+ROLES_MANAGING_WORK = frozenset({"manager", "cs_lead"})
+ROLES_MANAGING_EVERY_SERVICE = frozenset({"cs_lead"})
+ROLES_WITHOUT_CASEWORK = frozenset({"admin", "reviewer"})
+
+
+def manages_work(role: str, own_services: frozenset[str], item_services: frozenset[str]) -> bool:
+    """True when someone in ``role``, in groups of ``own_services``, manages an item of ``item_services``."""
+    if role in ROLES_MANAGING_EVERY_SERVICE:
+        return True
+    if not item_services:  # offered to no group that exists: no service owns it, so any manager may recover it
+        return role in ROLES_MANAGING_WORK
+    return role in ROLES_MANAGING_WORK and bool(own_services & item_services)
+
+
+def may_hold_work(role: str) -> bool:
+    """True when an active person in ``role`` may be handed a work item."""
+    return bool(role) and role not in ROLES_WITHOUT_CASEWORK

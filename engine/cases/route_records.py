@@ -6,7 +6,7 @@ so the operations (below the use cases) never import this package.
 
 from __future__ import annotations
 
-from engine.cases import matching, records, route_lifecycle
+from engine.cases import matching, plans, records, route_lifecycle
 from engine.runtime.operations import CaseRecords
 
 
@@ -26,6 +26,8 @@ class _RouteRecords:
     referrer_of = staticmethod(records.referrer_of)
     record_notice = staticmethod(records.record_notice)
     apply_lifecycle = staticmethod(route_lifecycle.apply_lifecycle)
+    record_plan = staticmethod(plans.record_plan)
+    record_plan_update = staticmethod(plans.record_plan_update)
 
 
 RECORDS: CaseRecords = _RouteRecords()

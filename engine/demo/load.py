@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from engine.demo.cast import ADMIN, DEMO_PASSWORD, GROUPS, PEOPLE
+from engine.demo.cast import ADMIN, DEMO_PASSWORD, GROUPS, PEOPLE, SERVICES
 from engine.demo.stories import STAGES
 from engine.errors import FrontdoorError
 from engine.people.accounts import set_password
@@ -56,12 +56,12 @@ def _stage(summary: dict[str, Any], say: Say, name: str, action: Callable[[], An
 
 
 def add_people(svc: Services, password: str, say: Say) -> list[str]:
-    """Create the demo groups (with agency names) and people who do not exist yet."""
+    """Create the demo groups (with agency names and services) and people who do not exist yet."""
     with svc.db.transaction() as session:
         for gid, name in GROUPS.items():
             group = session.get(Group, gid)
             if group is None:
-                session.add(Group(id=gid, name=name))
+                session.add(Group(id=gid, name=name, service=SERVICES.get(gid, "")))
         known = set(session.scalars(select(User.username)))
     added = []
     for username, display, role, agency, groups in PEOPLE:

@@ -15,8 +15,11 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from engine.access.need_to_know import active_role
+from engine.errors import NotFound, NotPermitted
 from engine.insight.readers import SYSTEM_REVIEW_ROLES, audit_insight, require_reader
 from engine.insight.recorded import task_answers
+from engine.runtime.instances import start_process
 from engine.runtime.services import Services
 from engine.store.models import Instance, ProcessVersion, WorkItem
 
@@ -145,3 +148,17 @@ def _status(due: Any, today: date) -> str:
     except ValueError:
         return "no due date"
     return "overdue" if when < today else "due"
+
+
+ROLES_STARTING_REVIEWS = frozenset({"cs_lead"})  # the partnership's lead runs its self-assessment
+
+
+def start_system_review(svc: Services, actor: str) -> int:
+    """Start a system review (the CS lead only); returns the new instance's id. Raises NotPermitted or NotFound."""
+    with svc.db.read() as session:
+        if active_role(session, actor) not in ROLES_STARTING_REVIEWS:
+            raise NotPermitted("Only the Contextual Safeguarding lead can start a system review")
+        if session.scalar(select(ProcessVersion.id).where(ProcessVersion.process_id == "system_review")
+                          .limit(1)) is None:
+            raise NotFound("The system review process is not deployed")
+    return start_process(svc, "system_review", {}, actor).id

@@ -19,7 +19,7 @@ from engine.processes.form_templates import template_problems
 from engine.runtime.services import Services
 from engine.runtime.version_cache import known_files
 from engine.runtime.version_choice import require_pilot_rule
-from engine.store.models import ProcessVersion, VersionFile
+from engine.store.models import Group, ProcessVersion, VersionFile
 from engine.workflow.graphs import reachable
 from engine.workflow.specs import bundle_hash
 from engine.workflow.validation import Catalogue, validate_bundle
@@ -73,7 +73,7 @@ def deploy_in(svc: Services, session: Session, files: Mapping[str, bytes], actor
     if not files:
         raise InvalidProcess([Problem("", "Nothing to deploy: give .bpmn, .dmn or .form files")])
     pool = {**known_files(session), **files}
-    problems = _problems(svc, files, pool)
+    problems = _problems(svc, files, pool, _groups(session))
     if problems:
         raise InvalidProcess(problems)
     results = []
@@ -89,18 +89,42 @@ def check_files(svc: Services, files: Mapping[str, bytes]) -> list[Problem]:
     if not files:
         return [Problem("", "Nothing to check: give .bpmn, .dmn or .form files")]
     with svc.db.read() as session:
-        return _problems(svc, files, {**known_files(session), **files})
+        return _problems(svc, files, {**known_files(session), **files}, _groups(session))
 
 
-def _problems(svc: Services, files: Mapping[str, bytes], pool: Mapping[str, bytes]) -> list[Problem]:
+def _groups(session: Session) -> set[str]:
+    return set(session.scalars(select(Group.id)))
+
+
+def _problems(svc: Services, files: Mapping[str, bytes], pool: Mapping[str, bytes],
+              groups: set[str]) -> list[Problem]:
     forms, problems = _forms(files, pool)
     try:
         catalogue = Catalogue(forms=forms, topics=svc.operations.topics(), processes=_processes(pool),
-                              timescales=svc.timescales.names())
+                              timescales=svc.timescales.names(), groups=groups, choices=_choices(pool))
     except InvalidProcess as exc:  # a file that is not safe, well-formed XML: nothing else can be checked
         return problems + exc.problems
     return problems + validate_bundle({n: c for n, c in files.items() if n.endswith((".bpmn", ".dmn"))},
                                       catalogue) + template_problems(files, pool)
+
+
+def _choices(pool: Mapping[str, bytes]) -> dict[str, set[str]]:
+    """Every fixed list of options the forms offer, by data path ("actions.owner_agency"), merged across forms."""
+    found: dict[str, set[str]] = {}
+
+    def walk(fields) -> None:
+        for f in fields:
+            if f.options and f.path:
+                found.setdefault(f.path.replace("[]", ""), set()).update(v for v, _label in f.options)
+            walk(f.children)
+
+    for name, content in pool.items():
+        if name.endswith(".form"):
+            try:
+                walk(parse_form(content, source=name).fields)
+            except InvalidProcess:
+                continue  # reported by _forms
+    return found
 
 
 def _forms(files: Mapping[str, bytes], pool: Mapping[str, bytes]) -> tuple[set[str], list[Problem]]:

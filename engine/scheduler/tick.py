@@ -16,7 +16,8 @@ from engine.config import ReminderPolicy
 from engine.insight.refresh import needs_refresh, refresh_due, refresh_insight
 from engine.runtime.outbox import start_pending
 from engine.runtime.services import Services
-from engine.scheduler.mail import send_pending_emails
+from engine.scheduler.escalation import due_escalations_query, escalate_alerts
+from engine.scheduler.mail import due_emails_query, send_pending_emails
 from engine.scheduler.pool import FiringPool
 from engine.scheduler.reminders import (
     digest_query,
@@ -27,7 +28,7 @@ from engine.scheduler.reminders import (
 )
 from engine.scheduler.timers import fire_due
 from engine.store.cases import PendingStart
-from engine.store.clocks import Clock, Notification, WorkItemReminder
+from engine.store.clocks import Clock, WorkItemReminder
 from engine.store.models import Instance, Timer
 from engine.store.reads import reads
 
@@ -44,6 +45,7 @@ class TickReport:
     reminders: int = 0
     escalations: int = 0
     digests: int = 0
+    alerts_escalated: int = 0
     emails_sent: int = 0
     starts: int = 0
     insight_facts: int = 0
@@ -70,17 +72,20 @@ def run_tick(svc: Services, worker_id: str, batch: int = 500, policy: ReminderPo
     breached = breach_due_clocks(svc, limit=batch, worker=worker_id) if go("clocks") else 0
     reminded, escalated = raise_reminders(svc, policy, limit=batch) if go("reminders") else (0, 0)
     digests = raise_digests(svc, policy, limit=batch) if go("digests") else 0
-    raised = breached + reminded + escalated + digests > 0  # this tick's own notifications go out now
+    alerted = _guarded("alerts", lambda: escalate_alerts(svc, limit=batch), 0) if go("alerts") else 0
+    fired_alerts = fired > 0  # a fired timer's step may have raised an alert: its e-mail goes out now
+    raised = breached + reminded + escalated + digests + alerted > 0 or fired_alerts  # this tick's own e-mail
     emails = send_pending_emails(svc, limit=batch) if go("emails", also=raised) else 0
     # Starts a fired timer asked for go out in the same tick; a fired timer may also need counting.
     starts = _guarded("outbox", lambda: len(start_pending(svc, limit=batch)), 0) if go("starts", also=fired > 0) else 0
     # Insight counts what happened before this tick, and (one cheap check) what this tick did.
-    did_work = fired + breached + reminded + escalated + digests + emails + starts > 0
+    did_work = fired + breached + reminded + escalated + digests + alerted + emails + starts > 0
     fresh = due["insight"] or (did_work and _guarded("insight", lambda: needs_refresh(svc), False))
     facts = _guarded("insight", lambda: refresh_insight(svc), 0) if go("insight", also=fresh) else 0
-    full = max(fired, breached, reminded + escalated, digests, emails, starts) >= batch
+    full = max(fired, breached, reminded + escalated, digests, alerted, emails, starts) >= batch
     return TickReport(worker_id=worker_id, timers_fired=fired, clocks_breached=breached, reminders=reminded,
-                      escalations=escalated, digests=digests, emails_sent=emails, starts=starts,
+                      escalations=escalated, digests=digests, alerts_escalated=alerted, emails_sent=emails,
+                      starts=starts,
                       insight_facts=facts, seconds=round(time.perf_counter() - started, 4), full=full)
 
 
@@ -106,8 +111,8 @@ def due_now(svc: Services, policy: ReminderPolicy) -> dict[str, bool]:
             WorkItemReminder.work_item_id)),
         "digests": digest_query(svc, policy),
         "starts": select(PendingStart.id).where(PendingStart.status == "pending"),
-        "emails": select(Notification.id).where(Notification.email_status == "pending")
-        if svc.settings.smtp_port else None,
+        "alerts": due_escalations_query(svc),
+        "emails": due_emails_query(svc) if svc.settings.smtp_port else None,
     }
     wanted = {kind: exists(query) for kind, query in checks.items() if query is not None}
     with reads(svc.db, planned_each_time=True) as conn:  # one round trip (autocommit on PostgreSQL)

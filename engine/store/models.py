@@ -80,6 +80,8 @@ class Group(Base):
     __tablename__ = "groups"
     id: Mapped[str] = mapped_column(String(80), primary_key=True)
     name: Mapped[str] = mapped_column(String(200), default="")
+    # Groups with the same service are managed together (engine/access/rules.py); blank is one service too.
+    service: Mapped[str] = mapped_column(String(80), default="")
 
 
 class Membership(Base):

@@ -43,23 +43,44 @@ class ElementMeta:
     lane: str | None = None
     documentation: str = ""
     lifecycle: Lifecycle = field(default_factory=Lifecycle)  # clocks and stage it declares (lifecycle.py)
+    properties: tuple[tuple[str, str], ...] = ()  # camunda:properties, in order (docs/bpmn-conventions.md)
 
     @property
     def groups(self) -> tuple[str, ...]:
-        """Candidate groups, falling back to the lane's name (docs/decisions.md, D1)."""
+        """Candidate groups, falling back to the lane's name (docs/decisions.md, D1).
+
+        An expression (``${action.owner_agency}``) gives no fixed groups: the runtime works them out
+        from the task's data when the task opens (docs/decisions.md, D47).
+        """
         raw = self.attrs.get("candidateGroups", "")
+        if is_groups_expression(raw):
+            return ()
         groups = tuple(g.strip() for g in raw.split(",") if g.strip())
         if groups:
             return groups
         return (self.lane,) if self.lane else ()
 
 
+def is_groups_expression(text: str | None) -> bool:
+    """True when candidate groups are written as an expression (``${...}``) rather than a list of ids."""
+    text = (text or "").strip()
+    return text.startswith(("${", "#{")) and text.endswith("}")
+
+
+def element_properties(node) -> tuple[tuple[str, str], ...]:
+    """The element's own camunda:property name/value pairs (not those of elements nested inside it)."""
+    found = node.findall(f"bpmn:extensionElements/{{{CAMUNDA_NS}}}properties/{{{CAMUNDA_NS}}}property", NSMAP)
+    return tuple((p.get("name") or "", p.get("value") or "") for p in found if p.get("name"))
+
+
 class TopicServiceTask(ServiceTask):
     """A service task that calls the registered Python operation named by camunda:topic."""
 
     def _execute(self, task):
-        topic = self.extensions.get("frontdoor", {}).get("topic", "")
-        updates = task.workflow.script_engine.call_service(task, topic=topic) or {}
+        ours = self.extensions.get("frontdoor", {})
+        topic = ours.get("topic", "")
+        updates = task.workflow.script_engine.call_service(task, topic=topic,
+                                                           properties=dict(ours.get("properties", ()))) or {}
         task.data.update(updates)
         return True
 
@@ -165,7 +186,7 @@ def extract_meta(root: etree._Element) -> tuple[dict[tuple[str, str], ElementMet
                 element_id=eid, tag=etree.QName(node).localname, name=node.get("name") or eid,
                 process_id=owner, attrs=attrs, lane=lanes.get(eid),
                 documentation=_text(node.find("bpmn:documentation", NSMAP)),
-                lifecycle=lifecycle_of(node, staged.get(eid)))
+                lifecycle=lifecycle_of(node, staged.get(eid)), properties=element_properties(node))
     return _owned(meta), names
 
 
@@ -200,7 +221,8 @@ def _annotate(spec, meta: Mapping[tuple[str, str], ElementMeta]) -> None:
         element = meta.get((spec.name, task_spec.name.removesuffix(MI_CHILD_SUFFIX)))
         if element is not None:
             # loop wrappers (StandardLoopTask) have no extensions attribute of their own
-            ours = {**element.attrs, "groups": list(element.groups)}
+            ours = {**element.attrs, "groups": list(element.groups),
+                    "properties": [list(p) for p in element.properties]}
             if element.lifecycle:
                 ours["lifecycle"] = {"element_id": element.element_id, "element_name": element.name,
                                      "stage": element.lifecycle.stage,

@@ -60,11 +60,12 @@ def test_claim_unclaim_and_reassign(client, tokens, item):
     refused = client.post(f"/api/v1/work-items/{item}/claim", headers=tokens["fd2"])
     assert refused.status_code == 403 and refused.json["code"] == "not_permitted"
     assert client.post(f"/api/v1/work-items/{item}/unclaim", headers=tokens["fd"]).json["assignee"] is None
-    moved = client.post(f"/api/v1/work-items/{item}/reassign", json={"reason": "leave", "to_user": "fd2"},
+    client.post(f"/api/v1/work-items/{item}/claim", headers=tokens["fd"])
+    moved = client.post(f"/api/v1/work-items/{item}/reassign", json={"reason": "On leave from today", "to_user": "fd2"},
                         headers=tokens["fd"])
     assert moved.status_code == 200 and moved.json["assignee"] == "fd2"
-    bad = client.post(f"/api/v1/work-items/{item}/reassign", json={"reason": "x", "to_user": "a", "to_group": "b"},
-                      headers=tokens["fd2"])
+    bad = client.post(f"/api/v1/work-items/{item}/reassign",
+                      json={"reason": "Both at once is wrong", "to_user": "a", "to_group": "b"}, headers=tokens["fd2"])
     assert bad.status_code == 422 and bad.json["code"] == "invalid_form_data" and "to" in bad.json["errors"]
 
 
@@ -118,7 +119,8 @@ def test_reading_one_item_follows_the_task_page_rule_and_every_look_is_audited(c
 
 
 def test_the_holder_and_the_completer_still_see_it(client, tokens, lite, item):
-    client.post(f"/api/v1/work-items/{item}/reassign", json={"reason": "cover", "to_user": "pc"}, headers=tokens["fd"])
+    client.post(f"/api/v1/work-items/{item}/reassign", json={"reason": "Police to cover this", "to_user": "pc"},
+                headers=tokens["boss"])
     held = client.get(f"/api/v1/work-items/{item}", headers=tokens["pc"])
     assert held.status_code == 200 and held.json["assignee"] == "pc"
     client.post(f"/api/v1/work-items/{item}/complete", json={"data": {"rag": "red"}}, headers=tokens["pc"])

@@ -7,8 +7,10 @@ import pytest
 from engine.runtime.instances import get_instance
 from tests.support.web import sign_in
 
-PAGES = ["/inbox", "/tasks/{item}", "/tasks/{item}/reassign", "/tasks/{item}/done", "/instances/{instance}", "/"]
-ACTIONS = ["/tasks/{item}", "/tasks/{item}/claim", "/tasks/{item}/unclaim", "/tasks/{item}/reassign", "/sign-out"]
+PAGES = ["/inbox", "/tasks/{item}", "/tasks/{item}/reassign", "/tasks/{item}/done", "/instances/{instance}", "/",
+         "/notifications", "/team", "/team/allocate", "/team/people/fd/handover", "/admin/mail"]
+ACTIONS = ["/tasks/{item}", "/tasks/{item}/claim", "/tasks/{item}/unclaim", "/tasks/{item}/reassign", "/sign-out",
+           "/team/reassign", "/team/people/fd/handover", "/team/allocate"]
 
 
 @pytest.mark.parametrize("path", PAGES)

@@ -6,6 +6,8 @@ its expected answers, so no page ships unchecked (fail closed).
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from engine.cases.intake import log_context_referral
@@ -18,6 +20,7 @@ from web.security import PUBLIC
 ROLES = sorted(ROUTE_TEAM)  # chair, csl, fd, mgr, pc_one, pc_two, rev, root, sw
 CASE_WIDE = {"fd", "mgr", "csl", "pc_one"}  # front door, manager, CS lead roles; pc_one holds work on the park
 BREAK_GLASS = 302  # no need-to-know: redirected to the break-glass page
+MANAGING = {"mgr", "csl"}  # manager and CS lead roles
 
 
 def _case(user: str) -> int:
@@ -84,22 +87,33 @@ ROUTES = {
     "notifications.index": ("/notifications", "GET", lambda u: 200),
     "notifications.read": ("/notifications/1/read", "POST", None),
     "notifications.read_all": ("/notifications/read-all", "POST", None),
+    "notifications.acknowledge_one": ("/notifications/1/acknowledge", "POST", None),
+    # the team's work, handovers and allocation: managers and the CS lead (engine/access/rules.py)
+    "team.index": ("/team", "GET", lambda u: 200 if u in MANAGING else 403),
+    "team.reassign": ("/team/reassign", "POST", None),
+    "team.handover": ("/team/people/pc_one/handover", "GET", lambda u: 200 if u in MANAGING else 403),
+    "team.allocate_page": ("/team/allocate", "GET", lambda u: 200 if u in MANAGING else 403),
+    # a context's safety plan opens as the case does; e-mail not yet sent is for administrators
+    "plans.show": ("/cases/{ref}/plan", "GET", _case),
+    "admin_mail.index": ("/admin/mail", "GET", lambda u: 200 if u == "root" else 403),
+    "admin_mail.send": ("/admin/mail/1/send-again", "POST", None),
+    "insight.start_review": ("/insight/system-review/start", "POST", None),
 }
 
 
 @pytest.fixture
 def park(lite, routes_app):
-    """Riverside Park referred by fd; its first task reassigned to pc_one (so pc_one holds work on it)."""
+    """Riverside Park referred by fd; its first task reassigned by the manager to pc_one (who holds work on it)."""
     logged = log_context_referral(lite, context_referral(), "fd")
     item = get_instance(lite, logged.instance_id).open_work_items[0]["id"]
-    reassign(lite, item, "fd", "Police to check the park", to_user="pc_one")
+    reassign(lite, item, "mgr", "Police to check the park", to_user="pc_one")
     return {"item": item, "instance": logged.instance_id, "ref": logged.case_ref, "referral": logged.referral_id}
 
 
 # The areas whose pages are in the table; other areas (API, process administration, tokens) keep their
 # own role tables, and every one of their URLs is still in the anonymous sweep below.
 AREAS = ("auth.", "inbox.", "tasks.", "instances.", "cases.", "casework.", "front_door.", "insight.",
-         "notifications.", "admin_forms.")
+         "notifications.", "admin_forms.", "team.", "plans.", "admin_mail.")
 
 
 def test_every_route_of_these_areas_is_in_the_table(routes_app):
@@ -144,3 +158,24 @@ def test_each_role_gets_what_the_access_rules_say(routes_app, park, user):
            if method == "GET"}
     wanted = {e: expect(user) for e, (_, method, expect) in ROUTES.items() if method == "GET"}
     assert got == wanted
+
+
+# The header's links by role (web/navigation.py): each area shows only for the roles its pages let in.
+HEADER = {"Inbox": lambda u: True, "Find a case": lambda u: True,
+          "Front door": lambda u: u not in ("root", "rev"), "Team": lambda u: u in MANAGING,
+          "Insight": lambda u: u in ("mgr", "csl", "root"), "System review": lambda u: u == "rev",
+          "Processes": lambda u: u == "root", "Forms": lambda u: u == "root", "E-mail": lambda u: u == "root",
+          "API tokens": lambda u: True}
+
+
+@pytest.mark.parametrize("user", ROLES)
+def test_the_header_links_each_role_to_what_it_may_use_and_nothing_else(routes_app, user):
+    client = routes_app.test_client()
+    sign_in(client, user)
+    page = client.get("/notifications").get_data(as_text=True)
+    header = page.split("</header>")[0].split('class="govuk-service-navigation__list"')[1]
+    links = {" ".join(re.sub(r"<[^>]+>", " ", text).split()): href
+             for href, text in re.findall(r'<a [^>]*href="(/[^"]*)"[^>]*>(.*?)</a>', header, re.S)}
+    assert {words for words in links if words in HEADER} == {words for words, rule in HEADER.items() if rule(user)}
+    for words, href in links.items():  # every link it shows opens for them
+        assert client.get(href).status_code == 200, words

@@ -301,6 +301,89 @@ class ReassignIn(Strict):
     to_group = ma.fields.String(allow_none=True, validate=ma.validate.Length(max=80))
 
 
+class ReassignManyIn(Strict):
+    """Hand several work items to one person or one group at once, with one reason (audited per item)."""
+
+    ids = ma.fields.List(ma.fields.Integer(validate=ma.validate.Range(1, 2147483647)), required=True,
+                         validate=ma.validate.Length(min=1, max=500))
+    reason = ma.fields.String(required=True, validate=ma.validate.Length(max=2000))
+    to_user = ma.fields.String(allow_none=True, validate=ma.validate.Length(max=80))
+    to_group = ma.fields.String(allow_none=True, validate=ma.validate.Length(max=80))
+
+
+class AllocationIn(Strict):
+    """Allocate a case to a worker (who then has need-to-know of it)."""
+
+    case_ref = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=40))
+    worker = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=80))
+
+
+class Allocation(ma.Schema):
+    """A case's allocated worker and manager after the change."""
+
+    ref = ma.fields.String(required=True)
+    allocated_worker = Text(required=True)
+    manager = Text(required=True)
+
+
+class HandoverIn(Strict):
+    """Everything a person holds to a person or a group, or (neither) back to each item's groups."""
+
+    person = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=80))
+    reason = ma.fields.String(required=True, validate=ma.validate.Length(max=2000))
+    to_user = ma.fields.String(allow_none=True, validate=ma.validate.Length(max=80))
+    to_group = ma.fields.String(allow_none=True, validate=ma.validate.Length(max=80))
+
+
+class Notification(ma.Schema):
+    """An alert or notification for the caller: what, about which case, why, and whether acknowledged."""
+
+    id = ma.fields.Integer(required=True)
+    kind = ma.fields.String(required=True)
+    case_ref = Text(required=True)
+    reason = ma.fields.String(required=True)
+    what_to_do = ma.fields.String()
+    urgent = ma.fields.Boolean()
+    created_at = Time(required=True)
+    read_at = Time()
+    acknowledged_at = Time(required=True)
+    alert_acknowledged_by = Text()
+
+
+class TeamRow(ma.Schema):
+    """One person's or group's open work: open, overdue, due this week, claimed and unclaimed."""
+
+    key = ma.fields.String(required=True)
+    label = ma.fields.String(required=True)
+    detail = ma.fields.String()
+    open = ma.fields.Integer(required=True)
+    overdue = ma.fields.Integer(required=True)
+    due_this_week = ma.fields.Integer(required=True)
+    claimed = ma.fields.Integer(required=True)
+    unclaimed = ma.fields.Integer(required=True)
+
+
+class StrandedItem(ma.Schema):
+    """A work item nobody can act on, or overdue, and why."""
+
+    id = ma.fields.Integer(required=True)
+    name = ma.fields.String(required=True)
+    case_ref = Text()
+    assignee = Text()
+    groups = ma.fields.List(ma.fields.String(), required=True)
+    due_at = Time()
+    reasons = ma.fields.List(ma.fields.String(), required=True)
+
+
+class Team(ma.Schema):
+    """A manager's team: per person and per group, and the stranded work."""
+
+    manager = ma.fields.String(required=True)
+    people = ma.fields.List(ma.fields.Nested(TeamRow), required=True)
+    groups = ma.fields.List(ma.fields.Nested(TeamRow), required=True)
+    stranded = ma.fields.List(ma.fields.Nested(StrandedItem), required=True)
+
+
 class StepOutcome(ma.Schema):
     """Where the route stands after the step."""
 
