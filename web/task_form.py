@@ -2,7 +2,9 @@
 
 Names and ids follow ``engine.forms.posted`` (``field_name``), so ``data_from_post`` reads back exactly
 what is rendered here. Repeatable rows grow without JavaScript: the "Add another" button posts the
-form with ``add_row=<list name>`` and the page comes back with one more row.
+form with ``add_row=<list name>`` and the page comes back with one more row. A file picker is a GOV.UK
+file upload; the files it already attached are ticked boxes under the same name (untick to leave one
+out), since a browser never sends a chosen file twice.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ class RenderedForm:
 
     nodes: list[dict[str, Any]]
     error_list: list[dict[str, str]] = field(default_factory=list)
+    has_files: bool = False  # the form posts files, so it must be sent as multipart/form-data
 
 
 @dataclass
@@ -32,16 +35,21 @@ class _Build:
     extra_rows: dict[str, int]
     use_defaults: bool
     anchors: dict[str, str] = field(default_factory=dict)
+    files: dict[int, str] = field(default_factory=dict)
+    has_files: bool = False
 
 
 def render_form(form: FormDefinition, answers: dict[str, Any] | None, errors: dict[str, list[str]] | None = None,
-                extra_rows: dict[str, int] | None = None) -> RenderedForm:
-    """Nodes for every component; ``answers`` None means a fresh form, so form defaults apply."""
-    build = _Build(answers or {}, errors or {}, extra_rows or {}, answers is None)
+                extra_rows: dict[str, int] | None = None, files: dict[int, str] | None = None) -> RenderedForm:
+    """Nodes for every component; ``answers`` None means a fresh form, so form defaults apply.
+
+    ``files`` names the documents already attached through the form's file pickers (id -> file name).
+    """
+    build = _Build(answers or {}, errors or {}, extra_rows or {}, answers is None, files=files or {})
     nodes = _nodes(form.fields, (), build)
     error_list = [{"text": messages[0], **({"href": f"#{build.anchors[path]}"} if path in build.anchors else {})}
                   for path, messages in build.errors.items() if messages]
-    return RenderedForm(nodes, error_list)
+    return RenderedForm(nodes, error_list, build.has_files)
 
 
 def lookup(answers: Any, path: str) -> Any:
@@ -122,7 +130,30 @@ def _input_node(f: Field, name: str, value: Any, error: dict | None, build: _Bui
                                             "classes": "govuk-input--width-10", **disabled}}
     if f.type == "datetime":
         return _date_node(f, base, value, legend, hint, build, path)
+    if f.type == "filepicker":
+        return _file_node(f, base, value, label, hint, build)
     return _choice_node(f, name, value, base, label, legend, hint)
+
+
+def _file_node(f: Field, base: dict, value: Any, label: dict, hint: dict | None, build: _Build) -> dict[str, Any]:
+    """A GOV.UK file upload, with the files it attached already as ticked boxes (untick to leave one out)."""
+    build.has_files = True
+    ids = value if isinstance(value, list | tuple) else ([] if value in (None, "") else [value])
+    attached = [{"value": str(i), "text": build.files.get(int(i), "A file attached before"), "checked": True}
+                for i in ids if str(i).isdigit()]
+    attributes = {"accept": ",".join(f.accept)} if f.accept else {}
+    if f.multiple:
+        attributes["multiple"] = "multiple"
+    upload = {**base, "label": label, "hint": hint, "attributes": attributes}
+    if attached:
+        upload["label"] = {**label, "text": ("Add more files" if f.multiple else "Replace the file")
+                           + f" ({label['text']})"}
+    node = {"kind": "file", "params": upload}
+    if attached:
+        node["attached"] = {"idPrefix": f"{base['name']}-attached", "name": base["name"], "items": attached,
+                            "fieldset": {"legend": {"text": f"Attached: {label['text']}",
+                                                    "classes": "govuk-fieldset__legend--s"}}}
+    return node
 
 
 def _choice_node(f: Field, name: str, value: Any, base: dict, label: dict, legend: dict, hint: dict | None) -> dict:

@@ -63,3 +63,13 @@ def can_protect_address(role: str, may_open_case: bool) -> bool:
 def can_remove_address_protection(role: str, may_open_case: bool) -> bool:
     """True when someone in ``role`` may show a protected address again (a senior decision; a case they may open)."""
     return may_open_case and role in ROLES_REMOVING_ADDRESS_PROTECTION
+
+
+# Merging two records opened for one child by mistake moves everything on one to the other and cannot be
+# undone by anyone else's action, so it is a manager's decision (the CS lead's too); both see every case.
+ROLES_MERGING_CASES = frozenset({"manager", "cs_lead"})
+
+
+def can_merge_cases(role: str) -> bool:
+    """True when someone in ``role`` may merge two records of one child or one context."""
+    return role in ROLES_MERGING_CASES

@@ -54,15 +54,17 @@ def case_page(svc: Services, ref: str, viewer: str, section: str = "summary") ->
         items = session.scalars(select(WorkItem).join(Instance, Instance.id == WorkItem.instance_id)
                                 .where(Instance.case_ref == view.ref).order_by(WorkItem.id)).all()
         work = [work_item_dict(w) for w in items]
-        timeline = _timeline(session, view.ref, [i["id"] for i in view.instances], [w.id for w in items])
+        timeline = _timeline(session, [view.ref, *view.merged_from], [i["id"] for i in view.instances],
+                             [w.id for w in items])
         case_id = session.scalar(select(Case.id).where(Case.ref == view.ref))
         notes, documents = notes_of(session, case_id), documents_of(session, case_id)
     return CasePage(view, [w for w in work if w["status"] == "open"], [w for w in work if w["status"] != "open"],
                     list_clocks(svc, view.ref), timeline, notes, documents)
 
 
-def _timeline(session, ref: str, instance_ids: list[int], item_ids: list[int]) -> list[dict[str, Any]]:
-    subjects = [and_(AuditEvent.subject_type == "case", AuditEvent.subject_id == ref)]
+def _timeline(session, refs: list[str], instance_ids: list[int], item_ids: list[int]) -> list[dict[str, Any]]:
+    # a record merged into this one brings its history with it
+    subjects = [and_(AuditEvent.subject_type == "case", AuditEvent.subject_id.in_(refs))]
     if instance_ids:
         subjects.append(and_(AuditEvent.subject_type == "instance",
                              AuditEvent.subject_id.in_([str(i) for i in instance_ids])))

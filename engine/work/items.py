@@ -11,6 +11,7 @@ from sqlalchemy import delete, or_, select, update
 
 from engine import audit
 from engine.access.rules import Viewer, WorkSeen, can_view_item
+from engine.cases.form_files import check_task_files
 from engine.cases.references import check_references
 from engine.errors import Conflict, InvalidFormData, NotFound, NotPermitted, TaskAlreadyCompleted
 from engine.forms import FormDefinition, validate_submission
@@ -144,6 +145,7 @@ def _validated(session, row, item, data: Mapping[str, Any],
         return {}
     clean = validate_submission(form, data)
     check_references(session, form, clean)  # an unknown or closed case reference is named, never dropped
+    check_task_files(session, form, clean, item.id)  # files only as documents attached to this task
     return clean
 
 
