@@ -19,7 +19,8 @@ from engine.store.casework import CaseNote, Document
 from engine.store.clocks import Clock
 from engine.store.models import Instance, WorkItem
 
-SAME, SIMILAR, DIFFERENT, ONE_SIDE, WITHHELD = "same", "similar", "different", "one_side", "withheld"
+SAME, SIMILAR, DIFFERENT, ONE_SIDE, NEITHER, WITHHELD = "same", "similar", "different", "one_side", "neither", \
+    "withheld"
 CHILD_FIELDS = (("First name", "first_name"), ("Surname", "last_name"), ("Date of birth", "dob"),
                 ("NHS number", "nhs_number"), ("UPN", "upn"), ("Address", "address"), ("Postcode", "postcode"),
                 ("School", "school"))
@@ -32,7 +33,7 @@ ADDRESSES = frozenset({"address", "postcode"})
 
 @dataclass(frozen=True)
 class ComparedField:
-    """One field on both records and how they compare (same, similar, different, one_side, withheld)."""
+    """One field on both records and how they compare (same, similar, different, one_side, neither, withheld)."""
 
     label: str
     this: str
@@ -94,7 +95,7 @@ def record_side(session: Session, case: Case) -> RecordSide:
 
 def _agreement(name: str, a: str, b: str) -> str:
     if not a or not b:
-        return ONE_SIDE if (a or b) else SAME
+        return ONE_SIDE if (a or b) else NEITHER
     if name in NAMES:
         return SAME if a.lower() == b.lower() else (SIMILAR if _similar_name(a, b) else DIFFERENT)
     return SAME if _plain(a) == _plain(b) else DIFFERENT
