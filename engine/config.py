@@ -43,6 +43,8 @@ VARIABLES: tuple[Variable, ...] = (
     Variable("FRONTDOOR_SMTP_PORT", "0 (off)", "its port; 0 keeps e-mail in the outbox unsent"),
     Variable("FRONTDOOR_MAIL_FROM", "frontdoor@example.invalid", "the sender address of e-mail"),
     Variable("FRONTDOOR_SESSION_MINUTES", "30", "idle timeout of a signed-in session"),
+    Variable("FRONTDOOR_KEPT_ANSWERS_HOURS", "24",
+             "how long a form posted after its author's session ended is kept for them to get back by signing in"),
     Variable("FRONTDOOR_MATCH_RADIUS_M", "250", "radius for matching a new context to an open one"),
     Variable("FRONTDOOR_TIMER_LEASE_SECONDS", "60",
              "after this long, timers leased by a scheduler that stopped mid-batch are taken over by another"),
@@ -178,6 +180,7 @@ class Settings:
     smtp_port: int = 0
     mail_from: str = "frontdoor@example.invalid"
     session_minutes: int = 30
+    kept_answers_hours: int = 24
     context_match_radius_m: int = 250
     firing: FiringSettings = field(default_factory=FiringSettings)
     reminders: ReminderPolicy = field(default_factory=ReminderPolicy)
@@ -210,6 +213,8 @@ class Settings:
             smtp_port=_read(env, "FRONTDOOR_SMTP_PORT", defaults.smtp_port, int, 0, 65535),
             mail_from=_read(env, "FRONTDOOR_MAIL_FROM", defaults.mail_from),
             session_minutes=_read(env, "FRONTDOOR_SESSION_MINUTES", defaults.session_minutes, int, 1, 24 * 60),
+            kept_answers_hours=_read(env, "FRONTDOOR_KEPT_ANSWERS_HOURS", defaults.kept_answers_hours, int, 1,
+                                     24 * 7),
             context_match_radius_m=_read(env, "FRONTDOOR_MATCH_RADIUS_M", defaults.context_match_radius_m, int,
                                          1, 100_000),
             firing=FiringSettings.from_env(env),

@@ -32,6 +32,8 @@ def create_app(services: Services | None = None, config: Mapping[str, Any] | Non
         inbox,
         insight,
         instances,
+        kept,
+        merging,
         navigation,
         notifications,
         plans,
@@ -54,11 +56,14 @@ def create_app(services: Services | None = None, config: Mapping[str, Any] | Non
     errors.init_app(app)
     filters.init_app(app)
     navigation.init_app(app)
-    for module in (assets, auth, inbox, tasks, instances, cases, casework, front_door, admin_processes, admin_forms):
+    for module in (assets, auth, inbox, tasks, instances, cases, casework, merging, front_door, admin_processes,
+                   admin_forms):
         app.register_blueprint(module.bp)
     for module in (team, plans, admin_mail):  # managers' team page, a context's plan, e-mail not yet sent
         app.register_blueprint(module.bp)
     api.init_app(app)  # the JSON API under /api/v1
+    merging.init_app(app)  # after the API's handlers: a merged record's reference leads to the kept one
+    kept.init_app(app)  # a post that arrives after the session ended is kept for its author
     app.register_blueprint(insight.bp)
     app.register_blueprint(notifications.bp)
     return app

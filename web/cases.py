@@ -24,7 +24,8 @@ from web.context import current_user, services
 bp = Blueprint("cases", __name__, url_prefix="/cases")
 
 NOTICES = {"protected": "The address is now protected: it is withheld everywhere this child appears.",
-           "unprotected": "The protection has been removed: the address is shown again."}
+           "unprotected": "The protection has been removed: the address is shown again.",
+           "merged": "The two records are now one. The other record's reference leads here."}
 POSTCODE = re.compile(r"^[A-Z]{1,2}\d[A-Z\d]?\s*\d[A-Z]{2}$", re.I)
 SCHOOL_URN = re.compile(r"^\d{6}$")  # DfE unique reference numbers are six digits
 

@@ -90,3 +90,13 @@ def manages_work(role: str, own_services: frozenset[str], item_services: frozens
 def may_hold_work(role: str) -> bool:
     """True when an active person in ``role`` may be handed a work item."""
     return bool(role) and role not in ROLES_WITHOUT_CASEWORK
+
+
+# Merging two records opened for one child by mistake moves everything on one to the other and cannot be
+# undone by anyone else's action, so it is a manager's decision (the CS lead's too); both see every case.
+ROLES_MERGING_CASES = frozenset({"manager", "cs_lead"})
+
+
+def can_merge_cases(role: str) -> bool:
+    """True when someone in ``role`` may merge two records of one child or one context."""
+    return role in ROLES_MERGING_CASES

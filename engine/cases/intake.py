@@ -15,6 +15,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from engine import audit
+from engine.cases.form_files import file_answers
 from engine.cases.matching import Candidate, child_candidates, context_candidates
 from engine.cases.records import (
     add_link,
@@ -149,6 +150,7 @@ def _log_referral(svc: Services, intake: _Intake, data: Mapping[str, Any], actor
     _check_choice(add_to_case, new_reason)
     form = referral_form(svc, intake.process_id)
     clean = with_defaults(form, validate_submission(form, data))
+    _no_files(form, clean)
     facts, now = intake.facts(clean), svc.now()
     with svc.db.transaction() as session:
         _require_route(session, intake.process_id)
@@ -157,6 +159,9 @@ def _log_referral(svc: Services, intake: _Intake, data: Mapping[str, Any], actor
         serialise_matching(session)
         if add_to_case:
             case = case_by_ref(session, add_to_case, intake.subject_type)
+            if case.merged_into:  # never add to a record merged into another: name the one to use
+                raise InvalidFormData({"match": [f"{case.ref} was merged into {case.merged_into}: "
+                                                 f"add to {case.merged_into}"]})
             decision, created = intake.added(session, case, actor, now), False
         else:
             candidates = intake.candidates(svc, session, facts)
@@ -169,6 +174,14 @@ def _log_referral(svc: Services, intake: _Intake, data: Mapping[str, Any], actor
         intake.after(session, case, facts, checked, referral.id, actor, now)
         case_ref, referral_id = case.ref, referral.id
     return _start(svc, intake.process_id, clean, actor, case_ref, referral_id, decision, created)
+
+
+def _no_files(form: FormDefinition, clean: Mapping[str, Any]) -> None:
+    """A referral has no case yet to hold a file: files are attached on the case page once it is sent."""
+    errors = {path: ["Send the referral first, then attach files on the case page"]
+              for path, _ids in file_answers(form, clean)}
+    if errors:
+        raise InvalidFormData(errors)
 
 
 def _linked_children(session: Session, clean: Mapping[str, Any]) -> list[tuple[Case, str]]:

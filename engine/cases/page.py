@@ -59,7 +59,8 @@ def case_page(svc: Services, ref: str, viewer: str, section: str = "summary") ->
                                 .where(Instance.case_ref == view.ref).order_by(WorkItem.id)).all()
         work = [work_item_dict(w) for w in items]
         names = route_names(session, [i["id"] for i in view.instances])
-        timeline = _timeline(session, view.ref, [i["id"] for i in view.instances], [w.id for w in items])
+        timeline = _timeline(session, [view.ref, *view.merged_from], [i["id"] for i in view.instances],
+                             [w.id for w in items])
         timeline = _in_words(timeline, {w.id: (w.name, w.instance_id) for w in items}, names,
                              referral_labels(view.referrals))
         record = record_groups(session, view.ref, viewer, svc.now())
@@ -84,8 +85,9 @@ def _in_words(timeline: list[dict[str, Any]], tasks: dict[int, tuple[str, int]],
     return [{**e, "what": event_words(e, tasks, routes), "route": route_of(e, tasks, referrals)} for e in timeline]
 
 
-def _timeline(session, ref: str, instance_ids: list[int], item_ids: list[int]) -> list[dict[str, Any]]:
-    subjects = [and_(AuditEvent.subject_type == "case", AuditEvent.subject_id == ref)]
+def _timeline(session, refs: list[str], instance_ids: list[int], item_ids: list[int]) -> list[dict[str, Any]]:
+    # a record merged into this one brings its history with it
+    subjects = [and_(AuditEvent.subject_type == "case", AuditEvent.subject_id.in_(refs))]
     if instance_ids:
         subjects.append(and_(AuditEvent.subject_type == "instance",
                              AuditEvent.subject_id.in_([str(i) for i in instance_ids])))

@@ -21,7 +21,7 @@ from engine.access.rules import can_refer
 from engine.cases.fuzzy import key, matches
 from engine.cases.fuzzy import words as fuzzy_words
 from engine.cases.instance_page import audit_view
-from engine.cases.records import case_by_ref, identifier_key, postcode_key
+from engine.cases.records import identifier_key, live_case, postcode_key
 from engine.errors import NotFound
 from engine.runtime.services import Services
 from engine.store.cases import Case, Child, ChildContextLink, Context, Referral
@@ -49,6 +49,7 @@ class CaseView:
     instances: list[dict[str, Any]] = field(default_factory=list)
     stage: str | None = None
     merged_into: str | None = None
+    merged_from: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form."""
@@ -76,7 +77,7 @@ class CaseSummary:
 def get_case(svc: Services, ref: str, viewer: str, section: str = "summary") -> CaseView:
     """One case as ``viewer`` may see it; audited as ``case_viewed``. Raises NotFound or NoNeedToKnow."""
     with svc.db.transaction() as session:
-        case, now = case_by_ref(session, ref), svc.now()
+        case, now = live_case(session, ref), svc.now()  # a merged record's reference leads to the kept one
         if not may_see_case(session, viewer, case.id, now):
             audit_view(session, now, viewer, False, "case", case.ref, case.ref, section)
             refused = NoNeedToKnow(f"You have no need to know case {case.ref}", case.ref)
@@ -93,10 +94,11 @@ def get_case(svc: Services, ref: str, viewer: str, section: str = "summary") -> 
 def _base(session: Session, case: Case, subject: dict[str, Any], **extra: Any) -> CaseView:
     referrals = session.scalars(select(Referral).where(Referral.case_id == case.id).order_by(Referral.id)).all()
     instances = session.scalars(select(Instance).where(Instance.case_ref == case.ref).order_by(Instance.id)).all()
+    merged_from = session.scalars(select(Case.ref).where(Case.merged_into == case.ref).order_by(Case.id)).all()
     return CaseView(
         ref=case.ref, subject_type=case.subject_type, status=case.status, opened_at=case.opened_at,
         closed_at=case.closed_at, manager=case.manager, allocated_worker=case.allocated_worker, subject=subject,
-        stage=case.stage, merged_into=case.merged_into,
+        stage=case.stage, merged_into=case.merged_into, merged_from=list(merged_from),
         referrals=[{"id": r.id, "received_at": r.received_at.isoformat(), "referrer_name": r.referrer_name,
                     "referrer_role": r.referrer_role, "referrer_agency": r.referrer_agency,
                     "harm_types": r.harm_types, "consent": r.consent, "lawful_basis": r.lawful_basis,

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from engine import audit
 from engine.access.need_to_know import active_role
 from engine.alerts.notifications import notify, users_with_role
-from engine.cases.records import case_by_ref
+from engine.cases.records import live_case
 from engine.errors import InvalidFormData, NotPermitted
 from engine.runtime.services import Services
 from engine.store.break_glass import BreakGlassGrant
@@ -47,7 +47,7 @@ def break_glass(svc: Services, ref: str, actor: str, reason: str) -> Grant:
     with svc.db.transaction() as session:
         if active_role(session, actor) is None:
             raise NotPermitted("Your account is not active")
-        case = case_by_ref(session, ref)
+        case = live_case(session, ref)
         expires = now + timedelta(hours=GRANT_HOURS)
         session.add(BreakGlassGrant(case_id=case.id, username=actor, reason=reason, granted_at=now,
                                     expires_at=expires))

@@ -11,6 +11,7 @@ from sqlalchemy import delete, or_, select, update
 
 from engine import audit
 from engine.access.rules import Viewer, WorkSeen, can_view_item
+from engine.cases.form_files import check_task_files
 from engine.cases.record import RecordEntry, process_name
 from engine.cases.references import check_references
 from engine.cases.task_context import task_context
@@ -149,6 +150,7 @@ def _validated(session, row, item, data: Mapping[str, Any],
         return {}
     clean = validate_submission(form, data)
     check_references(session, form, clean)  # an unknown or closed case reference is named, never dropped
+    check_task_files(session, form, clean, item.id)  # files only as documents attached to this task
     return clean
 
 

@@ -84,6 +84,8 @@ class Case(ma.Schema):
     instances = ma.fields.List(Object())
     stage = Text(metadata={"description": "where the case is on its route (a stage the route declares)"})
     merged_into = Text(metadata={"description": "the case this one was merged into, if it was a duplicate"})
+    merged_from = ma.fields.List(ma.fields.String(), metadata={
+        "description": "records merged into this one (their references redirect here)"})
     clocks = ma.fields.List(ma.fields.Nested("ClockOut"))
 
 
