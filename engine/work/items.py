@@ -11,6 +11,7 @@ from sqlalchemy import delete, or_, select, update
 
 from engine import audit
 from engine.access.rules import Viewer, WorkSeen, can_view_item
+from engine.cases.instance_page import audit_view
 from engine.errors import Conflict, InvalidFormData, NotFound, NotPermitted, TaskAlreadyCompleted
 from engine.forms import FormDefinition, validate_submission
 from engine.people.directory import groups_of
@@ -221,23 +222,34 @@ def work_seen(item: WorkItem) -> WorkSeen:
 
 
 def open_task(svc: Services, work_item_id: int, actor: str) -> TaskView:
-    """A work item with its form, for its page; audited. Raises NotFound or NotPermitted."""
+    """A work item with its form, for its page; audited. Raises NotFound or NotPermitted.
+
+    A refusal is audited too (``case_view_refused``, section ``task``), committed before it is raised,
+    as the API's read of one work item does: the log of who tried to look stays complete.
+    """
     with svc.db.transaction() as session:
         item = _item(session, work_item_id)
         if not can_view_item(viewer_of(session, actor), work_seen(item)):
-            raise NotPermitted("This task is not offered to you or your groups")
-        row = session.get(Instance, item.instance_id)
-        form = load_version(session, row.version_id).form(item.form_ref)
-        may_act = item.status == "open" and row.status == "waiting"
-        if may_act:
-            try:
-                check_may_act(session, item, actor)
-            except NotPermitted:
-                may_act = False
-        audit.record(session, at=svc.now(), actor=actor, action="task_viewed", subject_type="work_item",
-                     subject_id=item.id, case_ref=item.case_ref)
-        shown = WorkItemView.of(item).seen_at(svc.timescales.calendar, svc.now()).to_dict()
-        return TaskView(shown, form, item.documentation, item.draft, may_act, row.status)
+            audit_view(session, svc.now(), actor, False, "work_item", item.id, item.case_ref, "task")
+        else:
+            return _task_view(svc, session, item, actor)
+    raise NotPermitted("This task is not offered to you or your groups")
+
+
+def _task_view(svc: Services, session, item: WorkItem, actor: str) -> TaskView:
+    """The task page's view of an item ``actor`` may see; writes the ``task_viewed`` row."""
+    row = session.get(Instance, item.instance_id)
+    form = load_version(session, row.version_id).form(item.form_ref)
+    may_act = item.status == "open" and row.status == "waiting"
+    if may_act:
+        try:
+            check_may_act(session, item, actor)
+        except NotPermitted:
+            may_act = False
+    audit.record(session, at=svc.now(), actor=actor, action="task_viewed", subject_type="work_item",
+                 subject_id=item.id, case_ref=item.case_ref)
+    shown = WorkItemView.of(item).seen_at(svc.timescales.calendar, svc.now()).to_dict()
+    return TaskView(shown, form, item.documentation, item.draft, may_act, row.status)
 
 
 def save_draft(svc: Services, work_item_id: int, actor: str, data: Mapping[str, Any]) -> None:
@@ -256,6 +268,8 @@ def what_happens_next(svc: Services, work_item_id: int, actor: str) -> dict[str,
     with svc.db.read() as session:
         item = _item(session, work_item_id)
         if item.completed_by != actor:
+            with svc.db.transaction() as writing:  # the refused look is audited, as on the task page
+                audit_view(writing, svc.now(), actor, False, "work_item", item.id, item.case_ref, "task_done")
             raise NotPermitted("You did not complete this task")
         row = session.get(Instance, item.instance_id)
         following = session.scalars(select(WorkItem).where(WorkItem.instance_id == item.instance_id,
