@@ -16,7 +16,13 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from engine import audit
-from engine.access.need_to_know import NoNeedToKnow, cases_visible_to, children_visible_to, may_see_case
+from engine.access.need_to_know import (
+    NoNeedToKnow,
+    cases_visible_to,
+    children_visible_to,
+    may_see_case,
+    require_case_reader,
+)
 from engine.access.rules import can_refer
 from engine.cases.instance_page import audit_view
 from engine.cases.records import case_by_ref, identifier_key, postcode_key
@@ -143,8 +149,12 @@ def _context_link(link: ChildContextLink, child_case: Case, child: Child, may_op
 
 def search_cases(svc: Services, viewer: str, *, text: str | None = None, postcode: str | None = None,
                  school_urn: str | None = None, limit: int = 50) -> list[CaseSummary]:
-    """Cases by reference, context name, postcode or school URN; children only if ``viewer`` may see them."""
+    """Cases by reference, context name, postcode or school URN; children only if ``viewer`` may see them.
+
+    Raises NotPermitted for a reviewer: they see no case record, not even a context's name.
+    """
     with svc.db.transaction() as session:
+        require_case_reader(session, viewer)
         found = _search_contexts(session, text, postcode, school_urn, limit)
         children = _search_children(session, text, postcode, limit) if not school_urn else []
         allowed = children_visible_to(session, viewer, [case.id for case, _child in children], svc.now())

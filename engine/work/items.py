@@ -217,8 +217,8 @@ def viewer_of(session, username: str) -> Viewer:
 
 
 def work_seen(item: WorkItem) -> WorkSeen:
-    """What the access rules need to know of a work item: its groups, holder and completer."""
-    return WorkSeen(tuple(g for g in item.groups.split(",") if g), item.assignee, item.completed_by)
+    """What the access rules need to know of a work item: its groups, holder, completer and case."""
+    return WorkSeen(tuple(g for g in item.groups.split(",") if g), item.assignee, item.completed_by, item.case_ref)
 
 
 def open_task(svc: Services, work_item_id: int, actor: str) -> TaskView:

@@ -20,8 +20,17 @@ CASE_WIDE = {"fd", "mgr", "csl", "pc_one"}  # front door, manager, CS lead roles
 BREAK_GLASS = 302  # no need-to-know: redirected to the break-glass page
 
 
+REVIEWER = "rev"  # the critical friend: from outside the organisation, never a case, break glass included
+
+
 def _case(user: str) -> int:
+    if user == REVIEWER:
+        return 403
     return 200 if user in CASE_WIDE else BREAK_GLASS
+
+
+def _not_reviewer(user: str) -> int:
+    return 403 if user == REVIEWER else 200
 
 
 # endpoint: (URL template, method, expected status for a user)
@@ -37,9 +46,9 @@ ROUTES = {
     "tasks.reassign": ("/tasks/{item}/reassign", "GET", lambda u: 200 if u in ("fd", "pc_one") else 403),
     "instances.show": ("/instances/{instance}", "GET", _case),
     "instances.diagram": ("/instances/{instance}/diagram.json", "GET", _case),
-    "cases.search": ("/cases?q=park", "GET", lambda u: 200),
+    "cases.search": ("/cases?q=park", "GET", _not_reviewer),
     "cases.show": ("/cases/{ref}", "GET", _case),
-    "cases.break_glass_page": ("/cases/{ref}/break-glass", "GET", lambda u: 200),
+    "cases.break_glass_page": ("/cases/{ref}/break-glass", "GET", _not_reviewer),
     "front_door.index": ("/front-door/", "GET", lambda u: 403 if u in ("root", "rev") else 200),
     "front_door.referral": ("/front-door/context", "GET", lambda u: 403 if u in ("root", "rev") else 200),
     "front_door.confirmation": ("/front-door/referrals/{referral}", "GET", lambda u: 200 if u == "fd" else 404),
@@ -133,3 +142,35 @@ def test_each_role_gets_what_the_access_rules_say(routes_app, park, user):
            if method == "GET"}
     wanted = {e: expect(user) for e, (_, method, expect) in ROUTES.items() if method == "GET"}
     assert got == wanted
+
+
+@pytest.fixture
+def robin(lite, routes_app, park):
+    """A child referred by fd and linked to the park."""
+    from engine.cases.intake import refer_child
+    from tests.support.case_data import child_referral
+
+    return refer_child(lite, child_referral(), "fd")
+
+
+def test_the_reviewer_reaches_no_case_child_or_instance_url_and_may_not_break_glass(routes_app, lite, park, robin):
+    from tests.support.audit import audit_rows
+    from tests.support.web import post
+
+    client = routes_app.test_client()
+    sign_in(client, REVIEWER)
+    urls = [f"/cases/{ref}{tail}" for ref in (park["ref"], robin.case_ref)
+            for tail in ("", "?section=timeline", "/break-glass")]
+    urls += [f"/instances/{i}{tail}" for i in (park["instance"], robin.instance_id) for tail in ("", "/diagram.json")]
+    urls += [f"/insight/journeys/{park['ref']}", f"/insight/journeys/{robin.case_ref}?format=csv",
+             f"/cases?q={robin.case_ref}", "/cases?q=Riverside", f"/tasks/{park['item']}"]
+    assert {url: client.get(url).status_code for url in urls} == {url: 403 for url in urls}
+    token_page = "/inbox"
+    for ref in (park["ref"], robin.case_ref):
+        assert post(client, f"/cases/{ref}/break-glass", {"reason": "Reviewing the front door's decisions"},
+                    token_from=token_page).status_code == 403
+    assert post(client, f"/cases/{robin.case_ref}/address-protection", {"change": "protect", "reason": "Reviewing"},
+                token_from=token_page).status_code == 403
+    assert [e.subject_id for e in audit_rows(lite, "break_glass_refused")] == [park["ref"], robin.case_ref]
+    assert audit_rows(lite, "break_glass_granted") == []
+    assert client.get(f"/cases/{robin.case_ref}").status_code == 403  # still nothing after the attempts
