@@ -28,7 +28,9 @@ def read_only_file(tmp_path):
     """A migrated SQLite file with the demo deployed, and a switch that makes it read-only or writable."""
     path = tmp_path / "frontdoor.db"
     url = f"sqlite:///{path}"
-    Database(url).upgrade()
+    migrated = Database(url)
+    migrated.upgrade()
+    migrated.dispose()  # no connection of ours may stay open: SQLite would reuse its writable descriptor
     try:
         _set_read_only(path, True)
         _set_read_only(path, False)
