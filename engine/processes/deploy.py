@@ -94,7 +94,8 @@ def check_files(svc: Services, files: Mapping[str, bytes]) -> list[Problem]:
 def _problems(svc: Services, files: Mapping[str, bytes], pool: Mapping[str, bytes]) -> list[Problem]:
     forms, problems = _forms(files, pool)
     try:
-        catalogue = Catalogue(forms=forms, topics=svc.operations.topics(), processes=_processes(pool))
+        catalogue = Catalogue(forms=forms, topics=svc.operations.topics(), processes=_processes(pool),
+                              timescales=svc.timescales.names())
     except InvalidProcess as exc:  # a file that is not safe, well-formed XML: nothing else can be checked
         return problems + exc.problems
     return problems + validate_bundle({n: c for n, c in files.items() if n.endswith((".bpmn", ".dmn"))},

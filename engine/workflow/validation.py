@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from lxml import etree
 
 from engine.errors import ExpressionError, InvalidProcess, Problem
+from engine.workflow.bounds import iso_literal_problems, literal_problems
 from engine.workflow.expressions import compile_expression, is_iso8601_literal, strip_expression
 from engine.workflow.graphs import cycle_nodes
 from engine.workflow.specs import parse_bundle
@@ -27,12 +28,14 @@ class Catalogue:
     topics: Collection[str] = ()
     processes: Collection[str] = ()
     decisions: Collection[str] = ()
+    timescales: Collection[str] | None = None  # configured timescale names (None: names are not checked)
 
 
 @dataclass
 class _Check:
     problems: list[Problem] = field(default_factory=list)
     file: str = ""
+    timescales: Collection[str] | None = None
 
     def add(self, element_id: str, message: str) -> None:
         self.problems.append(Problem(element_id, message, self.file))
@@ -43,11 +46,14 @@ class _Check:
             self.add(element_id, f"The {what} is empty")
             return
         if allow_iso and is_iso8601_literal(text):
-            return
-        try:
-            compile_expression(text)
-        except ExpressionError as exc:
-            self.add(element_id, f"The {what} '{text}' cannot be used: {exc.message}")
+            found = iso_literal_problems(text)
+        else:
+            try:
+                found = literal_problems(compile_expression(text), self.timescales)
+            except ExpressionError as exc:
+                found = [exc.message]
+        for problem in found:  # docs/security.md: what can never evaluate is refused at deploy
+            self.add(element_id, f"The {what} '{text}' cannot be used: {problem}")
 
 
 def validate_bundle(files: Mapping[str, bytes], catalogue: Catalogue) -> list[Problem]:
@@ -64,9 +70,9 @@ def validate_bundle(files: Mapping[str, bytes], catalogue: Catalogue) -> list[Pr
     decisions = {d.get("id") for r in roots.values() if document_kind(r) == "dmn"
                  for d in r.iter("{*}decision")}
     known = Catalogue(catalogue.forms, catalogue.topics, {*catalogue.processes, *processes},
-                      {*catalogue.decisions, *decisions})
+                      {*catalogue.decisions, *decisions}, catalogue.timescales)
     for name, root in roots.items():
-        check = _Check(file=name)
+        check = _Check(file=name, timescales=catalogue.timescales)
         kind = document_kind(root)
         if kind == "bpmn":
             _check_bpmn(root, known, check)
