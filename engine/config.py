@@ -57,6 +57,9 @@ VARIABLES: tuple[Variable, ...] = (
              "working days an overdue item waits before its holder's manager is told"),
     Variable("FRONTDOOR_DIGEST_HOUR", "7", "local hour (0-23) of each person's daily digest e-mail"),
     Variable("FRONTDOOR_PASSWORD", "asked for", "the new password `frontdoor set-password` sets (never stored)"),
+    Variable("FRONTDOOR_TRUSTED_PROXIES", "0",
+             "reverse proxies in front of the web shell that set `X-Forwarded-For` and `X-Forwarded-Proto`; "
+             "sign-in throttling keys on the address the last of them saw (0: the connection's own address)"),
 )
 KNOWN = frozenset(v.name for v in VARIABLES)
 
@@ -131,6 +134,7 @@ class Settings:
     mail_from: str = "frontdoor@example.invalid"
     session_minutes: int = 30
     context_match_radius_m: int = 250
+    trusted_proxies: int = 0
     firing: FiringSettings = field(default_factory=FiringSettings)
     reminders: ReminderPolicy = field(default_factory=ReminderPolicy)
     extra: dict[str, str] = field(default_factory=dict)
@@ -162,6 +166,7 @@ class Settings:
             session_minutes=_read(env, "FRONTDOOR_SESSION_MINUTES", defaults.session_minutes, int, 1, 24 * 60),
             context_match_radius_m=_read(env, "FRONTDOOR_MATCH_RADIUS_M", defaults.context_match_radius_m, int,
                                          1, 100_000),
+            trusted_proxies=_read(env, "FRONTDOOR_TRUSTED_PROXIES", defaults.trusted_proxies, int, 0, 5),
             firing=FiringSettings.from_env(env),
             reminders=ReminderPolicy.from_env(env),
         )

@@ -7,9 +7,9 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, redirect, render_template, request, url_for
 
-from engine.people.accounts import SignInRefused, TooManyAttempts, sign_in, sign_out
+from engine.people.accounts import DEVICE_COOKIE_DAYS, SignInRefused, TooManyAttempts, device_token, sign_in, sign_out
 from web.context import services
-from web.security import delete_cookie, session_token, set_cookie
+from web.security import cookie_name, delete_cookie, session_token, set_cookie
 
 bp = Blueprint("auth", __name__)
 
@@ -42,13 +42,18 @@ def sign_in_page():
     if request.method == "POST":
         username = request.form.get("username", "")
         try:
-            token, _who = sign_in(services(), username, request.form.get("password", ""),
-                                  address=request.remote_addr or "")
+            # remote_addr is the client's own address behind the configured proxies (web/__init__.py)
+            token, who = sign_in(services(), username, request.form.get("password", ""),
+                                 address=request.remote_addr or "",
+                                 device=request.cookies.get(cookie_name("fd_device"), ""))
         except (SignInRefused, TooManyAttempts) as exc:
             error, status = exc.message, exc.status
         else:
             response = redirect(safe_next(request.args.get("next")))
             set_cookie(response, "fd_session", token)
+            # this browser is now trusted for this person: others' failed guesses do not slow it
+            set_cookie(response, "fd_device", device_token(services(), who.username),
+                       max_age=DEVICE_COOKIE_DAYS * 86400)
             return response
     return render_template("auth/sign_in.html", title="Sign in", error=error,
                            username=request.form.get("username", "")), status

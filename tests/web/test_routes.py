@@ -82,6 +82,12 @@ ROUTES = {
     "notifications.index": ("/notifications", "GET", lambda u: 200),
     "notifications.read": ("/notifications/1/read", "POST", None),
     "notifications.read_all": ("/notifications/read-all", "POST", None),
+    # your own password; accounts administration (locks, ending sessions, service tokens) for administrators
+    "account.password": ("/account/password", "GET", lambda u: 200),
+    "account.change": ("/account/password", "POST", None),
+    "admin_accounts.index": ("/admin/accounts", "GET", lambda u: 200 if u == "root" else 403),
+    "admin_accounts.lift_lock": ("/admin/accounts/locks/lift", "POST", None),
+    "admin_accounts.end_sessions": ("/admin/accounts/end-sessions", "POST", None),
 }
 
 
@@ -97,7 +103,7 @@ def park(lite, routes_app):
 # The areas whose pages are in the table; other areas (API, process administration, tokens) keep their
 # own role tables, and every one of their URLs is still in the anonymous sweep below.
 AREAS = ("auth.", "inbox.", "tasks.", "instances.", "cases.", "front_door.", "insight.", "notifications.",
-         "admin_forms.")
+         "admin_forms.", "account.", "admin_accounts.")
 
 
 def test_every_route_of_these_areas_is_in_the_table(routes_app):
