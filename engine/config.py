@@ -73,6 +73,9 @@ VARIABLES: tuple[Variable, ...] = (
              "the kinds of document accepted (checked by content, not by name)"),
     Variable("FRONTDOOR_CLAMD", "none",
              "`host:port` of a ClamAV daemon that scans each upload (none: documents are marked not scanned)"),
+    Variable("FRONTDOOR_TRUSTED_PROXIES", "0",
+             "reverse proxies in front of the web shell that set `X-Forwarded-For` and `X-Forwarded-Proto`; "
+             "sign-in throttling keys on the address the last of them saw (0: the connection's own address)"),
 )
 KNOWN = frozenset(v.name for v in VARIABLES)
 
@@ -182,6 +185,7 @@ class Settings:
     session_minutes: int = 30
     kept_answers_hours: int = 24
     context_match_radius_m: int = 250
+    trusted_proxies: int = 0
     firing: FiringSettings = field(default_factory=FiringSettings)
     reminders: ReminderPolicy = field(default_factory=ReminderPolicy)
     documents: DocumentSettings = field(default_factory=DocumentSettings)
@@ -217,6 +221,7 @@ class Settings:
                                      24 * 7),
             context_match_radius_m=_read(env, "FRONTDOOR_MATCH_RADIUS_M", defaults.context_match_radius_m, int,
                                          1, 100_000),
+            trusted_proxies=_read(env, "FRONTDOOR_TRUSTED_PROXIES", defaults.trusted_proxies, int, 0, 5),
             firing=FiringSettings.from_env(env),
             reminders=ReminderPolicy.from_env(env),
             documents=DocumentSettings.from_env(env),

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from engine.access.need_to_know import ROLES_WITHOUT_CASES
+
 
 @dataclass(frozen=True)
 class Viewer:
@@ -26,11 +28,17 @@ class WorkSeen:
     groups: tuple[str, ...]
     assignee: str | None
     completed_by: str | None
+    case_ref: str | None = None
 
 
 def can_view_item(viewer: Viewer, item: WorkSeen) -> bool:
-    """A work item is visible to its holder, its completer and members of the groups it is offered to."""
+    """A work item is visible to its holder, its completer and members of the groups it is offered to.
+
+    Never a task on a case to a reviewer: a task page shows the case's data, and reviewers see none.
+    """
     if not viewer.role:  # disabled or unknown: fail closed
+        return False
+    if viewer.role in ROLES_WITHOUT_CASES and item.case_ref:
         return False
     if viewer.username in (item.assignee, item.completed_by):
         return True

@@ -4,7 +4,10 @@ A token acts as its user and never as more: each API call runs the same service,
 access checks and audit rows, as the matching page. Only the SHA-256 of the secret is stored (as for
 sessions, ASVS 5.0 7.2.x), so a database leak gives nobody a working token; the short prefix lets a
 person tell their tokens apart. Scopes narrow what a token may do; they never widen the user's rights.
-A disabled user's tokens stop working at once, as their sessions do.
+A disabled user's tokens stop working at once, as their sessions do. A personal token is the person's
+own credential, so a new password or an administrator's "end all sessions" revokes it; a service token
+belongs to a partner system's account and is kept (and listed) then, so a person's password change does
+not stop a police force's referrals (docs/security.md).
 """
 
 from __future__ import annotations
@@ -101,12 +104,14 @@ def create_token(svc: Services, username: str, actor: str, *, scopes: list[str] 
         return IssuedToken(row.id, secret, prefix, username, chosen, row.expires_at)
 
 
-def list_tokens(svc: Services, username: str | None = None) -> list[dict[str, Any]]:
-    """Tokens (never their secrets), newest first; one user's when ``username`` is given."""
+def list_tokens(svc: Services, username: str | None = None, kind: str | None = None) -> list[dict[str, Any]]:
+    """Tokens (never their secrets), newest first; one user's when ``username`` is given, one kind's with ``kind``."""
     with svc.db.read() as session:
         query = select(ApiToken, User.username).join(User, User.id == ApiToken.user_id)
         if username is not None:
             query = query.where(User.username == username)
+        if kind is not None:
+            query = query.where(ApiToken.kind == kind)
         rows = session.execute(query.order_by(ApiToken.id.desc())).all()
         return [_token_dict(token, owner, svc.now()) for token, owner in rows]
 
@@ -132,6 +137,21 @@ def revoke_token(svc: Services, token_id: int, actor: str, *, owner: str | None 
             row.revoked_at = svc.now()
             audit.record(session, at=svc.now(), actor=actor, action="api_token_revoked", subject_type="user",
                          subject_id=username, token_id=row.id, prefix=row.prefix)
+
+
+def revoke_personal_tokens(session, user_id: int, now: datetime) -> tuple[int, list[dict[str, Any]]]:
+    """Revoke the user's live personal tokens (their password changed, or their sessions were ended).
+
+    Returns how many, and the live service tokens kept (prefix, name, expiry), so the page can list them.
+    """
+    revoked = session.execute(update(ApiToken).where(
+        ApiToken.user_id == user_id, ApiToken.kind != "service", ApiToken.revoked_at.is_(None))
+        .values(revoked_at=now)).rowcount
+    kept = session.scalars(select(ApiToken).where(
+        ApiToken.user_id == user_id, ApiToken.kind == "service", ApiToken.revoked_at.is_(None),
+        ApiToken.expires_at > now).order_by(ApiToken.id)).all()
+    return revoked, [{"id": t.id, "prefix": t.prefix, "name": t.name, "expires_at": t.expires_at.isoformat()}
+                     for t in kept]
 
 
 def token_caller(svc: Services, secret: str | None) -> TokenCaller | None:

@@ -12,6 +12,7 @@ from sqlalchemy import delete, or_, select, update
 from engine import audit
 from engine.access.rules import Viewer, WorkSeen, can_view_item
 from engine.cases.form_files import check_task_files
+from engine.cases.instance_page import audit_view
 from engine.cases.record import RecordEntry, process_name
 from engine.cases.references import check_references
 from engine.cases.task_context import task_context
@@ -282,32 +283,43 @@ def viewer_of(session, username: str) -> Viewer:
 
 
 def work_seen(item: WorkItem) -> WorkSeen:
-    """What the access rules need to know of a work item: its groups, holder and completer."""
-    return WorkSeen(tuple(g for g in item.groups.split(",") if g), item.assignee, item.completed_by)
+    """What the access rules need to know of a work item: its groups, holder, completer and case."""
+    return WorkSeen(tuple(g for g in item.groups.split(",") if g), item.assignee, item.completed_by, item.case_ref)
 
 
 def open_task(svc: Services, work_item_id: int, actor: str) -> TaskView:
-    """A work item with its form, for its page; audited. Raises NotFound or NotPermitted."""
+    """A work item with its form, for its page; audited. Raises NotFound or NotPermitted.
+
+    A refusal is audited too (``case_view_refused``, section ``task``), committed before it is raised,
+    as the API's read of one work item does: the log of who tried to look stays complete.
+    """
     with svc.db.transaction() as session:
         item = _item(session, work_item_id)
         if not can_view_item(viewer_of(session, actor), work_seen(item)):
-            raise NotPermitted("This task is not offered to you or your groups")
-        row = session.get(Instance, item.instance_id)
-        version = load_version(session, row.version_id)
-        form = version.form(item.form_ref)
-        may_act = item.status == "open" and row.status == "waiting"
-        if may_act:
-            try:
-                check_may_act(session, item, actor)
-            except NotPermitted:
-                may_act = False
-        context = task_context(session, actor, item, row, svc.now())
-        audit.record(session, at=svc.now(), actor=actor, action="task_viewed", subject_type="work_item",
-                     subject_id=item.id, case_ref=item.case_ref, shown=[e.anchor for e in context])
-        shown = WorkItemView.of(item).seen_at(svc.timescales.calendar, svc.now()).to_dict()
-        data = task_data(row.state, item.task_id) if item.status == "open" else {}
-        return TaskView(shown, form, item.documentation, item.draft, may_act, row.status, context, data,
-                        process_name(version, item.process_id))
+            audit_view(session, svc.now(), actor, False, "work_item", item.id, item.case_ref, "task")
+        else:
+            return _task_view(svc, session, item, actor)
+    raise NotPermitted("This task is not offered to you or your groups")
+
+
+def _task_view(svc: Services, session, item: WorkItem, actor: str) -> TaskView:
+    """The task page's view of an item ``actor`` may see; writes the ``task_viewed`` row."""
+    row = session.get(Instance, item.instance_id)
+    version = load_version(session, row.version_id)
+    form = version.form(item.form_ref)
+    may_act = item.status == "open" and row.status == "waiting"
+    if may_act:
+        try:
+            check_may_act(session, item, actor)
+        except NotPermitted:
+            may_act = False
+    context = task_context(session, actor, item, row, svc.now())
+    audit.record(session, at=svc.now(), actor=actor, action="task_viewed", subject_type="work_item",
+                 subject_id=item.id, case_ref=item.case_ref, shown=[e.anchor for e in context])
+    shown = WorkItemView.of(item).seen_at(svc.timescales.calendar, svc.now()).to_dict()
+    data = task_data(row.state, item.task_id) if item.status == "open" else {}
+    return TaskView(shown, form, item.documentation, item.draft, may_act, row.status, context, data,
+                    process_name(version, item.process_id))
 
 
 def save_draft(svc: Services, work_item_id: int, actor: str, data: Mapping[str, Any]) -> None:
@@ -326,6 +338,8 @@ def what_happens_next(svc: Services, work_item_id: int, actor: str) -> dict[str,
     with svc.db.read() as session:
         item = _item(session, work_item_id)
         if item.completed_by != actor:
+            with svc.db.transaction() as writing:  # the refused look is audited, as on the task page
+                audit_view(writing, svc.now(), actor, False, "work_item", item.id, item.case_ref, "task_done")
             raise NotPermitted("You did not complete this task")
         row = session.get(Instance, item.instance_id)
         following = session.scalars(select(WorkItem).where(WorkItem.instance_id == item.instance_id,

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from lxml import etree
 
 from engine.errors import ExpressionError, InvalidProcess, Problem
+from engine.workflow.bounds import iso_literal_problems, literal_problems
 from engine.workflow.data_reads import read_paths
 from engine.workflow.expressions import compile_expression, is_iso8601_literal, strip_expression
 from engine.workflow.graphs import cycle_nodes
@@ -49,6 +50,7 @@ SHOWN_PARTS = ("subject", "referral")
 class _Check:
     problems: list[Problem] = field(default_factory=list)
     file: str = ""
+    timescales: Collection[str] | None = None
 
     def add(self, element_id: str, message: str) -> None:
         self.problems.append(Problem(element_id, message, self.file))
@@ -59,11 +61,14 @@ class _Check:
             self.add(element_id, f"The {what} is empty")
             return
         if allow_iso and is_iso8601_literal(text):
-            return
-        try:
-            compile_expression(text)
-        except ExpressionError as exc:
-            self.add(element_id, f"The {what} '{text}' cannot be used: {exc.message}")
+            found = iso_literal_problems(text)
+        else:
+            try:
+                found = literal_problems(compile_expression(text), self.timescales)
+            except ExpressionError as exc:
+                found = [exc.message]
+        for problem in found:  # docs/security.md: what can never evaluate is refused at deploy
+            self.add(element_id, f"The {what} '{text}' cannot be used: {problem}")
 
 
 def validate_bundle(files: Mapping[str, bytes], catalogue: Catalogue) -> list[Problem]:
@@ -84,7 +89,7 @@ def validate_bundle(files: Mapping[str, bytes], catalogue: Catalogue) -> list[Pr
                       {*catalogue.decisions, *decisions}, catalogue.timescales,
                       {*catalogue.user_tasks, *user_tasks}, catalogue.groups, catalogue.choices)
     for name, root in roots.items():
-        check = _Check(file=name)
+        check = _Check(file=name, timescales=catalogue.timescales)
         kind = document_kind(root)
         if kind == "bpmn":
             _check_bpmn(root, known, check)

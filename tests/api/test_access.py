@@ -133,3 +133,18 @@ def test_unknown_paths_and_methods_are_problems_without_stack_traces(client, tok
 def test_pages_keep_their_html_errors(client):
     response = client.get("/no-such-page")
     assert response.status_code in (302, 404) and response.mimetype != "application/problem+json"
+
+
+def test_the_reviewer_is_refused_every_case_child_and_instance_endpoint(client, tokens, lite):
+    from tests.support.case_data import child_referral, context_referral, deploy_routes
+
+    deploy_routes(lite)
+    park = client.post("/api/v1/contexts", json={"data": context_referral()}, headers=tokens["fd"]).json
+    child = client.post("/api/v1/children", json={"data": child_referral()}, headers=tokens["fd"]).json
+    paths = [f"/api/v1/cases/{park['case_ref']}", f"/api/v1/cases/{child['case_ref']}",
+             f"/api/v1/instances/{park['instance_id']}", f"/api/v1/instances/{child['instance_id']}",
+             f"/api/v1/cases?q={child['case_ref']}", "/api/v1/cases?q=Riverside",
+             f"/api/v1/work-items/{park['open_work_items'][0]['id']}"]
+    answers = {path: client.get(path, headers=tokens["rev"]) for path in paths}
+    assert {p: (r.status_code, r.json["code"]) for p, r in answers.items()} == {
+        p: (403, "not_permitted") for p in paths}

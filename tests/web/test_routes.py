@@ -23,8 +23,17 @@ BREAK_GLASS = 302  # no need-to-know: redirected to the break-glass page
 MANAGING = {"mgr", "csl"}  # manager and CS lead roles
 
 
+REVIEWER = "rev"  # the critical friend: from outside the organisation, never a case, break glass included
+
+
 def _case(user: str) -> int:
+    if user == REVIEWER:
+        return 403
     return 200 if user in CASE_WIDE else BREAK_GLASS
+
+
+def _not_reviewer(user: str) -> int:
+    return 403 if user == REVIEWER else 200
 
 
 # endpoint: (URL template, method, expected status for a user)
@@ -40,10 +49,10 @@ ROUTES = {
     "tasks.reassign": ("/tasks/{item}/reassign", "GET", lambda u: 200 if u in ("fd", "pc_one") else 403),
     "instances.show": ("/instances/{instance}", "GET", _case),
     "instances.diagram": ("/instances/{instance}/diagram.json", "GET", _case),
-    "cases.search": ("/cases?q=park", "GET", lambda u: 200),
+    "cases.search": ("/cases?q=park", "GET", _not_reviewer),
     "cases.show": ("/cases/{ref}", "GET", _case),
     "cases.print_record": ("/cases/{ref}/print", "GET", _case),
-    "cases.break_glass_page": ("/cases/{ref}/break-glass", "GET", lambda u: 200),
+    "cases.break_glass_page": ("/cases/{ref}/break-glass", "GET", _not_reviewer),
     "front_door.index": ("/front-door/", "GET", lambda u: 403 if u in ("root", "rev") else 200),
     "front_door.referral": ("/front-door/context", "GET", lambda u: 403 if u in ("root", "rev") else 200),
     "front_door.confirmation": ("/front-door/referrals/{referral}", "GET", lambda u: 200 if u == "fd" else 404),
@@ -98,6 +107,12 @@ ROUTES = {
     "admin_mail.index": ("/admin/mail", "GET", lambda u: 200 if u == "root" else 403),
     "admin_mail.send": ("/admin/mail/1/send-again", "POST", None),
     "insight.start_review": ("/insight/system-review/start", "POST", None),
+    # your own password; accounts administration (locks, ending sessions, service tokens) for administrators
+    "account.password": ("/account/password", "GET", lambda u: 200),
+    "account.change": ("/account/password", "POST", None),
+    "admin_accounts.index": ("/admin/accounts", "GET", lambda u: 200 if u == "root" else 403),
+    "admin_accounts.lift_lock": ("/admin/accounts/locks/lift", "POST", None),
+    "admin_accounts.end_sessions": ("/admin/accounts/end-sessions", "POST", None),
 }
 
 
@@ -113,7 +128,7 @@ def park(lite, routes_app):
 # The areas whose pages are in the table; other areas (API, process administration, tokens) keep their
 # own role tables, and every one of their URLs is still in the anonymous sweep below.
 AREAS = ("auth.", "inbox.", "tasks.", "instances.", "cases.", "casework.", "front_door.", "insight.",
-         "notifications.", "admin_forms.", "team.", "plans.", "admin_mail.")
+         "notifications.", "admin_forms.", "team.", "plans.", "admin_mail.", "account.", "admin_accounts.")
 
 
 def test_every_route_of_these_areas_is_in_the_table(routes_app):
@@ -179,3 +194,35 @@ def test_the_header_links_each_role_to_what_it_may_use_and_nothing_else(routes_a
     assert {words for words in links if words in HEADER} == {words for words, rule in HEADER.items() if rule(user)}
     for words, href in links.items():  # every link it shows opens for them
         assert client.get(href).status_code == 200, words
+
+
+@pytest.fixture
+def robin(lite, routes_app, park):
+    """A child referred by fd and linked to the park."""
+    from engine.cases.intake import refer_child
+    from tests.support.case_data import child_referral
+
+    return refer_child(lite, child_referral(), "fd")
+
+
+def test_the_reviewer_reaches_no_case_child_or_instance_url_and_may_not_break_glass(routes_app, lite, park, robin):
+    from tests.support.audit import audit_rows
+    from tests.support.web import post
+
+    client = routes_app.test_client()
+    sign_in(client, REVIEWER)
+    urls = [f"/cases/{ref}{tail}" for ref in (park["ref"], robin.case_ref)
+            for tail in ("", "?section=timeline", "/break-glass")]
+    urls += [f"/instances/{i}{tail}" for i in (park["instance"], robin.instance_id) for tail in ("", "/diagram.json")]
+    urls += [f"/insight/journeys/{park['ref']}", f"/insight/journeys/{robin.case_ref}?format=csv",
+             f"/cases?q={robin.case_ref}", "/cases?q=Riverside", f"/tasks/{park['item']}"]
+    assert {url: client.get(url).status_code for url in urls} == {url: 403 for url in urls}
+    token_page = "/inbox"
+    for ref in (park["ref"], robin.case_ref):
+        assert post(client, f"/cases/{ref}/break-glass", {"reason": "Reviewing the front door's decisions"},
+                    token_from=token_page).status_code == 403
+    assert post(client, f"/cases/{robin.case_ref}/address-protection", {"change": "protect", "reason": "Reviewing"},
+                token_from=token_page).status_code == 403
+    assert [e.subject_id for e in audit_rows(lite, "break_glass_refused")] == [park["ref"], robin.case_ref]
+    assert audit_rows(lite, "break_glass_granted") == []
+    assert client.get(f"/cases/{robin.case_ref}").status_code == 403  # still nothing after the attempts

@@ -10,7 +10,7 @@ from __future__ import annotations
 from flask import Flask
 from flask_smorest import Api
 
-from web.api import auth, problems
+from web.api import auth, bodies, problems
 from web.api.schemas import Problem
 
 PREFIX = "/api/v1"
@@ -48,7 +48,8 @@ def init_app(app: Flask) -> Api:
 
     for key, value in CONFIG.items():
         app.config.setdefault(key, value)
-    api = FrontdoorApi(app, spec_kwargs={"security": [{"bearer": []}], "info": {"description": DESCRIPTION}})
+    api = FrontdoorApi(app, spec_kwargs={"security": [{"bearer": []}], "info": {"description": DESCRIPTION},
+                                         "extra_plugins": [problems.ProblemMediaType(), problems.BodyRules()]})
     api.spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer",
                                                    "description": "a token from /account/tokens or "
                                                                   "`frontdoor tokens create`"})
@@ -57,5 +58,6 @@ def init_app(app: Flask) -> Api:
     app.register_blueprint(docs.bp, url_prefix=PREFIX)
     app.register_blueprint(account_tokens.bp)  # the page where people make their own tokens
     auth.init_app(app)
+    bodies.init_app(app)  # after the token check: an unreadable body from a stranger is still a 401
     problems.init_app(app)
     return api

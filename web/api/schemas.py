@@ -12,8 +12,26 @@ Text = partial(ma.fields.String, allow_none=True)
 Object = partial(ma.fields.Dict, keys=ma.fields.String())
 
 
+# "Some text besides white space", said the same way to marshmallow and to JSON Schema: the class lists
+# exactly the characters Python's str.strip() removes (ECMAScript's \s is a different set).
+WHITE_SPACE = "\\t\\n\\x0b\\x0c\\r\\x1c-\\x1f \\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000"
+NOT_BLANK = {"pattern": f"[^{WHITE_SPACE}]"}
+
+
+def not_blank(value: str) -> None:
+    """Refuse text that is only white space (the engine would strip it to nothing)."""
+    if value is not None and not value.strip():
+        raise ma.ValidationError("Enter some text")
+
+
 class Strict(ma.Schema):
-    """Unknown members in a request are an error, not silently dropped."""
+    """Unknown members in a request are an error, not silently dropped.
+
+    ``OPENAPI_EXTRA`` holds what marshmallow cannot say about the whole body (one member or another,
+    never both); web/api/problems.py's spec plugin adds it to the schema's OpenAPI definition.
+    """
+
+    OPENAPI_EXTRA: dict = {}
 
     class Meta:
         unknown = ma.RAISE
@@ -22,11 +40,19 @@ class Strict(ma.Schema):
 class ReferralIn(Strict):
     """A referral: the form's answers, and what to do if it may match an open case."""
 
-    data = Object(required=True, metadata={"description": "answers keyed as the referral form's fields"})
+    OPENAPI_EXTRA = {"not": {"required": ["add_to_case", "new_reason"],
+                             "properties": {"add_to_case": {"type": "string", "minLength": 1},
+                                            "new_reason": {"type": "string"}}}}
+
+    data = Object(required=True, metadata={"description": "answers keyed as the referral form's fields; checked "
+                                                          "against the deployed referral form (422 with per-field "
+                                                          "errors when they do not satisfy it)"})
     add_to_case = ma.fields.String(allow_none=True, validate=ma.validate.Length(max=40),
-                                   metadata={"description": "reference of the open case to add this to"})
-    new_reason = ma.fields.String(allow_none=True, validate=ma.validate.Length(max=2000),
-                                  metadata={"description": "why a new case although there are possible matches"})
+                                   metadata={"description": "reference of the open case to add this to (not with "
+                                                            "new_reason; empty means none)"})
+    new_reason = ma.fields.String(allow_none=True, validate=[ma.validate.Length(min=1, max=2000), not_blank],
+                                  metadata={"description": "why a new case although there are possible matches",
+                                            **NOT_BLANK})
 
 
 class WorkItem(ma.Schema):
@@ -292,15 +318,22 @@ class WorkItemPage(ma.Schema):
 class CompleteIn(Strict):
     """The answers to the work item's form (checked against the form, as on the task page)."""
 
-    data = Object(load_default=dict)
+    data = Object(load_default=dict, metadata={"description": "answers keyed as the task's form fields; checked "
+                                                             "against that form (422 with per-field errors)"})
 
 
 class ReassignIn(Strict):
     """Hand a work item to one person or one group, with a reason (audited)."""
 
-    reason = ma.fields.String(required=True, validate=ma.validate.Length(max=2000))
-    to_user = ma.fields.String(allow_none=True, validate=ma.validate.Length(max=80))
-    to_group = ma.fields.String(allow_none=True, validate=ma.validate.Length(max=80))
+    OPENAPI_EXTRA = {"oneOf": [{"required": ["to_user"], "properties": {"to_user": {"type": "string"}}},
+                               {"required": ["to_group"], "properties": {"to_group": {"type": "string"}}}]}
+
+    reason = ma.fields.String(required=True, validate=[ma.validate.Length(min=1, max=2000), not_blank],
+                              metadata=NOT_BLANK)
+    to_user = ma.fields.String(allow_none=True, validate=ma.validate.Length(min=1, max=80),
+                               metadata={"description": "a person's user name (or to_group, not both)"})
+    to_group = ma.fields.String(allow_none=True, validate=ma.validate.Length(min=1, max=80),
+                                metadata={"description": "a group's id (or to_user, not both)"})
 
 
 class ReassignManyIn(Strict):
@@ -442,7 +475,7 @@ class Process(ma.Schema):
 class DeployIn(ma.Schema):
     """BPMN, DMN and form files to validate and deploy together."""
 
-    files = ma.fields.List(Upload(), required=True)
+    files = ma.fields.List(Upload(), required=True, validate=ma.validate.Length(min=1))
 
 
 class Deployed(ma.Schema):
