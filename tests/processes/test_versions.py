@@ -59,12 +59,13 @@ def test_a_pilot_version_starts_only_for_cases_its_rule_matches(team):
         deploy(team, demo_files(), actor="admin", pilot_rule={"field": "team"})
 
 
-def test_a_newer_ordinary_version_supersedes_a_pilot(team):
+def test_a_newer_current_version_leaves_an_active_pilot_taking_its_cases(team):
     deploy(team, with_housing_check(demo_files()), actor="admin", pilot_rule={"team": "north"})
-    files = with_housing_check(demo_files())
-    files["demo_intake.bpmn"] = files["demo_intake.bpmn"].replace(b"Housing check", b"Check housing")
+    files = demo_files()
+    files["demo_intake.bpmn"] = files["demo_intake.bpmn"].replace(b"Triage the contact", b"Triage the referral")
     deploy(team, files, actor="admin")
-    assert start_demo(team, {"team": "north"}).version == 3
+    assert start_demo(team, {"team": "north"}).version == 2
+    assert start_demo(team, {"team": "south"}, case_ref="C-2").version == 3
 
 
 def test_new_cases_take_the_new_route_while_older_ones_finish_on_the_old(team):
