@@ -111,12 +111,13 @@ def prepare(svc: Services, session: Session, files: Mapping[str, bytes],
     return out
 
 
-def check_files(svc: Services, files: Mapping[str, bytes]) -> list[Problem]:
+def check_files(svc: Services, files: Mapping[str, bytes], support: Mapping[str, bytes] | None = None
+                ) -> list[Problem]:
     """The deploy-time validation alone (the modeller's Check button): every problem, nothing stored."""
     if not files:
         return [Problem("", "Nothing to check: give .bpmn, .dmn or .form files")]
     with svc.db.read() as session:
-        return _problems(svc, files, {**known_files(session), **files})
+        return _problems(svc, files, {**known_files(session), **(support or {}), **files})
 
 
 def _problems(svc: Services, files: Mapping[str, bytes], pool: Mapping[str, bytes]) -> list[Problem]:
