@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from engine.errors import NotFound
 from engine.forms import FormDefinition, parse_form
-from engine.runtime.version_choice import current_of
+from engine.runtime.version_choice import current_of, rule_in_words
 from engine.store.models import LibraryForm, ProcessVersion, VersionFile
 from engine.workflow.specs import BUNDLES, ParsedBundle
 
@@ -158,6 +158,16 @@ def list_versions(session: Session) -> list[dict[str, Any]]:
     """Every process with its versions, newest first."""
     rows = session.scalars(select(ProcessVersion).order_by(ProcessVersion.process_id,
                                                            ProcessVersion.number.desc())).all()
+    current = {v.id for v in current_versions(session).values()}
     return [{"process_id": r.process_id, "name": r.name, "version": r.number, "version_id": r.id,
              "content_hash": r.content_hash, "deployed_by": r.deployed_by,
-             "deployed_at": r.deployed_at.isoformat()} for r in rows]
+             "deployed_at": r.deployed_at.isoformat(), "status": _status(r, r.id in current),
+             "pilot_rule": rule_in_words(r.pilot_rule)} for r in rows]
+
+
+def _status(row: ProcessVersion, current: bool) -> str:
+    if current:
+        return "current"
+    if row.pilot_rule:
+        return "pilot" if row.pilot_ended_at is None else f"pilot {row.pilot_outcome or 'ended'}"
+    return "earlier"
