@@ -69,8 +69,9 @@ def old_mill_underpass(svc: Services) -> str:
     logged = log_context_referral(svc, context_data("Old Mill underpass", public_space_type="transport_route",
                                                 referrer={**WARDEN, "name": "Bay Warden"},
                                                 location={"postcode": "ZZ6 6FF"}), FRONT_DOOR)
-    walk(svc, logged.instance_id, {"ut_screen_context": {**SCREENED, "harm_severity": "concerning", "incident_count": 1},
-                                   "ut_decide_threshold": _decided("decline")}, stop_at=None)
+    mild = {**SCREENED, "harm_severity": "concerning", "incident_count": 1}
+    walk(svc, logged.instance_id, {"ut_screen_context": mild, "ut_decide_threshold": _decided("decline")},
+         stop_at=None)
     return logged.case_ref
 
 

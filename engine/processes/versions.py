@@ -132,9 +132,11 @@ def get_version_files(svc: Services, process_id: str, number: int) -> dict[str, 
         return version_files(session, _version_row(session, process_id, number).id)
 
 
-def compare_versions(svc: Services, process_id: str, old: int, new: int) -> ElementChanges:
-    """Elements added, removed and changed (by BPMN id, ignoring layout) from one version to another."""
-    return element_changes(get_version_files(svc, process_id, old), get_version_files(svc, process_id, new))
+def compare_versions(svc: Services, process_id: str, old: int, new: int, layout: bool = False) -> ElementChanges:
+    """Elements added, removed and changed (by BPMN id, by meaning, each change in words) from one version
+    to another; with ``layout``, also the elements drawn differently."""
+    return element_changes(get_version_files(svc, process_id, old), get_version_files(svc, process_id, new),
+                           layout=layout)
 
 
 def _version_row(session: Session, process_id: str, number: int) -> ProcessVersion:
