@@ -97,10 +97,11 @@ def compare(process_id: str):
         abort(404)
     new = new or versions[0].number
     old = old or (versions[1].number if len(versions) > 1 else new)
-    changes = compare_versions(services(), process_id, old, new)
+    layout = request.args.get("layout") == "1"
+    changes = compare_versions(services(), process_id, old, new, layout=layout)
     files = sorted(get_version_files(services(), process_id, new))
     return render_template("admin_processes/compare.html", title=f"Compare versions of {process_id}",
-                           process_id=process_id, versions=versions, old=old, new=new, changes=changes,
+                           process_id=process_id, versions=versions, old=old, new=new, changes=changes, layout=layout,
                            diagram=_diagram_name(process_id, files), changes_json=json.dumps(changes.to_dict()))
 
 
@@ -113,9 +114,10 @@ def migrate_form(process_id: str):
         abort(404)
     new = new or versions[0].number
     report = dry_run(services(), process_id, old, new) if old else None
+    changes = compare_versions(services(), process_id, old, new) if old else None
     return render_template("admin_processes/migrate.html", title=f"Move running cases of {process_id}",
                            process_id=process_id, versions=versions, old=old, new=new, report=report,
-                           results=None)
+                           results=None, changes=changes)
 
 
 @bp.post("/<process_id>/migrate")
@@ -132,7 +134,7 @@ def migrate(process_id: str):
     report = dry_run(services(), process_id, old, new, chosen)
     return render_template("admin_processes/migrate.html", title=f"Move running cases of {process_id}",
                            process_id=process_id, versions=versions, old=old, new=new, report=report,
-                           results=None, chosen=chosen)
+                           results=None, chosen=chosen, changes=compare_versions(services(), process_id, old, new))
 
 
 @bp.get("/<process_id>/edit")

@@ -140,3 +140,16 @@ def test_finished_instances_are_not_moved(team):
     set_status(team, view.id, "terminated", actor="admin", reason="test")
     [result] = dry_run(team, "demo_intake", 1, 2, [view.id])
     assert not result.can_move and "terminated" in result.reasons[0]
+
+
+def test_a_version_differing_only_in_defaults_and_layout_compares_equal_and_blocks_no_move(team):
+    passed = start_demo(team)
+    complete_work_item(team, _open(passed, "triage")["id"], "fd", {"rag": "red"})
+    files = demo_files()
+    files["demo_intake.bpmn"] = (files["demo_intake.bpmn"]
+                                 .replace(b'<bpmn:userTask id="triage"', b'<bpmn:userTask id="triage" startQuantity="1"')
+                                 .replace(b'cancelActivity="false"', b'cancelActivity="false" parallelMultiple="false"'))
+    deploy(team, files, actor="admin")
+    assert compare_versions(team, "demo_intake", 1, 2).none
+    [report] = dry_run(team, "demo_intake", 1, 2)
+    assert (report.instance_id, report.can_move, report.reasons) == (passed.id, True, ())
