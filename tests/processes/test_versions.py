@@ -146,9 +146,9 @@ def test_a_version_differing_only_in_defaults_and_layout_compares_equal_and_bloc
     passed = start_demo(team)
     complete_work_item(team, _open(passed, "triage")["id"], "fd", {"rag": "red"})
     files = demo_files()
-    files["demo_intake.bpmn"] = (files["demo_intake.bpmn"]
-                                 .replace(b'<bpmn:userTask id="triage"', b'<bpmn:userTask id="triage" startQuantity="1"')
-                                 .replace(b'cancelActivity="false"', b'cancelActivity="false" parallelMultiple="false"'))
+    for old, new in ((b'<bpmn:userTask id="triage"', b'<bpmn:userTask id="triage" startQuantity="1"'),
+                     (b'cancelActivity="false"', b'cancelActivity="false" parallelMultiple="false"')):
+        files["demo_intake.bpmn"] = files["demo_intake.bpmn"].replace(old, new)
     deploy(team, files, actor="admin")
     assert compare_versions(team, "demo_intake", 1, 2).none
     [report] = dry_run(team, "demo_intake", 1, 2)
