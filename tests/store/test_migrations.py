@@ -90,3 +90,26 @@ def test_upgrade_from_a_released_head_reaches_the_one_head(empty_url, start):
     finally:
         engine.dispose()
     assert _tables(empty_url) == set(Base.metadata.tables)
+
+
+@pytest.mark.parametrize("empty_url", DATABASES, indirect=True)
+def test_versions_keep_their_meaning_across_the_governance_revision(empty_url):
+    """Before 0014 the newest ordinary version was current and a newer one ended every older pilot."""
+    engine = create_engine(empty_url)
+    rows = [(1, None, "2026-01-01"), (2, '{"team": "north"}', "2026-01-02"), (3, None, "2026-01-03"),
+            (4, '{"team": "south"}', "2026-01-04")]
+    try:
+        command.upgrade(_config(engine), "0010_one_head")
+        with engine.begin() as conn:
+            for number, rule, day in rows:
+                conn.execute(text("INSERT INTO process_versions (process_id, name, number, content_hash, deployed_by, "
+                                  "deployed_at, pilot_rule, note) VALUES ('p', 'P', :n, :h, 'ada', :at, :rule, '')"),
+                             {"n": number, "h": f"hash{number}", "at": f"{day} 09:00:00+00:00", "rule": rule})
+        command.upgrade(_config(engine), "0014_versions")
+        with engine.connect() as conn:
+            got = conn.execute(text("SELECT number, current_order, pilot_outcome, pilot_successor, pilot_ended_by "
+                                    "FROM process_versions ORDER BY number")).all()
+    finally:
+        engine.dispose()
+    assert [tuple(r) for r in got] == [(1, 1, None, None, None), (2, None, "superseded", 3, "ada"),
+                                       (3, 3, None, None, None), (4, None, None, None, None)]
