@@ -201,9 +201,8 @@ def _posted_diagram() -> tuple[bytes, int | None, dict | None]:
     if not isinstance(body, dict):
         return request.get_data(), None, None
     base = body.get("base")
-    rule = body.get("pilot_rule") or None
     return (str(body.get("xml", "")).encode("utf-8"), int(base) if str(base or "").isdigit() else None,
-            rule if isinstance(rule, dict) else rule)
+            body.get("pilot_rule") or None)  # a rule that is not a set of conditions is refused by the service
 
 
 @bp.get("/<process_id>")

@@ -29,13 +29,14 @@ PARK = context_referral()
 
 
 @pytest.fixture
-def pilot(lite):
-    """context_referral version 1 current, version 2 a pilot for public spaces with a renamed first step."""
-    deploy_routes(lite)
-    _name, xml = process_diagram(lite, ROUTE)
-    deploy_diagram(lite, ROUTE, xml.replace(b'name="Acknowledge the referrer"', f'name="{PILOT_STEP}"'.encode()),
+def pilot(svc):
+    """context_referral version 1 current, version 2 a pilot for public spaces with a renamed first step
+    (on SQLite and on PostgreSQL: the rule is JSON, and ending a pilot locks its row)."""
+    deploy_routes(svc)
+    _name, xml = process_diagram(svc, ROUTE)
+    deploy_diagram(svc, ROUTE, xml.replace(b'name="Acknowledge the referrer"', f'name="{PILOT_STEP}"'.encode()),
                    actor="admin", pilot_rule=PUBLIC_SPACE)
-    return lite
+    return svc
 
 
 def _typo_fixed(svc) -> str:
