@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from lxml import etree
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from engine import audit
@@ -219,6 +219,18 @@ def _store_version(svc: Services, session: Session, item: Prepared, actor: str, 
                  subject_id=process_id, version=number, content_hash=digest, files=sorted(item.closure),
                  pilot_rule=pilot_rule, kind="pilot" if pilot_rule else "current", base=base, replaces=replaces)
     return DeployedVersion(process_id, number, row.id, digest, True)
+
+
+def lock_processes(session: Session, process_ids: Iterable[str]) -> None:
+    """Serialise changes to these processes' versions until commit (deploys, promotions, withdrawals).
+
+    SQLite already serialises writers (BEGIN IMMEDIATE); PostgreSQL takes transaction-scoped advisory
+    locks, in a fixed order so two changes never wait on each other.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        for process_id in sorted(set(process_ids)):
+            session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:key))"),
+                            {"key": f"frontdoor_process:{process_id}"})
 
 
 def end_pilot(svc: Services, session: Session, process_id: str, number: int, outcome: str, actor: str,

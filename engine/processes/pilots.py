@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from engine import audit
 from engine.errors import Conflict, InvalidFormData, NotFound
-from engine.processes.deploy import end_pilot
+from engine.processes.deploy import end_pilot, lock_processes
 from engine.processes.plans import active_pilots, fingerprint, running_counts, running_words
 from engine.runtime.services import Services
 from engine.runtime.version_cache import current_version
@@ -82,6 +82,7 @@ def _end(svc: Services, process_id: str, number: int, action: str, actor: str, r
     if len(reason) > REASON_MAX:
         raise InvalidFormData({"reason": [f"The reason must be {REASON_MAX} characters or fewer"]})
     with svc.db.transaction() as session:
+        lock_processes(session, [process_id])
         before = _ending(session, process_id, number, action)
         if expected is not None and expected != before.fingerprint:
             raise Conflict("The versions changed after you looked (someone else deployed, promoted or withdrew "

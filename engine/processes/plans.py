@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from engine.errors import Conflict, NotFound
-from engine.processes.deploy import DeployedVersion, deploy_in, prepare
+from engine.processes.deploy import DeployedVersion, deploy_in, lock_processes, prepare
 from engine.runtime.services import Services
 from engine.runtime.version_cache import current_version
 from engine.runtime.version_choice import require_pilot_rule, rule_in_words
@@ -136,11 +136,11 @@ def deploy_change(svc: Services, steps: Iterable[DeployStep], actor: str, note: 
 def deploy_change_in(svc: Services, session: Session, steps: list[DeployStep], actor: str, note: str = "",
                      expected: str | None = None) -> list[DeployedVersion]:
     """``deploy_change`` inside the caller's transaction."""
-    if expected is not None:
-        now = plan_in(svc, session, steps).fingerprint
-        if now != expected:
-            raise Conflict("The versions changed after you checked (someone else deployed, promoted or withdrew "
-                           "one): nothing was saved. Check again to see what saving would do now")
+    processes = {v.process_id for v in plan_in(svc, session, steps).versions}
+    lock_processes(session, processes)  # two admins deploying the same process take turns
+    if expected is not None and fingerprint(session, processes) != expected:
+        raise Conflict("The versions changed after you checked (someone else deployed, promoted or withdrew "
+                       "one): nothing was saved. Check again to see what saving would do now")
     out: list[DeployedVersion] = []
     for step in steps:
         out += deploy_in(svc, session, step.files, actor, note, step.pilot_rule, support=step.support,

@@ -176,3 +176,27 @@ def test_pilot_rules_read_as_words():
     assert rule_in_words({"field": "team", "in": ["north", "east_side"]}) == "Team is North or East side"
     assert rule_in_words({"team": "north", "urgent": True}) == "Team is North and Urgent is Yes"
     assert rule_in_words(None) == ""
+
+
+def test_two_admins_deploying_from_the_same_plan_take_turns_and_the_second_is_refused(pilot):
+    import threading
+
+    _name, xml = process_diagram(pilot, ROUTE)
+    drawn = [xml.replace(b"Screen the context", f"Screen the context ({who})".encode()) for who in ("a", "b")]
+    expected = plan_diagram(pilot, ROUTE, drawn[0]).fingerprint
+    start, outcomes = threading.Barrier(2), []
+
+    def deploy_as(actor: str, diagram: bytes) -> None:
+        start.wait()
+        try:
+            outcomes.append(deploy_diagram(pilot, ROUTE, diagram, actor=actor, expected=expected)[0].version)
+        except Conflict:
+            outcomes.append("refused")
+
+    threads = [threading.Thread(target=deploy_as, args=(a, d)) for a, d in zip(("ann", "ben"), drawn, strict=True)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert sorted(outcomes, key=str) == [3, "refused"]
+    assert [v.number for v in _route(pilot).versions] == [3, 2, 1]
