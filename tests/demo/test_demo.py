@@ -53,3 +53,14 @@ def test_the_demo_says_truly_what_it_deployed(lite):
     assert "context_referral version 1 (deployed now, current)" in first["deployed"]
     again = load_demo(lite, say=lambda _text: None)
     assert "context_referral version 1 (already deployed, unchanged, current)" in again["deployed"]
+
+
+def test_serve_prints_every_demo_sign_in_with_role_and_agency(lite):
+    from cli.web import demo_sign_ins
+
+    assert demo_sign_ins(lite) == []  # no demo loaded: nothing to print
+    load_demo(lite, say=lambda _text: None)
+    lines = demo_sign_ins(lite)
+    assert "demo-password-only" in lines[0]
+    assert [line.split()[0] for line in lines[1:]] == [p[0] for p in PEOPLE]
+    assert all(agency in line for line, (_u, _d, _r, agency, _g) in zip(lines[1:], PEOPLE, strict=True))
