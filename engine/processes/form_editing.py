@@ -3,7 +3,7 @@
 A form a process uses is stored in the closure of every process version that uses it (docs/decisions.md, D6).
 Saving such a form therefore gives each live version that uses it (the current version of each process,
 and each active pilot) a new version built from it with only the form changed: a new current version
-and, for a pilot, a new pilot with the same rule that replaces it (D27). Running cases stay on the
+and, for a pilot, a new pilot with the same rule that replaces it (D55). Running cases stay on the
 version they started on. What a save will do is said beforehand (``save_plan``). A form made in the
 editor also lives in the form library (``form_library``), so it exists before any process names it.
 """

@@ -1,5 +1,5 @@
 """Use cases behind the browser modeller: pick lists, the Check button with its plan, and deploying a
-redrawn process as the new current version, a pilot, or a pilot's next version (docs/decisions.md, D27)."""
+redrawn process as the new current version, a pilot, or a pilot's next version (docs/decisions.md, D55)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Use cases that end a pilot: promote it to the current version, or withdraw it (docs/decisions.md, D27).
+"""Use cases that end a pilot: promote it to the current version, or withdraw it (docs/decisions.md, D55).
 
 Both are audited and say beforehand what they will do (``pilot_ending``). Running cases stay on the
 version they started on either way; an admin may move them afterwards. Callers: the admin version

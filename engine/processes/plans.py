@@ -1,5 +1,5 @@
 """What a change to the routes will do, said before it happens: the versions it creates, from which base,
-and what becomes of pilots and running cases (docs/decisions.md, D27).
+and what becomes of pilots and running cases (docs/decisions.md, D55).
 
 A change is one or more deploy steps run in one transaction: a modeller deploy is one step, a form save
 one step per live version that uses the form (the current version and each active pilot). The same

@@ -3,7 +3,7 @@
 A version may be a pilot: deployed with a rule (``{"field": "context_type", "equals": "school"}``,
 or ``{"team": "north"}``) so only the cases it matches start on it while the rest carry on with the
 current version ("test, pilot and review" beside the current route), until it is promoted, withdrawn
-or replaced (engine/processes/pilots.py, docs/decisions.md, D27).
+or replaced (engine/processes/pilots.py, docs/decisions.md, D55).
 """
 
 from __future__ import annotations

@@ -122,7 +122,7 @@ def library_files(session: Session) -> dict[str, bytes]:
     """The newest content of every file across the current version of every process.
 
     The current version, not the newest: a pilot's files must never reach the route everyone else is on
-    through another deploy (docs/decisions.md, D27).
+    through another deploy (docs/decisions.md, D55).
     """
     current = [v.id for v in current_versions(session).values()]
     if not current:

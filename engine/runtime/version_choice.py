@@ -3,7 +3,7 @@
 Each process has one current version (the highest ``current_order``: the newest ordinary deploy, or a
 pilot since promoted) and any number of active pilots. A new case starts on the newest active pilot
 whose rule its data meets, else on the current version. A pilot stays active until it is promoted,
-withdrawn or replaced by its next version (docs/decisions.md, D27): deploying a new current version
+withdrawn or replaced by its next version (docs/decisions.md, D55): deploying a new current version
 does not end it.
 """
 

@@ -104,7 +104,7 @@ class ProcessVersion(Base):
     deployed_at: Mapped[datetime]
     pilot_rule: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     note: Mapped[str] = mapped_column(Text, default="")
-    # Governance (docs/decisions.md, D27): the highest current_order is the version new cases start on,
+    # Governance (docs/decisions.md, D55): the highest current_order is the version new cases start on,
     # unless an active pilot's rule matches; a pilot stays active until promoted, withdrawn or replaced.
     current_order: Mapped[int | None] = mapped_column(Integer, nullable=True)
     base_number: Mapped[int | None] = mapped_column(Integer, nullable=True)

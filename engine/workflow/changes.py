@@ -3,7 +3,7 @@
 Attributes equal to their BPMN (or Camunda) default count as absent, so a modeller dropping a redundant
 ``cancelActivity="true"`` changes nothing; whitespace, attribute order, namespace prefixes and the ids of
 event definitions do not count; the diagram's layout (positions, waypoints, label bounds) counts only when
-asked for (docs/decisions.md, D28). Whole files are compared too, byte for byte.
+asked for (docs/decisions.md, D56). Whole files are compared too, byte for byte.
 """
 
 from __future__ import annotations

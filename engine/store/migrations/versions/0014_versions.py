@@ -3,7 +3,7 @@
 Before this revision a pilot stopped taking cases, silently, as soon as any newer ordinary version was
 deployed, and the current version was simply the newest ordinary one. From here a version's
 ``current_order`` says which is current and a pilot stays active until it is promoted, withdrawn or
-replaced (docs/decisions.md, D27). Existing rows keep their meaning: ordinary versions become current
+replaced (docs/decisions.md, D55). Existing rows keep their meaning: ordinary versions become current
 in number order, and a pilot an ordinary version already superseded is recorded as ended by it.
 
 Revision ID: 0014_versions
