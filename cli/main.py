@@ -106,6 +106,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("paths", nargs="+")
     p.add_argument("--as", dest="actor", default="cli")
     p.add_argument("--note")
+    p.add_argument("--pilot-rule", help='deploy as a pilot, e.g. \'{"field": "context_type", "equals": "school"}\'')
+    p.add_argument("--plan", action="store_true", help="say which versions a deploy would create; deploy nothing")
     command("processes", processes.cmd_processes)
     p = command("start", processes.cmd_start)
     p.add_argument("process_id")

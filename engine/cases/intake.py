@@ -34,7 +34,7 @@ from engine.forms import FormDefinition, parse_form, validate_submission
 from engine.runtime.instances import start_process
 from engine.runtime.outbox import start_pending
 from engine.runtime.services import Services
-from engine.runtime.version_cache import latest_version, load_version
+from engine.runtime.version_cache import current_version, latest_version, load_version
 from engine.store.cases import Case, Referral
 
 ROUTES = {"context_referral": "ctx_referral", "child_referral": "child_referral"}
@@ -69,11 +69,11 @@ class ReferralLogged:
 
 
 def referral_form(svc: Services, process_id: str) -> FormDefinition:
-    """The referral form of a route: from its newest deployed version, else from the forms folder."""
+    """The referral form of a route: from its current version (never a pilot's), else from the forms folder."""
     form_id = ROUTES[process_id]
     with svc.db.read() as session:
         try:
-            form = load_version(session, latest_version(session, process_id).id).form(form_id)
+            form = load_version(session, current_version(session, process_id).id).form(form_id)
         except NotFound:
             form = None
     if form is None:

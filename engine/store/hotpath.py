@@ -202,8 +202,8 @@ def add_audit(conn: Connection, rows: list[dict[str, Any]]) -> None:
     driver.raw.execute(_ADD_AUDIT_MANY + ", ".join(values), params)
 
 
-_VERSION_CHOICES = ("SELECT id, pilot_rule FROM process_versions WHERE process_id = :process "
-                    "ORDER BY number DESC")
+_VERSION_CHOICES = ("SELECT id, pilot_rule, pilot_ended_at, current_order FROM process_versions "
+                    "WHERE process_id = :process ORDER BY number DESC")
 _INSTANCE_INSERT_COLUMNS = ("version_id", "process_id", "case_ref", "status", "state", "lock_version",
                             "started_by", "started_at", "updated_at", "waiting_for")
 _ADD_INSTANCE = (f"INSERT INTO instances ({', '.join(_INSTANCE_INSERT_COLUMNS)}) "
@@ -241,11 +241,11 @@ _DROP_TIMERS = "DELETE FROM timers WHERE instance_id = :id AND status IN ('armed
 _ARM_TIMER = "INSERT INTO timers (instance_id, due_at, status) VALUES (:id, :due, 'armed')"
 
 
-def version_choices(conn: Connection, process_id: str) -> list[tuple[int, dict[str, Any] | None]]:
-    """(version id, pilot rule) of every version of a process, newest first."""
+def version_choices(conn: Connection, process_id: str) -> list[tuple[int, dict[str, Any] | None, bool, int | None]]:
+    """(version id, pilot rule, pilot ended, current order) of every version of a process, newest first."""
     driver = _Driver(conn)
     rows = driver.execute(_VERSION_CHOICES, {"process": process_id}).fetchall()
-    return [(r[0], json.loads(r[1]) if isinstance(r[1], str) else r[1]) for r in rows]
+    return [(r[0], json.loads(r[1]) if isinstance(r[1], str) else r[1], r[2] is not None, r[3]) for r in rows]
 
 
 def add_instance(conn: Connection, values: dict[str, Any]) -> int:

@@ -21,6 +21,8 @@ from engine.store.db import MIGRATIONS, Database
 from engine.store.models import Base
 
 # The heads of the schema as released before the branches were merged (each a database's possible state).
+# The newest revision: every new migration chains onto it and moves this name.
+HEAD = "0014_versions"
 RELEASED_HEADS = ("0004_clocks", "0005_break_glass", "0006_api_tokens", "0007_insight", "0008_form_library",
                   "0009_timer_lease_order")
 
@@ -34,7 +36,7 @@ def _config(engine) -> Config:
 
 def test_the_schema_has_exactly_one_head():
     heads = ScriptDirectory.from_config(_config(None)).get_heads()
-    assert heads == ["0015_security"]
+    assert heads == [HEAD]
 
 
 def _tables(url: str) -> set[str]:
@@ -89,7 +91,30 @@ def test_upgrade_from_a_released_head_reaches_the_one_head(empty_url, start):
     engine = create_engine(empty_url)
     try:
         with engine.connect() as conn:
-            assert conn.execute(text("SELECT version_num FROM alembic_version")).scalars().all() == ["0015_security"]
+            assert conn.execute(text("SELECT version_num FROM alembic_version")).scalars().all() == [HEAD]
     finally:
         engine.dispose()
     assert _tables(empty_url) == set(Base.metadata.tables)
+
+
+@pytest.mark.parametrize("empty_url", DATABASES, indirect=True)
+def test_versions_keep_their_meaning_across_the_governance_revision(empty_url):
+    """Before 0014 the newest ordinary version was current and a newer one ended every older pilot."""
+    engine = create_engine(empty_url)
+    rows = [(1, None, "2026-01-01"), (2, '{"team": "north"}', "2026-01-02"), (3, None, "2026-01-03"),
+            (4, '{"team": "south"}', "2026-01-04")]
+    try:
+        command.upgrade(_config(engine), "0010_one_head")
+        with engine.begin() as conn:
+            for number, rule, day in rows:
+                conn.execute(text("INSERT INTO process_versions (process_id, name, number, content_hash, deployed_by, "
+                                  "deployed_at, pilot_rule, note) VALUES ('p', 'P', :n, :h, 'ada', :at, :rule, '')"),
+                             {"n": number, "h": f"hash{number}", "at": f"{day} 09:00:00+00:00", "rule": rule})
+        command.upgrade(_config(engine), "0014_versions")
+        with engine.connect() as conn:
+            got = conn.execute(text("SELECT number, current_order, pilot_outcome, pilot_successor, pilot_ended_by "
+                                    "FROM process_versions ORDER BY number")).all()
+    finally:
+        engine.dispose()
+    assert [tuple(r) for r in got] == [(1, 1, None, None, None), (2, None, "superseded", 3, "ada"),
+                                       (3, 3, None, None, None), (4, None, None, None, None)]
