@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from engine.errors import InvalidSetting
 
@@ -57,6 +58,12 @@ VARIABLES: tuple[Variable, ...] = (
              "working days an overdue item waits before its holder's manager is told"),
     Variable("FRONTDOOR_DIGEST_HOUR", "7", "local hour (0-23) of each person's daily digest e-mail"),
     Variable("FRONTDOOR_PASSWORD", "asked for", "the new password `frontdoor set-password` sets (never stored)"),
+    Variable("FRONTDOOR_PATTERNS", "config/patterns.toml",
+             "the rules for patterns across referrals (window, count, radius, name tolerance)"),
+    Variable("FRONTDOOR_MAP_TILES", "none (plain background)",
+             "the map's tile server as a URL template, `https://tiles.example.org/{z}/{x}/{y}.png`; "
+             "the Content-Security-Policy then allows that host's images"),
+    Variable("FRONTDOOR_MAP_ATTRIBUTION", "none", "the attribution the tile server's licence asks for"),
 )
 KNOWN = frozenset(v.name for v in VARIABLES)
 
@@ -133,6 +140,9 @@ class Settings:
     context_match_radius_m: int = 250
     firing: FiringSettings = field(default_factory=FiringSettings)
     reminders: ReminderPolicy = field(default_factory=ReminderPolicy)
+    patterns_path: Path = ROOT / "config" / "patterns.toml"
+    map_tiles: str | None = None
+    map_attribution: str = ""
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -164,6 +174,10 @@ class Settings:
                                          1, 100_000),
             firing=FiringSettings.from_env(env),
             reminders=ReminderPolicy.from_env(env),
+            patterns_path=Path(_read(env, "FRONTDOOR_PATTERNS", defaults.patterns_path)),
+            map_tiles=_read(env, "FRONTDOOR_MAP_TILES", None, map_tiles, words="an http(s) URL template with "
+                            "{z}, {x} and {y}"),
+            map_attribution=_read(env, "FRONTDOOR_MAP_ATTRIBUTION", "")[:300],
         )
         if settings.production:
             if settings.secret_key == defaults.secret_key or len(settings.secret_key) < 32:
@@ -172,6 +186,23 @@ class Settings:
             if "DATABASE_URL" not in env:
                 raise InvalidSetting("DATABASE_URL must be set in production", setting="DATABASE_URL")
         return settings
+
+
+def map_tiles(value: str) -> str | None:
+    """A tile URL template: http(s), a host, and the {z}, {x} and {y} placeholders (else None: refused)."""
+    parts = urlsplit(value)
+    placeholders = all(p in value for p in ("{z}", "{x}", "{y}"))
+    fine = parts.scheme in ("http", "https") and parts.hostname and not parts.username and placeholders
+    # One host only: {s} would spread tiles over several, and the policy allows exactly one.
+    return value if fine and "{s}" not in value and not any(ch in value for ch in " '\";") else None
+
+
+def tile_origin(template: str | None) -> str | None:
+    """The scheme, host and port of a tile URL template: what the Content-Security-Policy allows."""
+    if not template:
+        return None
+    parts = urlsplit(template)
+    return f"{parts.scheme}://{parts.netloc}"
 
 
 def timescales_overrides_from_env(env: Env | None = None) -> str | None:

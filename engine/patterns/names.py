@@ -1,0 +1,89 @@
+"""Names told apart and matched: associates by name and age, platforms by their plain name.
+
+The index keeps a rough sound key per word of an associate's name, so spelling variants ("Jayden
+Smith", "Jaiden Smyth") land on the same key and the check reads only those rows; whether two names
+really match is then decided by Jaro-Winkler similarity (rapidfuzz) and the ages.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from datetime import datetime
+
+from rapidfuzz.distance import JaroWinkler
+
+WORD = re.compile(r"[a-z]+")
+# Letters that sound alike are folded together; vowels and soft letters after the first are dropped.
+FOLD = str.maketrans({"c": "k", "q": "k", "z": "s", "v": "f", "d": "t", "b": "p", "j": "g"})
+SOFT = set("aeiouyhw")
+
+
+def plain(name: str | None) -> str:
+    """Lower case letters and single spaces, accents removed ("  Zoë  O'Neil" -> "zoe o neil")."""
+    text = unicodedata.normalize("NFKD", name or "").encode("ascii", "ignore").decode("ascii").lower()
+    return " ".join(WORD.findall(text))
+
+
+def _sound(word: str) -> str:
+    word = word.replace("ph", "f").replace("ck", "k").translate(FOLD)
+    out = word[0]
+    for ch in word[1:]:
+        if ch not in SOFT and ch != out[-1]:
+            out += ch
+    return out[:4]
+
+
+def name_keys(name: str | None) -> list[str]:
+    """The index keys of a name: a sound key per word, or the initials when the name is only initials."""
+    words = plain(name).split()
+    if not words:
+        return []
+    if all(len(w) == 1 for w in words) or (len(words) == 1 and len(words[0]) <= 3 and words[0].isalpha()
+                                           and name and name.strip().isupper()):
+        return ["=" + "".join(words)]  # initials ("J.S.", "JS") match only the same initials
+    return sorted({_sound(w) for w in words if len(w) > 1})
+
+
+def similarity(a: str, b: str) -> float:
+    """How alike two names are, 0 to 1, whatever order their words are in."""
+    x, y = " ".join(sorted(plain(a).split())), " ".join(sorted(plain(b).split()))
+    return JaroWinkler.similarity(x, y) if x and y else 0.0
+
+
+def age_then(age: int | None, at: datetime, when: datetime) -> float | None:
+    """An approximate age given at ``at``, as it would be at ``when``."""
+    return None if age is None else age + (when - at).days / 365.25
+
+
+def same_person(name_a: str, age_a: int | None, at_a: datetime, name_b: str, age_b: int | None, at_b: datetime,
+                threshold: float, tolerance: int) -> bool:
+    """True when two named associates are likely the same person: alike names and ages that agree.
+
+    Without an age on either side only a full name (two words or more) almost exactly alike counts.
+    """
+    alike = similarity(name_a, name_b)
+    if alike < threshold:
+        return False
+    then = age_then(age_a, at_a, at_b)
+    if then is None or age_b is None:
+        return alike >= 0.97 and len(plain(name_a).split()) > 1 and len(plain(name_b).split()) > 1
+    return abs(then - age_b) <= tolerance + 0.5
+
+
+def platform_key(text: str | None, aliases: dict[str, str]) -> str | None:
+    """A platform's plain name: handles and web addresses dropped, known spellings folded ("Snap (@x)" -> snapchat)."""
+    raw = re.split(r"[(:@/]", (text or "").lower(), maxsplit=1)[0]
+    name = " ".join(WORD.findall(raw))
+    known = aliases.get(name) or aliases.get(name.replace(" ", ""))
+    if known:
+        return known
+    name = " ".join(w for w in name.split() if w not in ("www", "com", "co", "uk", "app", "the"))
+    return (aliases.get(name) or name.replace(" ", "")) if name else None
+
+
+def platforms_in(text: str | None, aliases: dict[str, str]) -> list[str]:
+    """The platforms a free-text answer names ("Snapchat, TikTok and Insta" -> snapchat, tiktok, instagram)."""
+    parts = re.split(r",|;|\band\b|\n|/", text or "")
+    found = [platform_key(p, aliases) for p in parts]
+    return list(dict.fromkeys(p for p in found if p))
