@@ -97,6 +97,15 @@ def children_in(hits: Iterable[Hit]) -> int:
     return len({h.case_id for h in hits if h.subject_type == "child"})
 
 
+def label_of(hits: Sequence[Hit]) -> str:
+    """What a new pattern is called: the label most referrals used, the earliest on a tie."""
+    earliest = sorted(hits, key=lambda h: h.at)
+    counts: dict[str, int] = {}
+    for hit in earliest:
+        counts[hit.label] = counts.get(hit.label, 0) + 1
+    return max(counts, key=lambda label: (counts[label], -[h.label for h in earliest].index(label)))
+
+
 def settle(book: Book, thing: Sequence[Hit], near: Sequence[Hit], rules: KindRules, now: datetime) -> int | None:
     """Join the pattern the neighbours are in, or start one with enough children; the pattern's id or None."""
     mine = thing[0]
@@ -112,5 +121,5 @@ def settle(book: Book, thing: Sequence[Hit], near: Sequence[Hit], rules: KindRul
         book.add(pattern_id, fresh, now, new_evidence)
         return pattern_id
     if children_in(group) >= rules.min_children:
-        return book.create(mine.kind, mine.label, group, now)
+        return book.create(mine.kind, label_of(group), group, now)
     return None

@@ -46,9 +46,13 @@ def name_keys(name: str | None) -> list[str]:
 
 
 def similarity(a: str, b: str) -> float:
-    """How alike two names are, 0 to 1, whatever order their words are in."""
-    x, y = " ".join(sorted(plain(a).split())), " ".join(sorted(plain(b).split()))
-    return JaroWinkler.similarity(x, y) if x and y else 0.0
+    """How alike two names are, 0 to 1: each word of the shorter name against its best match in the other
+    (Jaro-Winkler), taking the weakest, so "Sam Lee" and "Tom Lee" differ however alike their surnames."""
+    x, y = plain(a).split(), plain(b).split()
+    if not x or not y:
+        return 0.0
+    short, long_ = (x, y) if len(x) <= len(y) else (y, x)
+    return min(max(JaroWinkler.similarity(w, v) for v in long_) for w in short)
 
 
 def age_then(age: int | None, at: datetime, when: datetime) -> float | None:

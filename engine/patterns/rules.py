@@ -25,7 +25,7 @@ class KindRules:
     window_days: int = 90
     min_children: int = 3
     radius_m: int = 250
-    name_similarity: float = 0.88
+    name_similarity: float = 0.85
     age_tolerance_years: int = 2
     harm_required: bool = False
 
