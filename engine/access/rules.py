@@ -63,3 +63,20 @@ def can_protect_address(role: str, may_open_case: bool) -> bool:
 def can_remove_address_protection(role: str, may_open_case: bool) -> bool:
     """True when someone in ``role`` may show a protected address again (a senior decision; a case they may open)."""
     return may_open_case and role in ROLES_REMOVING_ADDRESS_PROTECTION
+
+
+# Patterns across referrals (docs/patterns.md): anyone working cases sees them, masked by need-to-know;
+# acting on one (opening a context, adding to one, dismissing) is the front door's, a manager's or the
+# CS lead's decision, the roles that see every case.
+ROLES_SEEING_PATTERNS = frozenset({"front_door", "practitioner", "chair", "manager", "cs_lead"})
+ROLES_ACTING_ON_PATTERNS = frozenset({"front_door", "manager", "cs_lead"})
+
+
+def can_see_patterns(role: str | None) -> bool:
+    """True when someone in ``role`` may see patterns, the map and the network (each masked by need-to-know)."""
+    return role in ROLES_SEEING_PATTERNS
+
+
+def can_act_on_patterns(role: str | None) -> bool:
+    """True when someone in ``role`` may open a context from a pattern, add it to one, or dismiss it."""
+    return role in ROLES_ACTING_ON_PATTERNS
