@@ -59,7 +59,8 @@ class PatternView:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form (the API's shape)."""
-        out = asdict(self)
+        out = asdict(self, dict_factory=lambda items: {k: v.isoformat() if isinstance(v, datetime) else v
+                                                       for k, v in items})
         out.pop("may_act")
         return out
 
