@@ -97,11 +97,8 @@ def _referral_from(session: Session, pattern: Pattern, actor: str) -> dict[str, 
                            .where(PatternMember.pattern_id == pattern.id).order_by(PatternFeature.at)).all()
     children = list(dict.fromkeys(ref for f, ref in rows if f.subject_type == "child"))
     harms = _harm_words(session, pattern.id)
-    user = session.scalar(select(User).where(User.username == actor))
     data: dict[str, Any] = {
-        "referrer": {"name": (user.display_name if user else "") or actor, "role": (user.role if user else "") or
-                     "front door", "organisation": "Front door", "organisation_type": "statutory",
-                     "email": (user.email if user else "") or f"{actor} (frontdoor account)"},
+        "referrer": _referrer(session, actor),
         "context_type": CONTEXT_TYPES[pattern.kind], "context_name": _name(pattern),
         "concern_description": f"{len(children)} children were referred separately between "
                                f"{rows[0][0].at:%d %B %Y} and {rows[-1][0].at:%d %B %Y}, each naming "
@@ -113,6 +110,13 @@ def _referral_from(session: Session, pattern: Pattern, actor: str) -> dict[str, 
     if not harms:
         data["harm_other"] = "Not stated in the referrals"
     return {**data, **_where(pattern, [f for f, _ in rows])}
+
+
+def _referrer(session: Session, actor: str) -> dict[str, str]:
+    user = session.scalar(select(User).where(User.username == actor))
+    return {"name": (user.display_name if user else "") or actor, "role": (user.role if user else "") or "front door",
+            "organisation": "Front door", "organisation_type": "statutory",
+            "email": (user.email if user else "") or f"{actor} (frontdoor account)"}
 
 
 def _name(pattern: Pattern) -> str:
@@ -157,3 +161,35 @@ def open_context(svc: Services, pattern_id: int, actor: str, answers: Mapping[st
         audit.record(session, at=now, actor=actor, action="pattern_context_opened", subject_type="pattern",
                      subject_id=pattern_id, context_ref=context.ref)
     return logged
+
+
+def peer_group_from(svc: Services, centre_ref: str, child_refs: list[str], name: str, actor: str) -> ReferralLogged:
+    """Open a peer-group context for children chosen in a network view (their peer-group assessment follows
+    on the context route); each child is linked as a member."""
+    name = (name or "").strip()
+    refs = list(dict.fromkeys(r.strip().upper() for r in child_refs if r.strip()))
+    errors = {}
+    if len(refs) < 2:
+        errors["child"] = ["Choose at least two children for the peer group"]
+    if not 3 <= len(name) <= 200:
+        errors["name"] = ["Give the group a neutral description, in 3 to 200 characters (no children's names)"]
+    if errors:
+        raise InvalidFormData(errors)
+    with svc.db.read() as session:
+        if not can_act_on_patterns(active_role(session, actor)):
+            raise NotPermitted("Only the front door, a manager or the Contextual Safeguarding lead can start this")
+        try:
+            cases = [case_by_ref(session, ref, "child") for ref in refs]
+        except NotFound as exc:
+            raise InvalidFormData({"child": [exc.message]}) from None
+        codes = {str(h) for harms in session.scalars(select(Referral.harm_types).where(
+            Referral.case_id.in_([c.id for c in cases]))) for h in harms or ()}
+        data = {"referrer": _referrer(session, actor), "context_type": "peer_group", "context_name": name,
+                "concern_description": f"A peer group of {len(cases)} children chosen from the network around "
+                                       f"{centre_ref.upper()}, for a peer group assessment.",
+                "harm_types": sorted({HARM_WORDS.get(c, c) for c in codes} & set(HARM_WORDS.values())) or ["other"],
+                "similar_concerns_known": "yes",
+                "linked_children": [{"child_reference": c.ref, "role": "member_of"} for c in cases]}
+    if data["harm_types"] == ["other"]:
+        data["harm_other"] = "Not stated in the referrals"
+    return log_context_referral(svc, data, actor, new_reason="A peer group chosen from the network view")
