@@ -73,6 +73,15 @@ ROUTES = {
     "notifications.index": ("/notifications", "GET", lambda u: 200),
     "notifications.read": ("/notifications/1/read", "POST", None),
     "notifications.read_all": ("/notifications/read-all", "POST", None),
+    # patterns across referrals, the map and the network: people working cases (masked by need-to-know)
+    "patterns.index": ("/patterns", "GET", lambda u: 403 if u in ("root", "rev") else 200),
+    "patterns.show": ("/patterns/1", "GET", lambda u: 403 if u in ("root", "rev") else 404),  # none found yet
+    "patterns.open_from": ("/patterns/1/open-context", "POST", None),
+    "patterns.add": ("/patterns/1/add-to-context", "POST", None),
+    "patterns.dismiss": ("/patterns/1/dismiss", "POST", None),
+    "patterns.map_page": ("/map", "GET", lambda u: 403 if u in ("root", "rev") else 200),
+    "patterns.network": ("/cases/{ref}/network", "GET", lambda u: 403 if u in ("root", "rev") else _case(u)),
+    "patterns.peer_group": ("/cases/{ref}/network/peer-group", "POST", None),
 }
 
 
@@ -88,7 +97,7 @@ def park(lite, routes_app):
 # The areas whose pages are in the table; other areas (API, process administration, tokens) keep their
 # own role tables, and every one of their URLs is still in the anonymous sweep below.
 AREAS = ("auth.", "inbox.", "tasks.", "instances.", "cases.", "front_door.", "insight.", "notifications.",
-         "admin_forms.")
+         "admin_forms.", "patterns.")
 
 
 def test_every_route_of_these_areas_is_in_the_table(routes_app):
