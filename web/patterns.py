@@ -18,6 +18,7 @@ from engine.patterns.actions import REASON_MAX, add_to_context, dismiss_pattern,
 from engine.patterns.network import network_of
 from engine.patterns.places import MapFilters, map_points
 from engine.patterns.views import KIND_WORDS, get_pattern, list_patterns
+from engine.patterns.weights import case_weights, context_ranking
 from engine.store.cases import CONTEXT_TYPES
 from web.context import current_user, services
 
@@ -155,3 +156,17 @@ def peer_group(ref: str):
 def harm_words(code: str) -> str:
     """A harm type's code in words ("EFH-CCE" -> "Criminal exploitation")."""
     return HARMS.get(code, code)
+
+
+@bp.app_template_global("context_weights")
+def context_weights(ref: str) -> list:
+    """A child's contexts ranked by weight, for the case page (empty for a context or without need-to-know)."""
+    return case_weights(services(), ref, current_user().username)
+
+
+@bp.get("/insight/contexts")
+def context_ranking_page():
+    """Contexts ranked by the weights assessments gave them and the children linked."""
+    ranked = context_ranking(services(), current_user().username)
+    return render_template("patterns/ranking.html", title="Contexts ranked by weight and children linked",
+                           ranked=ranked)

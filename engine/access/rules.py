@@ -80,3 +80,12 @@ def can_see_patterns(role: str | None) -> bool:
 def can_act_on_patterns(role: str | None) -> bool:
     """True when someone in ``role`` may open a context from a pattern, add it to one, or dismiss it."""
     return role in ROLES_ACTING_ON_PATTERNS
+
+
+# The ranking of contexts by children linked and weights: aggregate, for those who run the service.
+ROLES_RANKING_CONTEXTS = frozenset({"manager", "cs_lead", "admin"})
+
+
+def can_rank_contexts(role: str | None) -> bool:
+    """True when someone in ``role`` may read the ranking of contexts (no child is named in it)."""
+    return role in ROLES_RANKING_CONTEXTS

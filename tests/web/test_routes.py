@@ -82,6 +82,7 @@ ROUTES = {
     "patterns.map_page": ("/map", "GET", lambda u: 403 if u in ("root", "rev") else 200),
     "patterns.network": ("/cases/{ref}/network", "GET", lambda u: 403 if u in ("root", "rev") else _case(u)),
     "patterns.peer_group": ("/cases/{ref}/network/peer-group", "POST", None),
+    "patterns.context_ranking": ("/insight/contexts", "GET", lambda u: 200 if u in ("mgr", "csl", "root") else 403),
 }
 
 
