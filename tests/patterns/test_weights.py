@@ -6,8 +6,8 @@ import pytest
 
 from engine.cases.intake import log_context_referral, refer_child
 from engine.errors import NotPermitted
-from engine.people.directory import add_user
 from engine.patterns.weights import case_weights, context_ranking
+from engine.people.directory import add_user
 from tests.support.case_data import child_referral, context_referral, deploy_routes
 from tests.support.walker import ensure_group_users, walk
 
