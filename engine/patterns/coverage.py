@@ -14,6 +14,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from engine.cases.matching import METRES_PER_DEGREE, distance_m
+from engine.patterns.names import platforms_in
 from engine.store.cases import Case, ChildContextLink, Context
 from engine.store.patterns import Pattern, PatternFeature, PatternMember
 
@@ -32,8 +33,8 @@ def _by_feature(session: Session, kind: str, features: Sequence[PatternFeature],
     if kind == "platform":
         keys = {f.key for f in features}
         found = _open_contexts(session, Context.type == "online")
-        said = {cid: (ctx.online_platform or "").lower().replace(" ", "") for cid, ctx in found}
-        return {cid for cid, text in said.items() if any(k in text for k in keys)}
+        said = {cid: set(platforms_in(ctx.online_platform, {})) for cid, ctx in found}
+        return {cid for cid, spaces in said.items() if spaces & keys}
     if kind != "place":
         return set()
     tests = [Context.uprn.in_({f.uprn for f in features if f.uprn}),

@@ -16,7 +16,7 @@ from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
 from engine.cases.records import identifier_key, postcode_key
-from engine.patterns.names import name_keys, platform_key, platforms_in
+from engine.patterns.names import name_keys, online_space, platforms_in
 from engine.patterns.rules import PatternRules
 from engine.store.cases import Case, Referral
 from engine.store.patterns import PatternFeature
@@ -91,7 +91,8 @@ def context_features(data: Mapping[str, Any], rules: PatternRules) -> list[Featu
     urn = identifier_key(data.get("school_urn"))
     if urn:
         out.append(Feature("school", urn[:12], str(data.get("context_name") or "").strip()[:200] or f"School {urn}"))
-    platform = platform_key((data.get("online_platform") or {}).get("platform"), rules.platform_names)
+    online = data.get("online_platform") or {}
+    platform = online_space(online.get("platform"), online.get("handle_or_url"), rules.platform_names)
     if platform:
         out.append(Feature("platform", platform[:120], platform))
     return out

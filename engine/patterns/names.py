@@ -76,7 +76,7 @@ def same_person(name_a: str, age_a: int | None, at_a: datetime, name_b: str, age
 
 
 def platform_key(text: str | None, aliases: dict[str, str]) -> str | None:
-    """A platform's plain name: handles and web addresses dropped, known spellings folded ("Snap (@x)" -> snapchat)."""
+    """A platform's plain name, known spellings folded ("Snap" -> snapchat, "www.tiktok.com" -> tiktok)."""
     raw = re.split(r"[(:@/]", (text or "").lower(), maxsplit=1)[0]
     name = " ".join(WORD.findall(raw))
     known = aliases.get(name) or aliases.get(name.replace(" ", ""))
@@ -86,8 +86,31 @@ def platform_key(text: str | None, aliases: dict[str, str]) -> str | None:
     return (aliases.get(name) or name.replace(" ", "")) if name else None
 
 
+def handle_key(text: str | None) -> str | None:
+    """A handle, group or address in one spelling ("@Northgate_Deals " -> northgate_deals)."""
+    raw = re.sub(r"^(https?://)?(www\.)?", "", (text or "").strip().lower()).strip("@ /")
+    plain_handle = re.sub(r"[^a-z0-9_.\-/]", "", raw)
+    return plain_handle[:80] or None
+
+
+def online_space(platform: str | None, handle: str | None, aliases: dict[str, str]) -> str | None:
+    """The key of one online space: a platform and a handle, group or address on it.
+
+    A platform alone ("Snapchat") is not a space: most children use the same few apps, so it would make
+    a pattern of every few referrals. A handle or group on it is the shared thing.
+    """
+    name, where = platform_key(platform, aliases), handle_key(handle)
+    return f"{name} {where}" if name and where else None
+
+
 def platforms_in(text: str | None, aliases: dict[str, str]) -> list[str]:
-    """The platforms a free-text answer names ("Snapchat, TikTok and Insta" -> snapchat, tiktok, instagram)."""
-    parts = re.split(r",|;|\band\b|\n|/", text or "")
-    found = [platform_key(p, aliases) for p in parts]
+    """The online spaces a free-text answer names ("Snapchat (@dj_x), TikTok" -> "snapchat dj_x").
+
+    A handle is what follows the platform after "@", ":", "(" or a space; a platform named alone is skipped.
+    """
+    found = []
+    for part in re.split(r",|;|\band\b|\n", text or ""):
+        match = re.match(r"\s*([^(:@]+?)\s*[(:@\s]\s*@?([^)]+)\)?\s*$", part)
+        if match:
+            found.append(online_space(match.group(1), match.group(2), aliases))
     return list(dict.fromkeys(p for p in found if p))

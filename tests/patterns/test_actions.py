@@ -116,7 +116,7 @@ def test_the_sweep_checks_what_a_route_recorded(routes, clock):
 
 def test_recompute_finds_the_same_patterns(routes, clock):
     _three(routes, clock)
-    _three(routes, clock, start=3, platforms="Snapchat")
+    _three(routes, clock, start=3, platforms="Snapchat @northgate_deals")
     before = sorted((v.kind, v.shared, v.children) for v in list_patterns(routes, "fd"))
     assert recompute_patterns(routes, "fd") == {"place": 1, "platform": 1}
     assert sorted((v.kind, v.shared, v.children) for v in list_patterns(routes, "fd")) == before

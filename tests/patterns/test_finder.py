@@ -34,7 +34,8 @@ KINDS = [
     ("place", [dict(places=[{"name": n, "uprn": "100012345678"}]) for n in ("Flat 2", "Top flat", "2 Hill Rd")],
      "Flat 2"),
     ("school", [dict(urn="123456")] * 3, "Northgate Academy"),
-    ("platform", [dict(platforms=p) for p in ("Snapchat (@x1)", "snap, TikTok", "SNAPCHAT")], "snapchat"),
+    ("platform", [dict(platforms=p) for p in ("Snapchat (@Northgate_Deals)", "snap: northgate_deals, TikTok",
+                                              "SNAPCHAT @Northgate_Deals")], "snapchat northgate_deals"),
     ("associate", [dict(associates=[{"name": n, "approx_age": a}])
                    for n, a in (("Jayden Smith", 17), ("Jaiden Smyth", 18), ("jayden smith", 17))], "Jayden Smith"),
 ]
@@ -59,6 +60,7 @@ NEAR_MISSES = [
     ("same name, different ages", [dict(associates=[{"name": "Jayden Smith", "approx_age": a}]) for a in (12, 17, 23)]),
     ("different people", [dict(associates=[{"name": n, "approx_age": 16}]) for n in ("Sam Lee", "Tom Lee", "Sam Lee")]),
     ("same school, no harm outside the home", [dict(urn="123456", harm=())] * 3),
+    ("the same app, no shared space", [dict(platforms=p) for p in ("Snapchat", "Snapchat @a_b", "Snapchat @c_d")]),
 ]
 
 
