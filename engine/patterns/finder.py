@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, func, select, update
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from engine import audit
@@ -43,15 +43,14 @@ class SqlSource:
         window = and_(f.at >= since, f.at <= until, f.referral_id != mine.referral_id)
         if mine.kind != "place":
             return _hits(self.session, and_(f.kind == mine.kind, f.key.in_({t.key for t in thing}), window))
-        found: list[Hit] = []
-        if mine.uprn:
-            found += _hits(self.session, and_(f.uprn == mine.uprn, f.kind == "place", window))
-        if mine.postcode:
-            found += _hits(self.session, and_(f.postcode == mine.postcode, f.kind == "place", window))
+        # Only places have a UPRN, postcode or point, so no test of the kind (which would steer the
+        # planner to the kind's index and a scan of every place).
+        # One statement: each test has its index, so the planner reads each and joins the results.
+        tests = [f.uprn == mine.uprn] if mine.uprn else []
+        tests += [f.postcode == mine.postcode] if mine.postcode else []
         if mine.latitude is not None and mine.longitude is not None:
-            found += _hits(self.session, and_(_box(mine.latitude, mine.longitude, rules.radius_m),
-                                              f.kind == "place", window))
-        return found
+            tests.append(_box(mine.latitude, mine.longitude, rules.radius_m))
+        return _hits(self.session, and_(or_(*tests), window)) if tests else []
 
 
 def _box(lat: float, lon: float, radius_m: float) -> Any:
@@ -125,12 +124,16 @@ class SqlBook:
 
 
 def check_referral(session: Session, referral_id: int, rules: PatternRules, actor: str, now: datetime,
-                   reopen: bool = True) -> list[int]:
-    """Check one indexed referral against its neighbours; the ids of the patterns it is in. Marks it checked."""
+                   reopen: bool = True, fresh: bool = False) -> list[int]:
+    """Check one indexed referral against its neighbours; the ids of the patterns it is in. Marks it checked.
+
+    ``fresh``: the features were indexed just now, so they are in no pattern yet.
+    """
     source, book, joined = SqlSource(session), SqlBook(session, actor, reopen), []
     for thing in things(_hits(session, PatternFeature.referral_id == referral_id)):
         kind_rules = rules.of(thing[0].kind)
-        pattern_id = settle(book, thing, neighbours(source, thing, kind_rules), kind_rules, now)
+        near = neighbours(source, thing, kind_rules)
+        pattern_id = settle(book, thing, near, kind_rules, now) if near or not fresh else None
         if pattern_id is not None and pattern_id not in joined:
             joined.append(pattern_id)
     mark_checked(session, referral_id, now)
@@ -168,7 +171,7 @@ def check_on_arrival(session: Session, referral: Referral, case: Case, data: Map
         return []
     try:
         with session.begin_nested():
-            return check_referral(session, referral.id, rules, actor, now)
+            return check_referral(session, referral.id, rules, actor, now, fresh=True)
     except Exception:  # noqa: BLE001 - as above: the sweep checks it later
         log.exception("pattern check failed for referral %s; the scheduler will check it", referral.id)
         session.add(PatternCheck(referral_id=referral.id, status="pending"))

@@ -1,8 +1,9 @@
 """Names told apart and matched: associates by name and age, platforms by their plain name.
 
-The index keeps a rough sound key per word of an associate's name, so spelling variants ("Jayden
-Smith", "Jaiden Smyth") land on the same key and the check reads only those rows; whether two names
-really match is then decided by Jaro-Winkler similarity (rapidfuzz) and the ages.
+The index keeps one sound key per associate's name (Metaphone of its first and last words, jellyfish),
+so spelling variants ("Jayden Smith", "Jaiden Smyth") land on the same key and the check reads only
+those rows; whether two names really match is then decided word by word (the same sound, or
+Jaro-Winkler similarity from rapidfuzz) and by the ages.
 """
 
 from __future__ import annotations
@@ -10,39 +11,38 @@ from __future__ import annotations
 import re
 import unicodedata
 from datetime import datetime
+from functools import lru_cache
 
+import jellyfish
 from rapidfuzz.distance import JaroWinkler
 
 WORD = re.compile(r"[a-z]+")
-# Letters that sound alike are folded together; vowels and soft letters after the first are dropped.
-FOLD = str.maketrans({"c": "k", "q": "k", "z": "s", "v": "f", "d": "t", "b": "p", "j": "g"})
-SOFT = set("aeiouyhw")
 
 
+@lru_cache(maxsize=65536)
 def plain(name: str | None) -> str:
     """Lower case letters and single spaces, accents removed ("  Zoë  O'Neil" -> "zoe o neil")."""
     text = unicodedata.normalize("NFKD", name or "").encode("ascii", "ignore").decode("ascii").lower()
     return " ".join(WORD.findall(text))
 
 
+@lru_cache(maxsize=65536)
 def _sound(word: str) -> str:
-    word = word.replace("ph", "f").replace("ck", "k").translate(FOLD)
-    out = word[0]
-    for ch in word[1:]:
-        if ch not in SOFT and ch != out[-1]:
-            out += ch
-    return out[:4]
+    """A word's sound (Metaphone: "Leighton" and "Layton" are both LTN)."""
+    return jellyfish.metaphone(word)[:6] or word[:6]
 
 
 def name_keys(name: str | None) -> list[str]:
-    """The index keys of a name: a sound key per word, or the initials when the name is only initials."""
+    """The index key of a name: the sounds of its first and last words (in either order), one word's sound,
+    or the initials when the name is only initials."""
     words = plain(name).split()
     if not words:
         return []
     if all(len(w) == 1 for w in words) or (len(words) == 1 and len(words[0]) <= 3 and words[0].isalpha()
                                            and name and name.strip().isupper()):
         return ["=" + "".join(words)]  # initials ("J.S.", "JS") match only the same initials
-    return sorted({_sound(w) for w in words if len(w) > 1})
+    ends = [w for w in (words[0], words[-1]) if len(w) > 1] if len(words) > 1 else words
+    return ["_".join(sorted({_sound(w) for w in ends}))]
 
 
 def similarity(a: str, b: str) -> float:
@@ -52,7 +52,12 @@ def similarity(a: str, b: str) -> float:
     if not x or not y:
         return 0.0
     short, long_ = (x, y) if len(x) <= len(y) else (y, x)
-    return min(max(JaroWinkler.similarity(w, v) for v in long_) for w in short)
+    return min(max(_alike(w, v) for v in long_) for w in short)
+
+
+def _alike(a: str, b: str) -> float:
+    """Two words: 1 when they sound the same (Metaphone), else their Jaro-Winkler similarity."""
+    return 1.0 if len(a) > 1 and len(b) > 1 and _sound(a) == _sound(b) else JaroWinkler.similarity(a, b)
 
 
 def age_then(age: int | None, at: datetime, when: datetime) -> float | None:
@@ -66,13 +71,15 @@ def same_person(name_a: str, age_a: int | None, at_a: datetime, name_b: str, age
 
     Without an age on either side only a full name (two words or more) almost exactly alike counts.
     """
+    then = age_then(age_a, at_a, at_b)
+    if then is not None and age_b is not None and abs(then - age_b) > tolerance + 0.5:
+        return False  # the cheap test first
     alike = similarity(name_a, name_b)
     if alike < threshold:
         return False
-    then = age_then(age_a, at_a, at_b)
     if then is None or age_b is None:
         return alike >= 0.97 and len(plain(name_a).split()) > 1 and len(plain(name_b).split()) > 1
-    return abs(then - age_b) <= tolerance + 0.5
+    return True
 
 
 def platform_key(text: str | None, aliases: dict[str, str]) -> str | None:
