@@ -128,6 +128,7 @@ def _choices(asked: dict[str, str]) -> dict[str, list[dict]]:
 def network(ref: str):
     """The children, contexts and named associates around a case, two steps out."""
     net = network_of(services(), ref[:40], current_user().username)
+    g.csp_inline_styles = True  # cytoscape.js sets style attributes on what it builds; scripts stay 'self' only
     data = {"centre": net.centre,
             "nodes": [{"id": n.id, "kind": n.kind, "label": n.label, "masked": n.masked, "step": n.step,
                        "href": url_for("cases.show", ref=n.case_ref) if n.case_ref else None}

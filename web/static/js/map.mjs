@@ -20,7 +20,7 @@ function popup(point) {
 if (box && data && L) {
   const points = JSON.parse(data.textContent);
   box.hidden = false;
-  const map = L.map(box, { scrollWheelZoom: false });
+  const map = L.map(box, { scrollWheelZoom: false, maxZoom: 19 });
   if (box.dataset.tiles) {
     L.tileLayer(box.dataset.tiles, { maxZoom: 19, attribution: text(box.dataset.attribution || "") }).addTo(map);
   }

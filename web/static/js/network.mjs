@@ -15,7 +15,7 @@ if (box && data) {
     ...net.edges.map((e, i) => ({ data: { id: `e${i}`, source: e.source, target: e.target, label: e.role } })),
   ];
   const cy = cytoscape({
-    container: box, elements, wheelSensitivity: 0.2,
+    container: box, elements, maxZoom: 1.2,
     layout: { name: "concentric", concentric: (node) => (node.id() === net.centre ? 3 : 1), minNodeSpacing: 40 },
     style: [
       { selector: "node", style: { label: "data(label)", "font-size": 12, "text-wrap": "wrap", "text-max-width": 140,
