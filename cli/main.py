@@ -13,7 +13,7 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-from cli import demo, insight, people, processes, scheduler, web
+from cli import demo, insight, patterns, people, processes, scheduler, web
 from engine.demo.cast import DEMO_PASSWORD
 from engine.errors import FrontdoorError, InvalidFormData, InvalidProcess
 from engine.people.tokens import DEFAULT_DAYS, KINDS, MAX_DAYS, SCOPES
@@ -151,6 +151,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--to", dest="end", help="day after the last, YYYY-MM-DD (default: tomorrow)")
     p.add_argument("--area", help="postcode district, e.g. ZZ1")
     p.add_argument("--rebuild", action="store_true", help="forget the pre-aggregated counts and recount all history")
+    found = sub.add_parser("patterns", help="patterns across referrals").add_subparsers(dest="patterns_command",
+                                                                                      required=True)
+    p = command("recompute", patterns.cmd_patterns_recompute, found)
+    p.add_argument("--as", dest="actor", default="cli")
     tokens = sub.add_parser("tokens", help="API tokens").add_subparsers(dest="tokens_command", required=True)
     p = command("create", people.cmd_tokens_create, tokens)
     p.add_argument("--user", required=True)

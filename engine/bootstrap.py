@@ -24,4 +24,5 @@ def bootstrap(settings: Settings | None = None, clock: Clock | None = None,
     settings = settings or Settings.from_env()
     db = db or Database(database_url or settings.database_url)
     book = load_timescales(settings.timescales_path, settings.timescales_overrides)
-    return Services(settings, db, book, OPERATIONS, clock or system_clock, route_records.RECORDS)
+    return Services(settings, db, book, OPERATIONS, clock or system_clock,
+                    route_records.records_for(settings))

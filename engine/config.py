@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from engine.errors import InvalidSetting
 
@@ -76,6 +77,12 @@ VARIABLES: tuple[Variable, ...] = (
     Variable("FRONTDOOR_TRUSTED_PROXIES", "0",
              "reverse proxies in front of the web shell that set `X-Forwarded-For` and `X-Forwarded-Proto`; "
              "sign-in throttling keys on the address the last of them saw (0: the connection's own address)"),
+    Variable("FRONTDOOR_PATTERNS", "config/patterns.toml",
+             "the rules for patterns across referrals (window, count, radius, name tolerance)"),
+    Variable("FRONTDOOR_MAP_TILES", "none (plain background)",
+             "the map's tile server as a URL template, `https://tiles.example.org/{z}/{x}/{y}.png`; "
+             "the Content-Security-Policy then allows that host's images"),
+    Variable("FRONTDOOR_MAP_ATTRIBUTION", "none", "the attribution the tile server's licence asks for"),
 )
 KNOWN = frozenset(v.name for v in VARIABLES)
 
@@ -190,6 +197,9 @@ class Settings:
     reminders: ReminderPolicy = field(default_factory=ReminderPolicy)
     documents: DocumentSettings = field(default_factory=DocumentSettings)
     alert_escalation_groups: tuple[str, ...] = ("mash_manager", "service_manager")
+    patterns_path: Path = ROOT / "config" / "patterns.toml"
+    map_tiles: str | None = None
+    map_attribution: str = ""
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -226,6 +236,10 @@ class Settings:
             reminders=ReminderPolicy.from_env(env),
             documents=DocumentSettings.from_env(env),
             alert_escalation_groups=_groups(env, "FRONTDOOR_ALERT_ESCALATION_GROUPS", defaults.alert_escalation_groups),
+            patterns_path=Path(_read(env, "FRONTDOOR_PATTERNS", defaults.patterns_path)),
+            map_tiles=_read(env, "FRONTDOOR_MAP_TILES", None, map_tiles, words="an http(s) URL template with "
+                            "{z}, {x} and {y}"),
+            map_attribution=_read(env, "FRONTDOOR_MAP_ATTRIBUTION", "")[:300],
         )
         if settings.production:
             if settings.secret_key == defaults.secret_key or len(settings.secret_key) < 32:
@@ -245,6 +259,23 @@ def _groups(env: Env, name: str, default: tuple[str, ...]) -> tuple[str, ...]:
     if not groups or not all(g.replace("_", "").isalnum() for g in groups):
         raise InvalidSetting(f"{name} must be group ids separated by commas, not {raw!r}", setting=name)
     return groups
+
+
+def map_tiles(value: str) -> str | None:
+    """A tile URL template: http(s), a host, and the {z}, {x} and {y} placeholders (else None: refused)."""
+    parts = urlsplit(value)
+    placeholders = all(p in value for p in ("{z}", "{x}", "{y}"))
+    fine = parts.scheme in ("http", "https") and parts.hostname and not parts.username and placeholders
+    # One host only: {s} would spread tiles over several, and the policy allows exactly one.
+    return value if fine and "{s}" not in value and not any(ch in value for ch in " '\";") else None
+
+
+def tile_origin(template: str | None) -> str | None:
+    """The scheme, host and port of a tile URL template: what the Content-Security-Policy allows."""
+    if not template:
+        return None
+    parts = urlsplit(template)
+    return f"{parts.scheme}://{parts.netloc}"
 
 
 def timescales_overrides_from_env(env: Env | None = None) -> str | None:

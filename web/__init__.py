@@ -39,6 +39,7 @@ def create_app(services: Services | None = None, config: Mapping[str, Any] | Non
         merging,
         navigation,
         notifications,
+        patterns,
         plans,
         security,
         tasks,
@@ -73,4 +74,5 @@ def create_app(services: Services | None = None, config: Mapping[str, Any] | Non
     kept.init_app(app)  # a post that arrives after the session ended is kept for its author
     app.register_blueprint(insight.bp)
     app.register_blueprint(notifications.bp)
+    app.register_blueprint(patterns.bp)  # /patterns, /map, /cases/<ref>/network
     return app

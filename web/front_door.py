@@ -16,6 +16,7 @@ from engine.cases.intake import PossibleMatches, log_context_referral, refer_chi
 from engine.cases.views import may_refer, referral_confirmation, refs_visible_to
 from engine.errors import InvalidFormData, NotPermitted
 from engine.forms import data_from_post
+from engine.patterns.views import patterns_of_referral
 from engine.people.names import referrer_details
 from engine.work.kept_answers import discard, draft_of, drafts_of, save_draft
 from web.context import current_user, services
@@ -144,4 +145,5 @@ def _matches_page(kind: str, title: str, candidates: list, errors: dict):
 def confirmation(referral_id: int):
     """The reference and what happens next, for the person who referred."""
     done = referral_confirmation(services(), referral_id, current_user().username)
-    return render_template("front_door/confirmation.html", title="Referral received", done=done)
+    patterns = patterns_of_referral(services(), referral_id, current_user().username)
+    return render_template("front_door/confirmation.html", title="Referral received", done=done, patterns=patterns)

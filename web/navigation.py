@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from flask import Flask, g, request, url_for
 
-from engine.access.rules import ROLES_MANAGING_WORK, can_refer
+from engine.access.rules import ROLES_MANAGING_WORK, can_refer, can_see_patterns
 from engine.insight.readers import INSIGHT_ROLES, SYSTEM_REVIEW_ROLES
 
 ADMIN = frozenset({"admin"})
@@ -20,6 +20,8 @@ def _links(role: str) -> list[tuple[str, str, tuple[str, ...]]]:
              ("cases.search", "Find a case", ("cases", "instances", "plans"))]
     if can_refer(role):
         links.append(("front_door.index", "Front door", ("front_door",)))
+    if can_see_patterns(role):
+        links.append(("patterns.index", "Patterns", ("patterns",)))
     if role in ROLES_MANAGING_WORK:
         links.append(("team.index", "Team", ("team",)))
     if role in INSIGHT_ROLES:

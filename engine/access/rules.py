@@ -108,3 +108,29 @@ ROLES_MERGING_CASES = frozenset({"manager", "cs_lead"})
 def can_merge_cases(role: str) -> bool:
     """True when someone in ``role`` may merge two records of one child or one context."""
     return role in ROLES_MERGING_CASES
+
+
+# Patterns across referrals (docs/patterns.md): anyone working cases sees them, masked by need-to-know;
+# acting on one (opening a context, adding to one, dismissing) is the front door's, a manager's or the
+# CS lead's decision, the roles that see every case.
+ROLES_SEEING_PATTERNS = frozenset({"front_door", "practitioner", "chair", "manager", "cs_lead"})
+ROLES_ACTING_ON_PATTERNS = frozenset({"front_door", "manager", "cs_lead"})
+
+
+def can_see_patterns(role: str | None) -> bool:
+    """True when someone in ``role`` may see patterns, the map and the network (each masked by need-to-know)."""
+    return role in ROLES_SEEING_PATTERNS
+
+
+def can_act_on_patterns(role: str | None) -> bool:
+    """True when someone in ``role`` may open a context from a pattern, add it to one, or dismiss it."""
+    return role in ROLES_ACTING_ON_PATTERNS
+
+
+# The ranking of contexts by children linked and weights: aggregate, for those who run the service.
+ROLES_RANKING_CONTEXTS = frozenset({"manager", "cs_lead", "admin"})
+
+
+def can_rank_contexts(role: str | None) -> bool:
+    """True when someone in ``role`` may read the ranking of contexts (no child is named in it)."""
+    return role in ROLES_RANKING_CONTEXTS

@@ -30,6 +30,10 @@ ENDPOINTS = [  # (method, path, scope, json body)
     ("GET", "/api/v1/instances/{instance}", "cases:read", None),
     ("GET", "/api/v1/processes", "processes:read", None),
     ("POST", "/api/v1/deployments", "processes:deploy", None),
+    ("GET", "/api/v1/patterns", "cases:read", None),
+    ("POST", "/api/v1/patterns/1/open-context", "referrals:write", None),
+    ("POST", "/api/v1/patterns/1/add-to-context", "referrals:write", {"case_ref": "CX-000001"}),
+    ("POST", "/api/v1/patterns/1/dismiss", "referrals:write", {"reason": "Not a pattern to act on"}),
 ]
 IDS = [f"{m} {p.split('?')[0]}" for m, p, _s, _b in ENDPOINTS]
 

@@ -113,6 +113,16 @@ ROUTES = {
     "admin_accounts.index": ("/admin/accounts", "GET", lambda u: 200 if u == "root" else 403),
     "admin_accounts.lift_lock": ("/admin/accounts/locks/lift", "POST", None),
     "admin_accounts.end_sessions": ("/admin/accounts/end-sessions", "POST", None),
+    # patterns across referrals, the map and the network: people working cases (masked by need-to-know)
+    "patterns.index": ("/patterns", "GET", lambda u: 403 if u in ("root", "rev") else 200),
+    "patterns.show": ("/patterns/1", "GET", lambda u: 403 if u in ("root", "rev") else 404),  # none found yet
+    "patterns.open_from": ("/patterns/1/open-context", "POST", None),
+    "patterns.add": ("/patterns/1/add-to-context", "POST", None),
+    "patterns.dismiss": ("/patterns/1/dismiss", "POST", None),
+    "patterns.map_page": ("/map", "GET", lambda u: 403 if u in ("root", "rev") else 200),
+    "patterns.network": ("/cases/{ref}/network", "GET", lambda u: 403 if u in ("root", "rev") else _case(u)),
+    "patterns.peer_group": ("/cases/{ref}/network/peer-group", "POST", None),
+    "patterns.context_ranking": ("/insight/contexts", "GET", lambda u: 200 if u in ("mgr", "csl", "root") else 403),
 }
 
 
@@ -128,7 +138,7 @@ def park(lite, routes_app):
 # The areas whose pages are in the table; other areas (API, process administration, tokens) keep their
 # own role tables, and every one of their URLs is still in the anonymous sweep below.
 AREAS = ("auth.", "inbox.", "tasks.", "instances.", "cases.", "casework.", "front_door.", "insight.",
-         "notifications.", "admin_forms.", "team.", "plans.", "admin_mail.", "account.", "admin_accounts.")
+         "notifications.", "admin_forms.", "team.", "plans.", "admin_mail.", "account.", "admin_accounts.", "patterns.")
 
 
 def test_every_route_of_these_areas_is_in_the_table(routes_app):
@@ -177,7 +187,8 @@ def test_each_role_gets_what_the_access_rules_say(routes_app, park, user):
 
 # The header's links by role (web/navigation.py): each area shows only for the roles its pages let in.
 HEADER = {"Inbox": lambda u: True, "Find a case": lambda u: True,
-          "Front door": lambda u: u not in ("root", "rev"), "Team": lambda u: u in MANAGING,
+          "Front door": lambda u: u not in ("root", "rev"), "Patterns": lambda u: u not in ("root", "rev"),
+          "Team": lambda u: u in MANAGING,
           "Insight": lambda u: u in ("mgr", "csl", "root"), "System review": lambda u: u == "rev",
           "Processes": lambda u: u == "root", "Forms": lambda u: u == "root", "E-mail": lambda u: u == "root",
           "API tokens": lambda u: True}

@@ -39,6 +39,7 @@ def init_app(app: Flask) -> Api:
         docs,
         instances,
         notifications,
+        patterns,
         processes,
         referrals,
         team,
@@ -53,7 +54,8 @@ def init_app(app: Flask) -> Api:
     api.spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer",
                                                    "description": "a token from /account/tokens or "
                                                                   "`frontdoor tokens create`"})
-    for module in (referrals, cases, casework, work_items, work_moves, instances, processes, notifications, team):
+    for module in (referrals, cases, casework, work_items, work_moves, instances, processes, notifications, team,
+                   patterns):
         api.register_blueprint(module.bp, url_prefix=PREFIX + module.PATH)
     app.register_blueprint(docs.bp, url_prefix=PREFIX)
     app.register_blueprint(account_tokens.bp)  # the page where people make their own tokens

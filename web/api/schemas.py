@@ -91,6 +91,8 @@ class ReferralOut(ma.Schema):
     instance_id = ma.fields.Integer(required=True)
     intake_decision = ma.fields.String(required=True)
     open_work_items = ma.fields.List(ma.fields.Nested(WorkItem), required=True)
+    patterns = ma.fields.List(ma.fields.Integer(), metadata={"description": "the patterns across referrals this "
+                                                                            "referral joined"})
 
 
 class Case(ma.Schema):
