@@ -56,6 +56,12 @@ VARIABLES: tuple[Variable, ...] = (
     Variable("FRONTDOOR_ESCALATION_GRACE_DAYS", "1",
              "working days an overdue item waits before its holder's manager is told"),
     Variable("FRONTDOOR_DIGEST_HOUR", "7", "local hour (0-23) of each person's daily digest e-mail"),
+    Variable("FRONTDOOR_CHAMPION_TRAINING_MONTHS", "12",
+             "months a champion's training lasts before it is due for renewal"),
+    Variable("FRONTDOOR_CHAMPION_RENEWAL_NOTICE_DAYS", "30",
+             "days before a champion's training runs out that the champion and the CS lead are reminded"),
+    Variable("FRONTDOOR_PILOT_REFLECTION_DAYS", "90",
+             "days a pilot version runs before the CS lead and the partnership are asked to reflect on it"),
     Variable("FRONTDOOR_PASSWORD", "asked for", "the new password `frontdoor set-password` sets (never stored)"),
 )
 KNOWN = frozenset(v.name for v in VARIABLES)
@@ -116,6 +122,25 @@ class ReminderPolicy:
 
 
 @dataclass(frozen=True)
+class ProgrammeSettings:
+    """The change programme's timings: how long champions' training lasts, the renewal notice, pilot reflection."""
+
+    training_months: int = 12
+    renewal_notice_days: int = 30
+    pilot_reflection_days: int = 90
+
+    @classmethod
+    def from_env(cls, env: Env | None = None) -> ProgrammeSettings:
+        """The FRONTDOOR_CHAMPION_* and FRONTDOOR_PILOT_REFLECTION_DAYS settings; raises InvalidSetting."""
+        env = os.environ if env is None else env
+        return cls(training_months=_read(env, "FRONTDOOR_CHAMPION_TRAINING_MONTHS", cls.training_months, int, 1, 120),
+                   renewal_notice_days=_read(env, "FRONTDOOR_CHAMPION_RENEWAL_NOTICE_DAYS", cls.renewal_notice_days,
+                                             int, 0, 365),
+                   pilot_reflection_days=_read(env, "FRONTDOOR_PILOT_REFLECTION_DAYS", cls.pilot_reflection_days,
+                                               int, 1, 3650))
+
+
+@dataclass(frozen=True)
 class Settings:
     """Runtime settings; ``from_env`` is the only constructor the app, the CLI and the scheduler use."""
 
@@ -133,6 +158,7 @@ class Settings:
     context_match_radius_m: int = 250
     firing: FiringSettings = field(default_factory=FiringSettings)
     reminders: ReminderPolicy = field(default_factory=ReminderPolicy)
+    programme: ProgrammeSettings = field(default_factory=ProgrammeSettings)
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -164,6 +190,7 @@ class Settings:
                                          1, 100_000),
             firing=FiringSettings.from_env(env),
             reminders=ReminderPolicy.from_env(env),
+            programme=ProgrammeSettings.from_env(env),
         )
         if settings.production:
             if settings.secret_key == defaults.secret_key or len(settings.secret_key) < 32:

@@ -13,6 +13,7 @@ import engine.store.break_glass  # noqa: F401
 import engine.store.cases  # noqa: F401
 import engine.store.clocks  # noqa: F401
 import engine.store.insight  # noqa: F401
+import engine.store.programme  # noqa: F401
 import engine.store.tokens  # noqa: F401
 from engine.store.db import MIGRATIONS, Database
 from engine.store.models import Base
@@ -31,7 +32,7 @@ def _config(engine) -> Config:
 
 def test_the_schema_has_exactly_one_head():
     heads = ScriptDirectory.from_config(_config(None)).get_heads()
-    assert heads == ["0010_one_head"]
+    assert heads == ["0018_programme"]
 
 
 def _tables(url: str) -> set[str]:
@@ -86,7 +87,7 @@ def test_upgrade_from_a_released_head_reaches_the_one_head(empty_url, start):
     engine = create_engine(empty_url)
     try:
         with engine.connect() as conn:
-            assert conn.execute(text("SELECT version_num FROM alembic_version")).scalars().all() == ["0010_one_head"]
+            assert conn.execute(text("SELECT version_num FROM alembic_version")).scalars().all() == ["0018_programme"]
     finally:
         engine.dispose()
     assert _tables(empty_url) == set(Base.metadata.tables)
