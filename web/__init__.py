@@ -31,6 +31,7 @@ def create_app(services: Services | None = None, config: Mapping[str, Any] | Non
         insight,
         instances,
         notifications,
+        programme,
         security,
         tasks,
     )
@@ -53,4 +54,5 @@ def create_app(services: Services | None = None, config: Mapping[str, Any] | Non
     api.init_app(app)  # the JSON API under /api/v1
     app.register_blueprint(insight.bp)
     app.register_blueprint(notifications.bp)
+    app.register_blueprint(programme.bp)  # the partnership's change programme (/programme)
     return app

@@ -12,9 +12,9 @@ PEOPLE = {"lead": (["cs_lead", "partnership"], "cs_lead"), "friend": (["critical
           "boss": (["mash_manager"], "manager"), "worker": (["police"], "practitioner")}
 
 
-def programme_team(svc) -> None:
+def programme_team(svc, password_hash: str | None = None) -> None:
     """Deploy the shipped routes; one ``user_<group>`` per candidate group and the programme's people."""
     deploy_routes(svc)
     ensure_group_users(svc)
     for name, (groups, role) in PEOPLE.items():
-        add_user(svc, name, groups, "test", role=role)
+        add_user(svc, name, groups, "test", role=role, password_hash=password_hash)
