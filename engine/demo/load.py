@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import select
 
 from engine.demo.cast import ADMIN, DEMO_PASSWORD, GROUPS, PEOPLE
+from engine.demo.programme import STAGES as PROGRAMME_STAGES
 from engine.demo.stories import STAGES
 from engine.errors import FrontdoorError
 from engine.people.accounts import set_password
@@ -40,6 +41,7 @@ def load_demo(svc: Services, *, password: str = DEMO_PASSWORD, say: Say = print)
         return summary
     summary["cases"] = [ref for name, story in STAGES
                         if (ref := _stage(summary, say, name, lambda story=story: story(svc))) is not None]
+    summary["programme"] = [_stage(summary, say, name, lambda s=story: s(svc)) for name, story in PROGRAMME_STAGES]
     return summary
 
 

@@ -85,10 +85,10 @@ def _governance(p: Programme) -> tuple[str, list[str]]:
         return "not_started", []
     agencies = len({m.agency for m in g.members})
     held = [m for m in g.meetings if m.status == "recorded"]
-    evidence = [f"{len(g.members)} members from {agencies} agencies",
+    evidence = [f"{_n(len(g.members), 'member')} from {_n(agencies, 'agency', 'agencies')}",
                 f"Chair: {g.chair.name}" if g.chair else "No chair yet",
                 f"Terms of reference agreed on {_day(g.terms_agreed_on)}" if g.terms else "No terms of reference yet",
-                f"{len(held)} meetings recorded" + (f", the last on {_day(held[0].held_on)}" if held else "")]
+                f"{_n(len(held), 'meeting')} recorded" + (f", the last on {_day(held[0].held_on)}" if held else "")]
     return ("done" if g.chair and g.terms and held else "in_progress"), evidence
 
 
@@ -97,7 +97,8 @@ def _champions(p: Programme) -> tuple[str, list[str]]:
         return "not_started", []
     covered = [c for c in p.coverage if c.trained]
     due = sum(1 for c in p.champions if c.training in ("renewal_due", "lapsed"))
-    evidence = [f"{len(p.champions)} champions; trained champions in {len(covered)} of {len(p.coverage)} agencies"]
+    evidence = [f"{_n(len(p.champions), 'champion')}; trained champions in {len(covered)} of "
+                f"{len(p.coverage)} agencies"]
     if due:
         evidence.append(f"{due} due for renewal or lapsed")
     return ("done" if len(covered) == len(p.coverage) else "in_progress"), evidence
@@ -115,7 +116,8 @@ def _friends(p: Programme) -> tuple[str, list[str]]:
     if not p.critical_friends:
         return "not_started", []
     answered = sum(1 for q in p.questions if q.answered_at)
-    evidence = [f"{p.critical_friends} critical friends", f"{len(p.questions)} questions asked, {answered} answered"]
+    evidence = [f"{_n(p.critical_friends, 'critical friend')}",
+                f"{_n(len(p.questions), 'question')} asked, {answered} answered"]
     return ("done" if answered else "in_progress"), evidence
 
 
@@ -138,7 +140,7 @@ def _plan(p: Programme) -> tuple[str, list[str]]:
     if not planned:
         return "not_started", []
     done = sum(1 for a in planned if a.status != "open")
-    return "done", [f"{len(planned)} actions from system reviews: {done} closed, {len(planned) - done} open"]
+    return "done", [f"{_n(len(planned), 'action')} from system reviews: {done} closed, {len(planned) - done} open"]
 
 
 def _pilot(p: Programme) -> tuple[str, list[str]]:
@@ -157,6 +159,10 @@ def _rate_again(p: Programme) -> tuple[str, list[str]]:
     if published and len(p.reviews) > len(published):
         return "in_progress", ["A further system review is under way"]
     return "not_started", []
+
+
+def _n(count: int, word: str, plural: str | None = None) -> str:
+    return f"{count} {word if count == 1 else plural or word + 's'}"
 
 
 def _day(value: date | datetime | None) -> str:

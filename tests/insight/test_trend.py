@@ -27,8 +27,8 @@ def _review(svc, clock, when, kind: str, period: tuple[str, str], items: list[di
                                              "period_start": period[0], "period_end": period[1]},
                          "ut_review_rate_items": {"rag_items": items},
                          "ut_review_moderate": {"moderation_outcome": "agreed"},
-                         "ut_review_results": {"review_actions": [{"action": "Train the panel", "owner_group": "cs_lead",
-                                                                   "due_date": "2026-12-01"}]}})
+                         "ut_review_results": {"review_actions": [
+                             {"action": "Train the panel", "owner_group": "cs_lead", "due_date": "2026-12-01"}]}})
     return instance
 
 
