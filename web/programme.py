@@ -77,14 +77,9 @@ def step(step: str):
             return redirect(url_for("programme.index", _anchor=f"step-{step}"))
         except InvalidFormData as exc:
             errors = exc.errors
-    kept = _kept_step(step)
+    kept = step_settings(services(), current_user().username, step)
     return _page("programme/step.html", 422 if errors else 200, "step", errors, title=f"Change: {TITLES[step]}",
                  step=step, step_title=TITLES[step], kept=request.form.to_dict() or kept, choices=CHOICES)
-
-
-def _kept_step(step: str) -> dict[str, Any]:
-    with services().db.read() as session:
-        return step_settings(session, step)
 
 
 @bp.get("/governance")

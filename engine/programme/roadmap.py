@@ -96,10 +96,12 @@ def set_step(svc: Services, actor: str, key: str, posted: dict[str, Any]) -> Non
                      subject_id=key, status=status, owner=owner, due_on=due_on.isoformat() if due_on else None)
 
 
-def step_settings(session: Any, key: str) -> dict[str, Any]:
-    """What the step's form shows now (its kept owner, date, state choice and note)."""
+def step_settings(svc: Services, actor: str, key: str) -> dict[str, Any]:
+    """What the step's form shows now (its owner, date, state choice and note); raises NotFound, NotPermitted."""
     if key not in TITLES:
         raise NotFound(f"There is no roadmap step '{key}'")
-    row = session.get(ProgrammeStep, key)
-    return {"owner": row.owner if row else "", "due_on": row.due_on.isoformat() if row and row.due_on else "",
-            "status": row.status if row else "auto", "note": row.note if row else ""}
+    with svc.db.read() as session:
+        require_runner(session, actor)
+        row = session.get(ProgrammeStep, key)
+        return {"owner": row.owner if row else "", "due_on": row.due_on.isoformat() if row and row.due_on else "",
+                "status": row.status if row else "auto", "note": row.note if row else ""}
