@@ -1,4 +1,5 @@
-"""Service operations of the change programme's routes: each writes what a route decided onto the programme.
+"""Service operations of the change programme's routes: each writes what a route decided onto the programme
+(docs/decisions.md, D26).
 
 They run inside the step's transaction, so a meeting, an answer or a decision is on the programme exactly
 when the task that gave it is complete. The programme's rows hold no case data (docs/domain.md). Actions

@@ -73,7 +73,7 @@ def pilot_versions(session: Any) -> list[Pilot]:
 
 
 def work_out(p: Programme) -> dict[str, tuple[str, list[str]]]:
-    """Each step's state and evidence from the records (docs/decisions.md: the roadmap from its evidence)."""
+    """Each step's state and evidence from the records (docs/decisions.md, D28)."""
     return {"governance": _governance(p), "champions": _champions(p), "values": _values(p),
             "critical_friends": _friends(p), "map": _map(p), "rate": _rate(p), "plan": _plan(p),
             "pilot": _pilot(p), "rate_again": _rate_again(p)}

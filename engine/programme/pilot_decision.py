@@ -1,5 +1,5 @@
 """Carrying out a pilot decision as an audited version action: embed promotes the pilot, stop withdraws it,
-adapt leaves it running and asks for a new pilot to be drawn.
+adapt leaves it running and asks for a new pilot to be drawn (docs/decisions.md, D31).
 
 The decision itself is written by the ``pilot_reflection`` route (engine/operations/programme.py) in the
 step that completes the decision task; the version change needs its own transaction, so it is made here
