@@ -15,7 +15,9 @@ from typing import Any
 from flask import Blueprint, Response, g, redirect, render_template, request, url_for
 
 from engine.access.rules import Viewer, can_ask_questions, can_read_programme, can_run_programme
-from engine.errors import Conflict, InvalidFormData
+from engine.errors import Conflict, InvalidFormData, NotPermitted
+from engine.insight.measures import Period, default_period
+from engine.insight.pilots import compare_versions
 from engine.insight.tables import Table
 from engine.insight.trend import chart, rag_trend, trend_table
 from engine.programme.actions import action_page
@@ -228,7 +230,15 @@ def pilots():
 def pilot(reflection_id: int):
     """One pilot's reflection: what worked, the barriers, the resources, the decision and its outcome."""
     found = reflection_page(services(), current_user().username, reflection_id)
-    return render_template("programme/pilot.html", title=f"Pilot of {found.process_id}", r=found)
+    since = services().timescales.calendar.to_local(found.pilot_since).date()
+    period = Period(since, default_period(services()).end)
+    try:  # the figures beside the reflection, for those who read the measures
+        figures = [c for c in compare_versions(services(), current_user().username, period)
+                   if c.process_id == found.process_id and c.versions]
+    except NotPermitted:
+        figures = None
+    return render_template("programme/pilot.html", title=f"Pilot of {found.name}", r=found, figures=figures,
+                           period=period)
 
 
 @bp.post("/reviews")

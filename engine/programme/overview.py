@@ -148,7 +148,7 @@ def _pilot(p: Programme) -> tuple[str, list[str]]:
         return "not_started", []
     evidence = [f"Pilot of {x.name} (version {x.version}) since {_day(x.since)}" for x in p.pilots[:3]]
     carried = [r for r in p.reflections if r.outcome_status == "carried_out"]
-    evidence += [f"Decision on {r.process_id} version {r.version}: {r.decision_words}" for r in carried[:3]]
+    evidence += [f"Decision on {r.name} version {r.version}: {r.decision_words}" for r in carried[:3]]
     return ("done" if carried else "in_progress"), evidence
 
 

@@ -109,11 +109,13 @@ def _stand_in(svc: Services, process_id: str, number: int, action: str, actor: s
 
 def _ask_for_new_pilot(svc: Services, process_id: str, number: int, reason: str) -> None:
     with svc.db.transaction() as session:
+        name = session.scalar(select(ProcessVersion.name).where(ProcessVersion.process_id == process_id,
+                                                                ProcessVersion.number == number)) or process_id
         for person in active_members(session, ["admin", "cs_lead"]):
             notify(session, recipient=person, kind="pilot_adapt", at=svc.now(),
                    dedupe_key=f"pilot_adapt:{process_id}:{number}:{person}", subject_type="process",
                    subject_id=process_id,
-                   text=f"The partnership decided to adapt the pilot of {process_id} (version {number}): draw a new "
+                   text=f"The partnership decided to adapt the pilot of {name} (version {number}): draw a new "
                         f"pilot version in the modeller. {reason}"[:1000])
 
 

@@ -36,6 +36,7 @@ class Reflection:
 
     id: int
     process_id: str
+    name: str
     version: int
     pilot_since: datetime
     asked_at: datetime
@@ -108,7 +109,8 @@ def list_reflections(session: Any) -> list[Reflection]:
     rows = session.scalars(select(PilotReflection).order_by(PilotReflection.id.desc())).all()
     tasks = {w.instance_id: w for w in session.scalars(select(WorkItem).where(
         WorkItem.instance_id.in_([r.instance_id for r in rows if r.instance_id]), WorkItem.status == "open"))}
-    return [_view(r, tasks.get(r.instance_id)) for r in rows]
+    names = _names(session)
+    return [_view(r, tasks.get(r.instance_id), names) for r in rows]
 
 
 def reflection_page(svc: Services, viewer: str, reflection_id: int) -> Reflection:
@@ -121,11 +123,18 @@ def reflection_page(svc: Services, viewer: str, reflection_id: int) -> Reflectio
         audit_view(session, svc.now(), viewer, "pilot_reflection", pilot_reflection_id=reflection_id)
         task = session.scalars(select(WorkItem).where(WorkItem.instance_id == row.instance_id,
                                                       WorkItem.status == "open").limit(1)).first()
-        return _view(row, task)
+        return _view(row, task, _names(session))
 
 
-def _view(row: PilotReflection, task: WorkItem | None) -> Reflection:
-    return Reflection(row.id, row.process_id, row.version, row.pilot_since, row.asked_at, row.what_worked,
+def _names(session: Any) -> dict[tuple[str, int], str]:
+    """(process, version) -> the route's name for people."""
+    return {(p, n): name for p, n, name in session.execute(
+        select(ProcessVersion.process_id, ProcessVersion.number, ProcessVersion.name))}
+
+
+def _view(row: PilotReflection, task: WorkItem | None, names: dict[tuple[str, int], str]) -> Reflection:
+    name = names.get((row.process_id, row.version)) or row.process_id.replace("_", " ").capitalize()
+    return Reflection(row.id, row.process_id, name, row.version, row.pilot_since, row.asked_at, row.what_worked,
                       row.barriers, row.resources_needed, row.decision, DECISIONS.get(row.decision or "", ""),
                       row.decision_reason, row.adaptation, row.decided_by, row.decided_at, row.outcome_status,
                       OUTCOMES.get(row.outcome_status, row.outcome_status), row.outcome_note,

@@ -10,7 +10,10 @@ import io
 import pytest
 from sqlalchemy import func, select
 
-from engine.store.programme import Champion, CriticalQuestion, GovernanceMember
+from engine.processes.deploy import deploy, read_paths
+from engine.programme.duties import run_programme_duties
+from engine.store.programme import Champion, CriticalQuestion, GovernanceMember, PilotReflection
+from tests.support.case_data import ROOT
 from tests.support.programme import programme_team
 from tests.support.web import PASSWORD_HASH, post, sign_in
 from web import create_app
@@ -126,3 +129,21 @@ def test_csv_cells_never_run_as_formulas(papp):
     rows = list(csv.reader(io.StringIO(text)))
     assert rows == [["'=Review", "Rating"], ["'=HYPERLINK(\"http://x.invalid\")", "'+1"], ["'-2", "'@SUM(A1)"],
                     ["'\tTab", "3"], ["", "Amber"]]
+
+
+def test_a_pilots_reflection_page_shows_its_figures_to_those_who_read_the_measures(papp, lite, clock):
+    files = read_paths([ROOT / "workflows" / "bpmn" / "critical_friend_question.bpmn",
+                        ROOT / "forms" / "programme_question_answer.form"])
+    pilot = files["critical_friend_question.bpmn"].replace(b'name="Record the answer"', b'name="Keep the answer"')
+    deploy(lite, {**files, "critical_friend_question.bpmn": pilot}, actor="root",
+           pilot_rule={"field": "topic", "equals": "review"})
+    clock.advance(days=lite.settings.programme.pilot_reflection_days)
+    assert run_programme_duties(lite).reflections_asked == 1
+    with lite.db.read() as session:
+        reflection = session.scalar(select(PilotReflection.id))
+    lead = _as(papp, "lead").get(f"/programme/pilots/{reflection}").get_data(as_text=True)
+    assert "Reflect on a pilot" in lead and "The pilot's figures beside the current route's" in lead
+    assert "Managers, the CS lead, administrators and critical friends see the figures here" not in lead
+    member = _as(papp, "chairperson").get(f"/programme/pilots/{reflection}").get_data(as_text=True)
+    assert "Managers, the CS lead, administrators and critical friends see the figures here" in member
+    assert "Critical friend&#39;s question, version 2" in member  # the route's name, not its id
