@@ -62,6 +62,12 @@ VARIABLES: tuple[Variable, ...] = (
     Variable("FRONTDOOR_ALERT_ESCALATION_GROUPS", "mash_manager,service_manager",
              "who an urgent alert nobody has acknowledged goes to next, level by level (duty managers, then "
              "service managers); the wait is the `alert_escalation` timescale"),
+    Variable("FRONTDOOR_CHAMPION_TRAINING_MONTHS", "12",
+             "months a champion's training lasts before it is due for renewal"),
+    Variable("FRONTDOOR_CHAMPION_RENEWAL_NOTICE_DAYS", "30",
+             "days before a champion's training runs out that the champion and the CS lead are reminded"),
+    Variable("FRONTDOOR_PILOT_REFLECTION_DAYS", "90",
+             "days a pilot version runs before the CS lead and the partnership are asked to reflect on it"),
     Variable("FRONTDOOR_PASSWORD", "asked for", "the new password `frontdoor set-password` sets (never stored)"),
     Variable("FRONTDOOR_DOCUMENTS_DIR", "instance/documents",
              "folder for documents attached to cases (outside the web root), unless a bucket is set"),
@@ -176,6 +182,25 @@ def _host_port(value: str | None) -> tuple[str, int] | None:
 
 
 @dataclass(frozen=True)
+class ProgrammeSettings:
+    """The change programme's timings: how long champions' training lasts, the renewal notice, pilot reflection."""
+
+    training_months: int = 12
+    renewal_notice_days: int = 30
+    pilot_reflection_days: int = 90
+
+    @classmethod
+    def from_env(cls, env: Env | None = None) -> ProgrammeSettings:
+        """The FRONTDOOR_CHAMPION_* and FRONTDOOR_PILOT_REFLECTION_DAYS settings; raises InvalidSetting."""
+        env = os.environ if env is None else env
+        return cls(training_months=_read(env, "FRONTDOOR_CHAMPION_TRAINING_MONTHS", cls.training_months, int, 1, 120),
+                   renewal_notice_days=_read(env, "FRONTDOOR_CHAMPION_RENEWAL_NOTICE_DAYS", cls.renewal_notice_days,
+                                             int, 0, 365),
+                   pilot_reflection_days=_read(env, "FRONTDOOR_PILOT_REFLECTION_DAYS", cls.pilot_reflection_days,
+                                               int, 1, 3650))
+
+
+@dataclass(frozen=True)
 class Settings:
     """Runtime settings; ``from_env`` is the only constructor the app, the CLI and the scheduler use."""
 
@@ -200,6 +225,7 @@ class Settings:
     patterns_path: Path = ROOT / "config" / "patterns.toml"
     map_tiles: str | None = None
     map_attribution: str = ""
+    programme: ProgrammeSettings = field(default_factory=ProgrammeSettings)
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -240,6 +266,7 @@ class Settings:
             map_tiles=_read(env, "FRONTDOOR_MAP_TILES", None, map_tiles, words="an http(s) URL template with "
                             "{z}, {x} and {y}"),
             map_attribution=_read(env, "FRONTDOOR_MAP_ATTRIBUTION", "")[:300],
+            programme=ProgrammeSettings.from_env(env),
         )
         if settings.production:
             if settings.secret_key == defaults.secret_key or len(settings.secret_key) < 32:

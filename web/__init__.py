@@ -41,6 +41,7 @@ def create_app(services: Services | None = None, config: Mapping[str, Any] | Non
         notifications,
         patterns,
         plans,
+        programme,
         security,
         tasks,
         team,
@@ -75,4 +76,5 @@ def create_app(services: Services | None = None, config: Mapping[str, Any] | Non
     app.register_blueprint(insight.bp)
     app.register_blueprint(notifications.bp)
     app.register_blueprint(patterns.bp)  # /patterns, /map, /cases/<ref>/network
+    app.register_blueprint(programme.bp)  # the partnership's change programme (/programme)
     return app

@@ -134,3 +134,28 @@ ROLES_RANKING_CONTEXTS = frozenset({"manager", "cs_lead", "admin"})
 def can_rank_contexts(role: str | None) -> bool:
     """True when someone in ``role`` may read the ranking of contexts (no child is named in it)."""
     return role in ROLES_RANKING_CONTEXTS
+
+
+# The partnership's change programme (docs/domain.md) is about the system, not about children: the safeguarding
+# partnership (its group), the CS lead, managers, administrators and critical friends (reviewers from outside
+# the organisation, who never see a case) read it; the CS lead and administrators run it; critical friends ask
+# the questions the CS lead answers.
+ROLES_READING_PROGRAMME = frozenset({"cs_lead", "manager", "admin", "reviewer"})
+PARTNERSHIP_GROUP = "partnership"
+ROLES_RUNNING_PROGRAMME = frozenset({"cs_lead", "admin"})
+ROLES_ASKING_QUESTIONS = frozenset({"reviewer"})
+
+
+def can_read_programme(viewer: Viewer) -> bool:
+    """True when ``viewer`` may read the programme pages (the roadmap, governance, champions, questions, trend)."""
+    return bool(viewer.role) and (viewer.role in ROLES_READING_PROGRAMME or PARTNERSHIP_GROUP in viewer.groups)
+
+
+def can_run_programme(viewer: Viewer) -> bool:
+    """True when ``viewer`` may change the programme's records (members, champions, steps) and start its routes."""
+    return viewer.role in ROLES_RUNNING_PROGRAMME
+
+
+def can_ask_questions(viewer: Viewer) -> bool:
+    """True when ``viewer`` is a critical friend, who may put questions to the CS lead."""
+    return viewer.role in ROLES_ASKING_QUESTIONS

@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from engine.demo.cast import ADMIN, DEMO_PASSWORD, GROUPS, PEOPLE, SERVICES
 from engine.demo.later_stages import LATER_STAGES, REVIEWS
+from engine.demo.programme import STAGES as PROGRAMME_STAGES
 from engine.demo.stories import STAGES
 from engine.errors import FrontdoorError
 from engine.people.accounts import set_password
@@ -46,6 +47,7 @@ def load_demo(svc: Services, *, password: str = DEMO_PASSWORD, say: Say = print)
                         if (ref := _stage(summary, say, name, lambda story=story: story(svc))) is not None]
     summary["reviews"] = [done for name, story in REVIEWS
                           if (done := _stage(summary, say, name, lambda story=story: story(svc))) is not None]
+    summary["programme"] = [_stage(summary, say, name, lambda s=story: s(svc)) for name, story in PROGRAMME_STAGES]
     return summary
 
 

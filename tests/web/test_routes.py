@@ -36,6 +36,10 @@ def _not_reviewer(user: str) -> int:
     return 403 if user == REVIEWER else 200
 
 
+def _programme(user: str, found: int = 200) -> int:
+    return found if user in ("csl", "mgr", "root", "rev") else 403
+
+
 # endpoint: (URL template, method, expected status for a user)
 ROUTES = {
     "auth.home": ("/", "GET", lambda u: 302),
@@ -56,14 +60,15 @@ ROUTES = {
     "front_door.index": ("/front-door/", "GET", lambda u: 403 if u in ("root", "rev") else 200),
     "front_door.referral": ("/front-door/context", "GET", lambda u: 403 if u in ("root", "rev") else 200),
     "front_door.confirmation": ("/front-door/referrals/{referral}", "GET", lambda u: 200 if u == "fd" else 404),
-    # measures for managers, the CS lead and admins; the system review also for the reviewer
-    "insight.measures": ("/insight", "GET", lambda u: 200 if u in ("mgr", "csl", "root") else 403),
-    "insight.waiting_index": ("/insight/waiting", "GET", lambda u: 200 if u in ("mgr", "csl", "root") else 403),
+    # measures and the system review for managers, the CS lead, admins and critical friends (who see no case)
+    "insight.measures": ("/insight", "GET", lambda u: 200 if u in ("mgr", "csl", "root", "rev") else 403),
+    "insight.waiting_index": ("/insight/waiting", "GET",
+                              lambda u: 200 if u in ("mgr", "csl", "root", "rev") else 403),
     "insight.waiting": ("/insight/waiting/context_referral/1", "GET",
-                        lambda u: 200 if u in ("mgr", "csl", "root") else 403),
+                        lambda u: 200 if u in ("mgr", "csl", "root", "rev") else 403),
     "insight.waiting_diagram_json": ("/insight/waiting/context_referral/1/diagram.json", "GET",
-                                     lambda u: 200 if u in ("mgr", "csl", "root") else 403),
-    "insight.pilots": ("/insight/pilots", "GET", lambda u: 200 if u in ("mgr", "csl", "root") else 403),
+                                     lambda u: 200 if u in ("mgr", "csl", "root", "rev") else 403),
+    "insight.pilots": ("/insight/pilots", "GET", lambda u: 200 if u in ("mgr", "csl", "root", "rev") else 403),
     "insight.system_review": ("/insight/system-review", "GET",
                               lambda u: 200 if u in ("mgr", "csl", "root", "rev") else 403),
     "insight.journey": ("/insight/journeys/{ref}", "GET", _case),
@@ -123,6 +128,31 @@ ROUTES = {
     "patterns.network": ("/cases/{ref}/network", "GET", lambda u: 403 if u in ("root", "rev") else _case(u)),
     "patterns.peer_group": ("/cases/{ref}/network/peer-group", "POST", None),
     "patterns.context_ranking": ("/insight/contexts", "GET", lambda u: 200 if u in ("mgr", "csl", "root") else 403),
+    # the change programme: read by the CS lead, managers, administrators, critical friends (and the partnership
+    # group); changed by the CS lead and administrators (engine/access/rules.py); no question, action or pilot yet
+    "programme.index": ("/programme", "GET", lambda u: _programme(u)),
+    "programme.governance": ("/programme/governance", "GET", lambda u: _programme(u)),
+    "programme.champions": ("/programme/champions", "GET", lambda u: _programme(u)),
+    "programme.values": ("/programme/values", "GET", lambda u: _programme(u)),
+    "programme.questions": ("/programme/questions", "GET", lambda u: _programme(u)),
+    "programme.trend": ("/programme/trend", "GET", lambda u: _programme(u)),
+    "programme.pilots": ("/programme/pilots", "GET", lambda u: _programme(u)),
+    "programme.step": ("/programme/steps/plan", "GET", lambda u: 200 if u in ("csl", "root") else 403),
+    "programme.question": ("/programme/questions/1", "GET", lambda u: _programme(u, 404)),
+    "programme.action": ("/programme/actions/1", "GET", lambda u: _programme(u, 404)),
+    "programme.pilot": ("/programme/pilots/1", "GET", lambda u: _programme(u, 404)),
+    "programme.add_governance_member": ("/programme/governance/members", "POST", None),
+    "programme.governance_member_leaves": ("/programme/governance/members/1/leave", "POST", None),
+    "programme.governance_chair": ("/programme/governance/members/1/chair", "POST", None),
+    "programme.governance_terms": ("/programme/governance/terms", "POST", None),
+    "programme.governance_meeting": ("/programme/governance/meetings", "POST", None),
+    "programme.add_a_champion": ("/programme/champions", "POST", None),
+    "programme.champion_training": ("/programme/champions/1/training", "POST", None),
+    "programme.champion_stands_down": ("/programme/champions/1/leave", "POST", None),
+    "programme.ask_for_agreement": ("/programme/values", "POST", None),
+    "programme.ask": ("/programme/questions", "POST", None),
+    "programme.answer": ("/programme/questions/1", "POST", None),
+    "programme.start_review": ("/programme/reviews", "POST", None),
 }
 
 
@@ -138,7 +168,8 @@ def park(lite, routes_app):
 # The areas whose pages are in the table; other areas (API, process administration, tokens) keep their
 # own role tables, and every one of their URLs is still in the anonymous sweep below.
 AREAS = ("auth.", "inbox.", "tasks.", "instances.", "cases.", "casework.", "front_door.", "insight.",
-         "notifications.", "admin_forms.", "team.", "plans.", "admin_mail.", "account.", "admin_accounts.", "patterns.")
+         "notifications.", "admin_forms.", "team.", "plans.", "admin_mail.", "account.", "admin_accounts.", "patterns.",
+         "programme.")
 
 
 def test_every_route_of_these_areas_is_in_the_table(routes_app):
@@ -190,6 +221,7 @@ HEADER = {"Inbox": lambda u: True, "Find a case": lambda u: True,
           "Front door": lambda u: u not in ("root", "rev"), "Patterns": lambda u: u not in ("root", "rev"),
           "Team": lambda u: u in MANAGING,
           "Insight": lambda u: u in ("mgr", "csl", "root"), "System review": lambda u: u == "rev",
+          "Programme": lambda u: u in ("csl", "mgr", "root", "rev"),
           "Processes": lambda u: u == "root", "Forms": lambda u: u == "root", "E-mail": lambda u: u == "root",
           "API tokens": lambda u: True}
 

@@ -39,7 +39,8 @@ CAMUNDA = "{http://camunda.org/schema/1.0/bpmn}"
 # The topics and groups listed in docs/bpmn-conventions.md.
 TOPICS = {"match_child", "match_context", "open_context", "link_child_context", "notify_referrer",
           "start_child_referral", "start_context_referral", "alert_police", "share_with_linked_workers",
-          "record_repeat_watch", "start_assessment", "record_safety_plan", "record_plan_action_update"}
+          "record_repeat_watch", "start_assessment", "record_safety_plan", "record_plan_action_update",
+          "record_review_actions"}
 GROUPS = {"front_door", "mash_social_worker", "mash_manager", "service_manager", "cs_lead", "assessment_team",
           "early_help", "review_unit", "conference_chair", "police", "health", "education", "community_safety",
           "licensing", "housing", "vcs", "town_planning", "youth_service", "youth_justice", "probation",
