@@ -23,7 +23,8 @@ from engine.runtime.services import Services
 from engine.store.models import User
 from engine.store.tokens import ApiToken
 
-SCOPES = ("referrals:write", "cases:read", "work:read", "work:write", "processes:read", "processes:deploy")
+SCOPES = ("referrals:write", "cases:read", "work:read", "work:write", "processes:read", "processes:start",
+          "processes:deploy")
 DEFAULT_SCOPES = tuple(s for s in SCOPES if s != "processes:deploy")  # deploying is asked for by name
 KINDS = ("personal", "service")
 DEFAULT_DAYS = 90
