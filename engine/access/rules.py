@@ -63,3 +63,14 @@ def can_protect_address(role: str, may_open_case: bool) -> bool:
 def can_remove_address_protection(role: str, may_open_case: bool) -> bool:
     """True when someone in ``role`` may show a protected address again (a senior decision; a case they may open)."""
     return may_open_case and role in ROLES_REMOVING_ADDRESS_PROTECTION
+
+
+def can_start_process(viewer: Viewer, starter_groups: frozenset[str], starter_users: frozenset[str]) -> bool:
+    """True when the process names ``viewer`` as a candidate starter, by user name or by one of their groups.
+
+    A process that names no starters cannot be started this way (fail closed): the referral routes start
+    only through the front door, which records the referral and its case first.
+    """
+    if not viewer.role:  # disabled or unknown
+        return False
+    return viewer.username in starter_users or bool(viewer.groups & starter_groups)

@@ -22,6 +22,7 @@ ENDPOINTS = [  # (method, path, scope, json body)
     ("POST", "/api/v1/work-items/{item}/complete", "work:write", {"data": {"rag": "red"}}),
     ("GET", "/api/v1/instances/{instance}", "cases:read", None),
     ("GET", "/api/v1/processes", "processes:read", None),
+    ("POST", "/api/v1/processes/demo_intake/instances", "processes:start", {"data": {}}),
     ("POST", "/api/v1/deployments", "processes:deploy", None),
 ]
 IDS = [f"{m} {p.split('?')[0]}" for m, p, _s, _b in ENDPOINTS]

@@ -142,6 +142,26 @@ class ReassignIn(Strict):
     to_group = ma.fields.String(allow_none=True, validate=ma.validate.Length(max=80))
 
 
+class StartIn(Strict):
+    """A start: the answers to the process's start form and, optionally, the case it is for."""
+
+    data = Object(load_default=dict, metadata={"description": "answers keyed as the start form's fields"})
+    case_ref = ma.fields.String(allow_none=True, validate=ma.validate.Length(min=1, max=40),
+                                metadata={"description": "reference of the case this instance is for (you must "
+                                                         "be allowed to open it)"})
+
+
+class Started(ma.Schema):
+    """The new instance and where it waits."""
+
+    instance_id = ma.fields.Integer(required=True)
+    process_id = ma.fields.String(required=True)
+    version = ma.fields.Integer(required=True)
+    status = ma.fields.String(required=True)
+    case_ref = Text()
+    open_work_items = ma.fields.List(ma.fields.Nested(WorkItem), required=True)
+
+
 class StepOutcome(ma.Schema):
     """Where the route stands after the step."""
 

@@ -1,0 +1,85 @@
+"""Starting any deployed process on request (the API's POST /processes/{id}/instances).
+
+Who may start a process is the process's own rule: the Camunda 7 attributes
+``camunda:candidateStarterGroups`` and ``camunda:candidateStarterUsers`` on the ``bpmn:process`` element
+(the modeller's properties panel edits them under "Candidate starter"). A process that names no starters
+cannot be started this way: the referral routes start only through the front door, which records the
+referral and its case first. The data is checked against the form on the process's start event
+(``camunda:formRef``), as a task's answers are checked against its form; a process without a start form
+takes no data. A case named by reference must exist, and the starter must be allowed to open it
+(need-to-know); a refusal is audited like any refused look at a case.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy import select
+
+from engine.access.need_to_know import NoNeedToKnow, active_role, may_see_case
+from engine.access.rules import Viewer, can_start_process
+from engine.cases.instance_page import audit_view
+from engine.cases.intake import with_defaults
+from engine.errors import InvalidFormData, NotFound, NotPermitted
+from engine.forms import validate_submission
+from engine.runtime.instances import InstanceView, start_in_session
+from engine.runtime.outbox import start_pending
+from engine.runtime.services import Services
+from engine.runtime.version_cache import LoadedVersion, load_version
+from engine.runtime.version_choice import choose_version
+from engine.store import hotpath
+from engine.store.cases import Case
+
+MAX_CASE_REF = 40
+
+
+def start_instance(svc: Services, process_id: str, data: Mapping[str, Any] | None, actor: str, *,
+                   case_ref: str | None = None) -> InstanceView:
+    """Start the version a new case would run, as ``actor``, after checking the process's starter rule,
+    the start form and the case; one transaction.
+
+    Raises NotFound (no such process or case), NotPermitted (not a starter of this process),
+    NoNeedToKnow (the case is not one ``actor`` may open; audited), InvalidFormData (the data fails the
+    start form), or what the first step raises; in every case nothing is started.
+    """
+    ref = _case_ref(svc, case_ref, actor) if case_ref is not None else None
+    with svc.db.step() as session:
+        conn = session.connection()
+        version = load_version(session, choose_version(session, process_id, data))
+        viewer = Viewer(actor, active_role(session, actor) or "", frozenset(hotpath.groups_of(conn, actor)))
+        if not can_start_process(viewer, *version.bundle.starters(process_id)):
+            raise NotPermitted(f"You may not start '{process_id}': the process does not name you or your groups "
+                               "as its starters")
+        clean = start_data(version, process_id, data or {})
+        started = start_in_session(svc, session, process_id, clean, actor, ref, version.version_id)
+        starts_requested = session.info.get("start_requested", False)
+    if starts_requested:  # a service task asked for another route
+        start_pending(svc)
+    return started
+
+
+def start_data(version: LoadedVersion, process_id: str, data: Mapping[str, Any]) -> dict[str, Any]:
+    """The data checked against the start form, with every unanswered field present (gateways read them)."""
+    form = version.form(version.bundle.start_form(process_id))
+    if form is None:
+        if data:
+            raise InvalidFormData({"data": ["This process has no start form, so it takes no data"]})
+        return {}
+    return with_defaults(form, validate_submission(form, data))
+
+
+def _case_ref(svc: Services, case_ref: str, actor: str) -> str:
+    """The case's reference once it is known to exist and ``actor`` may open it; a refusal is audited."""
+    wanted = case_ref.strip().upper()[:MAX_CASE_REF]
+    now = svc.now()
+    with svc.db.transaction() as session:
+        case_id = session.scalar(select(Case.id).where(Case.ref == wanted))
+        if case_id is None:
+            raise NotFound(f"No case with reference '{case_ref}'")
+        allowed = may_see_case(session, actor, case_id, now)
+        if not allowed:
+            audit_view(session, now, actor, False, "case", wanted, wanted, "start_process")
+    if not allowed:  # raised after the commit, so the refusal stays in the audit log
+        raise NoNeedToKnow("You have no need to know this case", wanted)
+    return wanted
