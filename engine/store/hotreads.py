@@ -37,3 +37,49 @@ def touch_token(conn: Connection, token_id: int, at) -> None:
     """Record when a token was last used."""
     driver = Driver(conn)
     driver.execute(_TOUCH_TOKEN, {"id": token_id, "at": driver.time(at)})
+
+
+_CLAIM_KEY = ("INSERT INTO idempotency_keys (username, key, endpoint, request_hash, created_at) "
+              "VALUES (:username, :key, :endpoint, :hash, :at) ON CONFLICT (username, key) DO NOTHING RETURNING id")
+_KEY_ROW = ("SELECT id, request_hash, status_code, body, created_at FROM idempotency_keys "
+            "WHERE username = :username AND key = :key")
+_KEY_ROW_COLUMNS = ("id", "request_hash", "status_code", "body", "created_at")
+_RECLAIM_KEY = ("UPDATE idempotency_keys SET created_at = :at WHERE id = :id AND status_code IS NULL "
+                "AND created_at = :seen")
+_KEEP_ANSWER = ("UPDATE idempotency_keys SET status_code = :status, body = :body, completed_at = :at "
+                "WHERE username = :username AND key = :key AND status_code IS NULL")
+
+
+def claim_key(conn: Connection, username: str, key: str, endpoint: str, request_hash: str, at) -> bool:
+    """Insert the claim of an Idempotency-Key; False when the key is already there (claimed or answered).
+
+    On PostgreSQL a claim another transaction has not committed yet makes this wait for it, then report it.
+    """
+    driver = Driver(conn)
+    params = {"username": username, "key": key, "endpoint": endpoint, "hash": request_hash, "at": driver.time(at)}
+    return driver.execute(_CLAIM_KEY, params).fetchone() is not None
+
+
+def key_row(conn: Connection, username: str, key: str) -> Any:
+    """The stored claim or answer for a key (``request_hash``, ``status_code``, ``body``, ``created_at``), or None."""
+    driver = Driver(conn)
+    found = driver.execute(_KEY_ROW, {"username": username, "key": key}).fetchone()
+    if found is None:
+        return None
+    row = SimpleNamespace(**dict(zip(_KEY_ROW_COLUMNS, found, strict=True)))
+    row.created_at = driver.read_time(row.created_at)
+    return row
+
+
+def reclaim_key(conn: Connection, row: Any, at) -> bool:
+    """Take over an unanswered claim as it was read (its request died); False when it moved on meanwhile."""
+    driver = Driver(conn)
+    params = {"id": row.id, "at": driver.time(at), "seen": driver.time(row.created_at)}
+    return driver.execute(_RECLAIM_KEY, params).rowcount == 1
+
+
+def keep_answer(conn: Connection, username: str, key: str, status: int, body: str, at) -> None:
+    """Store the answer to replay for later requests with the key."""
+    driver = Driver(conn)
+    driver.execute(_KEEP_ANSWER, {"username": username, "key": key, "status": status, "body": body,
+                                  "at": driver.time(at)})
