@@ -23,6 +23,7 @@ from engine.cases.instance_page import audit_view
 from engine.cases.intake import with_defaults
 from engine.errors import InvalidFormData, NotFound, NotPermitted
 from engine.forms import validate_submission
+from engine.runtime.idempotency import StepRetry
 from engine.runtime.instances import InstanceView, start_in_session
 from engine.runtime.outbox import start_pending
 from engine.runtime.services import Services
@@ -35,17 +36,20 @@ MAX_CASE_REF = 40
 
 
 def start_instance(svc: Services, process_id: str, data: Mapping[str, Any] | None, actor: str, *,
-                   case_ref: str | None = None) -> InstanceView:
+                   case_ref: str | None = None, retry: StepRetry | None = None) -> InstanceView:
     """Start the version a new case would run, as ``actor``, after checking the process's starter rule,
-    the start form and the case; one transaction.
+    the start form and the case; one transaction (with ``retry``'s claim and answer, when given).
 
     Raises NotFound (no such process or case), NotPermitted (not a starter of this process),
     NoNeedToKnow (the case is not one ``actor`` may open; audited), InvalidFormData (the data fails the
-    start form), or what the first step raises; in every case nothing is started.
+    start form), or what the first step raises; in every case nothing is started. A retry of a request
+    answered before raises Replay.
     """
     ref = _case_ref(svc, case_ref, actor) if case_ref is not None else None
     with svc.db.step() as session:
         conn = session.connection()
+        if retry is not None:
+            retry.claim(conn, svc.now())
         version = load_version(session, choose_version(session, process_id, data))
         viewer = Viewer(actor, active_role(session, actor) or "", frozenset(hotpath.groups_of(conn, actor)))
         if not can_start_process(viewer, *version.bundle.starters(process_id)):
@@ -53,6 +57,8 @@ def start_instance(svc: Services, process_id: str, data: Mapping[str, Any] | Non
                                "as its starters")
         clean = start_data(version, process_id, data or {})
         started = start_in_session(svc, session, process_id, clean, actor, ref, version.version_id)
+        if retry is not None:
+            retry.keep(conn, started, svc.now())
         starts_requested = session.info.get("start_requested", False)
     if starts_requested:  # a service task asked for another route
         start_pending(svc)

@@ -12,7 +12,7 @@ from engine.processes.deploy import KINDS, deploy
 from engine.processes.starting import start_instance
 from engine.processes.versions import list_processes
 from web.api.auth import caller, requires
-from web.api.retries import DOC, idempotent
+from web.api.retries import DOC, answered, idempotent_in_step, step_retry
 from web.api.schemas import Deployed, DeployIn, Problem, Process, Started, StartIn
 from web.context import services
 
@@ -32,7 +32,7 @@ def index():
 @bp.post("/processes/<string(maxlength=120):process_id>/instances")
 @requires("processes:start")
 @bp.doc(**DOC)
-@idempotent
+@idempotent_in_step
 @bp.arguments(StartIn)
 @bp.response(201, Started)
 @bp.alt_response(403, schema=Problem, description="not_permitted: the process does not name you or your groups "
@@ -47,7 +47,13 @@ def start(body, process_id: str):
     Who may start a process is the process's own rule: its `camunda:candidateStarterGroups` and
     `camunda:candidateStarterUsers`. A process naming no starters (the referral routes) is refused.
     """
-    view = start_instance(services(), process_id, body["data"], caller().username, case_ref=body.get("case_ref"))
+    retry = step_retry(201, _started)
+    view = start_instance(services(), process_id, body["data"], caller().username, case_ref=body.get("case_ref"),
+                          retry=retry)
+    return answered(view, retry, 201, _started)
+
+
+def _started(view) -> dict:
     return {"instance_id": view.id, "process_id": view.process_id, "version": view.version, "status": view.status,
             "case_ref": view.case_ref, "open_work_items": view.open_work_items}
 

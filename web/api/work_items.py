@@ -11,7 +11,7 @@ from engine.work.inbox import InboxQuery, inbox
 from engine.work.item_view import view_work_item
 from engine.work.items import claim, complete_work_item, reassign, unclaim
 from web.api.auth import ROW_ID, caller, requires
-from web.api.retries import DOC, idempotent
+from web.api.retries import DOC, answered, idempotent_in_step, step_retry
 from web.api.schemas import CompleteIn, Problem, ReassignIn, StepOutcome, WorkItem, WorkItemPage, WorkItemQuery
 from web.context import services
 
@@ -100,11 +100,16 @@ def reassign_item(body, work_item_id: int):
 @requires("work:write")
 @_acting(CONFLICT + "; idempotency_in_progress")
 @bp.doc(**DOC)
-@idempotent
+@idempotent_in_step
 @bp.arguments(CompleteIn)
 @bp.response(200, StepOutcome)
 @bp.alt_response(422, schema=Problem, description="invalid_form_data with per-field errors; idempotency_key_reused")
 def complete(body, work_item_id: int):
     """Complete the item with its form's answers (validated as on the task page) and advance the route."""
-    outcome = complete_work_item(services(), work_item_id, caller().username, body["data"])
+    retry = step_retry(200, _outcome)
+    outcome = complete_work_item(services(), work_item_id, caller().username, body["data"], retry=retry)
+    return answered(outcome, retry, 200, _outcome)
+
+
+def _outcome(outcome) -> dict:
     return {"instance_id": outcome.id, "status": outcome.status, "open_work_items": outcome.open_work_items}
