@@ -108,7 +108,8 @@ class Driver:
         return _Json(value)
 
 
-def _row(driver: Driver, names: tuple[str, ...], values: tuple) -> SimpleNamespace:
+def read_row(driver: Driver, names: tuple[str, ...], values: tuple) -> SimpleNamespace:
+    """A fetched row as attributes, its times read as UTC datetimes."""
     return SimpleNamespace(**{n: driver.read_time(v) if n.removeprefix("i_") in _TIMES else v
                               for n, v in zip(names, values, strict=True)})
 
@@ -120,7 +121,7 @@ def item_with_instance(conn: Connection, work_item_id: int, actor: str = "") -> 
     if found is None:
         return None
     names = (*ITEM_COLUMNS, *(f"i_{c}" for c in INSTANCE_COLUMNS), "actor_in_groups")
-    row = _row(driver, names, tuple(found))
+    row = read_row(driver, names, tuple(found))
     row.actor_in_groups = bool(row.actor_in_groups)
     return row
 
@@ -179,7 +180,7 @@ def add_item(conn: Connection, values: dict[str, Any], groups: list[str]) -> int
 def open_items(conn: Connection, instance_id: int) -> list[Any]:
     """The instance's open work items, oldest first."""
     driver = Driver(conn)
-    return [_row(driver, OPEN_ITEM_COLUMNS, tuple(r))
+    return [read_row(driver, OPEN_ITEM_COLUMNS, tuple(r))
             for r in driver.execute(_OPEN_ITEMS, {"id": instance_id}).fetchall()]
 
 
@@ -276,7 +277,7 @@ def claim_timer(conn: Connection, timer_id: int, now: datetime, worker: str) -> 
     if found is None:
         return None
     names = ("timer_due_at", *INSTANCE_COLUMNS)
-    row = _row(driver, names, tuple(found)[:len(names)])
+    row = read_row(driver, names, tuple(found)[:len(names)])
     row.timer_due_at = driver.read_time(found[0])
     return row
 

@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy import Connection
 
-from engine.store.hotpath import Driver
+from engine.store.hotpath import OPEN_ITEM_COLUMNS, Driver, read_row
 
 _BEARER = ("SELECT t.id, t.scopes, t.expires_at, t.revoked_at, t.last_used_at, u.username, u.role, u.active "
            "FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.secret_hash = :hash")
@@ -83,3 +83,27 @@ def keep_answer(conn: Connection, username: str, key: str, status: int, body: st
     driver = Driver(conn)
     driver.execute(_KEEP_ANSWER, {"username": username, "key": key, "status": status, "body": body,
                                   "at": driver.time(at)})
+
+
+_ITEM_FOR = ("SELECT " + ", ".join(OPEN_ITEM_COLUMNS) + ", "
+             "EXISTS (SELECT 1 FROM work_item_groups g JOIN memberships m ON m.group_id = g.group_id "
+             "JOIN users u ON u.id = m.user_id WHERE g.work_item_id = w.id AND u.username = :actor AND u.active) "
+             "FROM work_items w WHERE w.id = :id")
+_CLAIM_ITEM = ("UPDATE work_items SET assignee = :actor WHERE id = :id AND status = 'open' "
+               "AND (assignee IS NULL OR assignee = :actor)")
+
+
+def item_for(conn: Connection, work_item_id: int, actor: str) -> Any:
+    """A work item's columns and whether ``actor`` is in one of the groups it is offered to, or None."""
+    driver = Driver(conn)
+    found = driver.execute(_ITEM_FOR, {"id": work_item_id, "actor": actor}).fetchone()
+    if found is None:
+        return None
+    row = read_row(driver, (*OPEN_ITEM_COLUMNS, "actor_in_groups"), tuple(found))
+    row.actor_in_groups = bool(row.actor_in_groups)
+    return row
+
+
+def claim_item(conn: Connection, work_item_id: int, actor: str) -> bool:
+    """Give an open, unclaimed item (or one ``actor`` already holds) to ``actor``; False if someone else has it."""
+    return Driver(conn).execute(_CLAIM_ITEM, {"id": work_item_id, "actor": actor}).rowcount == 1

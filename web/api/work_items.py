@@ -10,6 +10,7 @@ from flask_smorest import Blueprint
 from engine.work.inbox import InboxQuery, inbox
 from engine.work.item_view import view_work_item
 from engine.work.items import claim, complete_work_item, reassign, unclaim
+from web.api.answers import json_answer, json_text
 from web.api.auth import ROW_ID, caller, requires
 from web.api.retries import DOC, answered, idempotent_in_step, step_retry
 from web.api.schemas import CompleteIn, Problem, ReassignIn, StepOutcome, WorkItem, WorkItemPage, WorkItemQuery
@@ -72,7 +73,7 @@ def _acting(description: str):
 @bp.response(200, WorkItem)
 def claim_item(work_item_id: int):
     """Take an unclaimed item offered to one of your groups."""
-    return claim(services(), work_item_id, caller().username)
+    return json_answer(json_text(claim(services(), work_item_id, caller().username)))
 
 
 @bp.post(f"/<{ROW_ID}:work_item_id>/unclaim")
