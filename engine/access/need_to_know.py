@@ -41,12 +41,15 @@ def active_role(session: Session, username: str) -> str | None:
 
 
 def cases_visible_to(session: Session, username: str, case_ids: Iterable[int],
-                     now: datetime | None = None) -> set[int]:
-    """The subset of the given case ids that ``username`` may open (break-glass grants count when ``now``)."""
+                     now: datetime | None = None, role: str | None = None) -> set[int]:
+    """The subset of the given case ids that ``username`` may open (break-glass grants count when ``now``).
+
+    ``role``: the user's active role when the caller has just read it (saves reading it again).
+    """
     wanted = set(case_ids)
     if not wanted:
         return set()
-    role = active_role(session, username)
+    role = role or active_role(session, username)
     if role is None:
         return set()
     if role in ROLES_SEEING_ALL_CASES:

@@ -15,9 +15,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import select
-
-from engine.access.need_to_know import NoNeedToKnow, active_role, may_see_case
+from engine.access.need_to_know import NoNeedToKnow, cases_visible_to
 from engine.access.rules import Viewer, can_start_process
 from engine.cases.instance_page import audit_view
 from engine.cases.intake import with_defaults
@@ -29,8 +27,7 @@ from engine.runtime.outbox import start_pending
 from engine.runtime.services import Services
 from engine.runtime.version_cache import LoadedVersion, load_version
 from engine.runtime.version_choice import choose_version
-from engine.store import hotpath
-from engine.store.cases import Case
+from engine.store import hotreads
 
 MAX_CASE_REF = 40
 
@@ -45,21 +42,27 @@ def start_instance(svc: Services, process_id: str, data: Mapping[str, Any] | Non
     start form), or what the first step raises; in every case nothing is started. A retry of a request
     answered before raises Replay.
     """
-    ref = _case_ref(svc, case_ref, actor) if case_ref is not None else None
-    with svc.db.step() as session:
-        conn = session.connection()
-        if retry is not None:
-            retry.claim(conn, svc.now())
-        version = load_version(session, choose_version(session, process_id, data))
-        viewer = Viewer(actor, active_role(session, actor) or "", frozenset(hotpath.groups_of(conn, actor)))
-        if not can_start_process(viewer, *version.bundle.starters(process_id)):
-            raise NotPermitted(f"You may not start '{process_id}': the process does not name you or your groups "
-                               "as its starters")
-        clean = start_data(version, process_id, data or {})
-        started = start_in_session(svc, session, process_id, clean, actor, ref, version.version_id)
-        if retry is not None:
-            retry.keep(conn, started, svc.now())
-        starts_requested = session.info.get("start_requested", False)
+    try:
+        with svc.db.step() as session:
+            conn = session.connection()
+            if retry is not None:
+                retry.claim(conn, svc.now())
+            version = load_version(session, choose_version(session, process_id, data))
+            role, groups = hotreads.person(conn, actor)
+            viewer = Viewer(actor, role or "", frozenset(groups))
+            if not can_start_process(viewer, *version.bundle.starters(process_id)):
+                raise NotPermitted(f"You may not start '{process_id}': the process does not name you or your "
+                                   "groups as its starters")
+            clean = start_data(version, process_id, data or {})
+            ref = _open_case(svc, session, viewer, case_ref) if case_ref is not None else None
+            started = start_in_session(svc, session, process_id, clean, actor, ref, version.version_id)
+            if retry is not None:
+                retry.keep(conn, started, svc.now())
+            starts_requested = session.info.get("start_requested", False)
+    except NoNeedToKnow as refused:  # the step rolled back; the refusal is audited on its own
+        with svc.db.transaction() as session:
+            audit_view(session, svc.now(), actor, False, "case", refused.case_ref, refused.case_ref, "start_process")
+        raise
     if starts_requested:  # a service task asked for another route
         start_pending(svc)
     return started
@@ -75,17 +78,12 @@ def start_data(version: LoadedVersion, process_id: str, data: Mapping[str, Any])
     return with_defaults(form, validate_submission(form, data))
 
 
-def _case_ref(svc: Services, case_ref: str, actor: str) -> str:
-    """The case's reference once it is known to exist and ``actor`` may open it; a refusal is audited."""
+def _open_case(svc: Services, session, viewer: Viewer, case_ref: str) -> str:
+    """The case's reference once it is known to exist and the starter may open it (need-to-know)."""
     wanted = case_ref.strip().upper()[:MAX_CASE_REF]
-    now = svc.now()
-    with svc.db.transaction() as session:
-        case_id = session.scalar(select(Case.id).where(Case.ref == wanted))
-        if case_id is None:
-            raise NotFound(f"No case with reference '{case_ref}'")
-        allowed = may_see_case(session, actor, case_id, now)
-        if not allowed:
-            audit_view(session, now, actor, False, "case", wanted, wanted, "start_process")
-    if not allowed:  # raised after the commit, so the refusal stays in the audit log
+    case_id = hotreads.case_id(session.connection(), wanted)
+    if case_id is None:
+        raise NotFound(f"No case with reference '{case_ref}'")
+    if not viewer.role or not cases_visible_to(session, viewer.username, [case_id], svc.now(), role=viewer.role):
         raise NoNeedToKnow("You have no need to know this case", wanted)
     return wanted

@@ -107,3 +107,22 @@ def item_for(conn: Connection, work_item_id: int, actor: str) -> Any:
 def claim_item(conn: Connection, work_item_id: int, actor: str) -> bool:
     """Give an open, unclaimed item (or one ``actor`` already holds) to ``actor``; False if someone else has it."""
     return Driver(conn).execute(_CLAIM_ITEM, {"id": work_item_id, "actor": actor}).rowcount == 1
+
+
+_PERSON = ("SELECT u.role, m.group_id FROM users u LEFT JOIN memberships m ON m.user_id = u.id "
+           "WHERE u.username = :username AND u.active")
+_CASE_ID = "SELECT id FROM cases WHERE ref = :ref"
+
+
+def person(conn: Connection, username: str) -> tuple[str | None, list[str]]:
+    """(role, group ids) of an active user; (None, []) for an unknown or disabled one (fail closed)."""
+    rows = Driver(conn).execute(_PERSON, {"username": username}).fetchall()
+    if not rows:
+        return None, []
+    return rows[0][0], [r[1] for r in rows if r[1] is not None]
+
+
+def case_id(conn: Connection, ref: str) -> int | None:
+    """The id of the case with this reference, or None."""
+    found = Driver(conn).execute(_CASE_ID, {"ref": ref}).fetchone()
+    return found[0] if found else None
