@@ -31,7 +31,7 @@ def _config(engine) -> Config:
 
 def test_the_schema_has_exactly_one_head():
     heads = ScriptDirectory.from_config(_config(None)).get_heads()
-    assert heads == ["0010_one_head"]
+    assert heads == ["0016_speed"]
 
 
 def _tables(url: str) -> set[str]:
@@ -86,7 +86,24 @@ def test_upgrade_from_a_released_head_reaches_the_one_head(empty_url, start):
     engine = create_engine(empty_url)
     try:
         with engine.connect() as conn:
-            assert conn.execute(text("SELECT version_num FROM alembic_version")).scalars().all() == ["0010_one_head"]
+            assert conn.execute(text("SELECT version_num FROM alembic_version")).scalars().all() == ["0016_speed"]
     finally:
         engine.dispose()
     assert _tables(empty_url) == set(Base.metadata.tables)
+
+
+@pytest.mark.parametrize("empty_url", DATABASES, indirect=True)
+def test_the_work_item_indexes_of_the_models_are_built(empty_url):
+    db = Database(empty_url)
+    try:
+        db.upgrade()
+    finally:
+        db.dispose()
+    engine = create_engine(empty_url)
+    try:
+        built = {i["name"]: i["column_names"] for i in inspect(engine).get_indexes("work_items")}
+    finally:
+        engine.dispose()
+    declared = {i.name: [c.name for c in i.columns] for i in Base.metadata.tables["work_items"].indexes}
+    assert {name: built.get(name) for name in declared} == declared  # the insight migration adds two more
+    assert built["ix_work_items_case"] == ["case_ref", "status"] and "ix_work_items_status_due" not in built

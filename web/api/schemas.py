@@ -110,15 +110,19 @@ class WorkItemQuery(Strict):
     sort = ma.fields.String(load_default="due", validate=ma.validate.OneOf(("due", "priority", "newest")))
     page = ma.fields.Integer(load_default=1, validate=ma.validate.Range(1, 100_000))
     per_page = ma.fields.Integer(load_default=25, validate=ma.validate.Range(1, 100))
+    count = ma.fields.Boolean(load_default=False, metadata={
+        "description": "true: also count the whole filtered list (pagination.total and pages, and a 'last' link); "
+                       "counting reads every item the filter matches, so ask only when you need it"})
 
 
 class Pagination(ma.Schema):
-    """Where this page sits in the whole filtered list."""
+    """Where this page sits in the filtered list; the totals only when counting was asked for."""
 
     page = ma.fields.Integer(required=True)
     per_page = ma.fields.Integer(required=True)
-    total = ma.fields.Integer(required=True)
-    pages = ma.fields.Integer(required=True)
+    has_next = ma.fields.Boolean(required=True)
+    total = ma.fields.Integer(metadata={"description": "with count=true only"})
+    pages = ma.fields.Integer(metadata={"description": "with count=true only"})
 
 
 class WorkItemPage(ma.Schema):
