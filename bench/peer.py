@@ -11,7 +11,7 @@ gunicorn workers; PostgreSQL's own processes separately) and bytes on the wire p
     .venv/bin/python bench/peer.py [--instances 200] [--blocks 3] [--no-postgres] [--no-sqlite]
                                    [--tree NAME=PATH ...]        # A/B: run servers from other checkouts
     .venv/bin/python bench/peer.py --profile [--requests 200]   # where each request kind's time goes
-    .venv/bin/python bench/peer.py --lists                      # API inbox at 100 / 10,000 / 100,000 open
+    .venv/bin/python bench/peer.py --lists [--requests 200]     # API inbox at 100 / 10,000 / 100,000 open
     .venv/bin/python bench/peer.py --timers [--count 200]       # timer due -> task visible
     .venv/bin/python bench/peer.py --url http://host:port/api --adapter my_engine.py:Engine \\
         [--header 'Authorization=Bearer ...'] [--option key=value] [--server-pid PID]  # another engine
@@ -24,6 +24,7 @@ descendants count too) so their CPU is reported.
 from __future__ import annotations
 
 import argparse
+import signal
 import statistics
 import sys
 import tempfile
@@ -196,7 +197,7 @@ def main() -> None:
     parser.add_argument("--no-sqlite", action="store_true")
     parser.add_argument("--tree", action="append", default=[], help="NAME=PATH of a checkout to serve (repeatable)")
     parser.add_argument("--profile", action="store_true", help="profile each request kind in-process")
-    parser.add_argument("--requests", type=int, default=200, help="instances per profile")
+    parser.add_argument("--requests", type=int, default=200, help="instances per profile; requests per list cell")
     parser.add_argument("--lists", action="store_true", help="API inbox page at 100 / 10,000 / 100,000 open")
     parser.add_argument("--sizes", default="100,10000,100000")
     parser.add_argument("--timers", action="store_true", help="timer due -> task visible")
@@ -207,6 +208,8 @@ def main() -> None:
     parser.add_argument("--option", action="append", default=[], help="KEY=VALUE handed to the adapter")
     parser.add_argument("--server-pid", type=int, action="append", default=[])
     args = parser.parse_args()
+    # a SIGTERM (a timeout) unwinds like an error, so every server and cluster this run started is stopped
+    signal.signal(signal.SIGTERM, lambda _signum, _frame: sys.exit(143))
     trees = {k: Path(v).resolve() for k, v in _pairs(args.tree).items()} or {"this checkout": ROOT}
     if args.profile:
         from peer_profile import profile
@@ -215,7 +218,8 @@ def main() -> None:
     if args.lists:
         from peer_lists import lists
 
-        return lists(trees, [int(s) for s in args.sizes.split(",")], not args.no_sqlite, not args.no_postgres)
+        return lists(trees, [int(s) for s in args.sizes.split(",")], not args.no_sqlite, not args.no_postgres,
+                     args.requests)
     if args.timers:
         from peer_timers import timers
 

@@ -6,7 +6,7 @@ them (one open item per instance, each for its own case, all offered to the benc
 date). Requests go round the sizes in turn (so load on the machine falls on every size alike) and the
 report gives p50 / p95 per size and the ratio of each p50 to the same request at the smallest size.
 
-    .venv/bin/python bench/peer.py --lists [--sizes 100,10000,100000] [--requests 300] [--no-postgres]
+    .venv/bin/python bench/peer.py --lists [--sizes 100,10000,100000] [--requests 200] [--no-postgres]
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from pathlib import Path
 from peer_http import Http, Tally
 from peer_server import FrontdoorServer, Postgres, servers_stopped
 
-REQUESTS = 300
+REQUESTS = 200
 PROCESS = "peer_four_tasks"
 ITEM_COLUMNS = ("id", "instance_id", "task_id", "element_id", "name", "process_id", "case_ref", "form_ref", "groups",
                 "status", "priority", "due_reason", "documentation", "created_at")
