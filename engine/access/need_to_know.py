@@ -60,12 +60,15 @@ def require_case_reader(session: Session, username: str) -> str:
 
 
 def cases_visible_to(session: Session, username: str, case_ids: Iterable[int],
-                     now: datetime | None = None) -> set[int]:
-    """The subset of the given case ids that ``username`` may open (break-glass grants count when ``now``)."""
+                     now: datetime | None = None, role: str | None = None) -> set[int]:
+    """The subset of the given case ids that ``username`` may open (break-glass grants count when ``now``).
+
+    ``role``: the user's active role when the caller has just read it (saves reading it again).
+    """
     wanted = set(case_ids)
     if not wanted:
         return set()
-    role = active_role(session, username)
+    role = role or active_role(session, username)
     if role is None or role in ROLES_WITHOUT_CASES:
         return set()
     if role in ROLES_SEEING_ALL_CASES:

@@ -159,3 +159,14 @@ def can_run_programme(viewer: Viewer) -> bool:
 def can_ask_questions(viewer: Viewer) -> bool:
     """True when ``viewer`` is a critical friend, who may put questions to the CS lead."""
     return viewer.role in ROLES_ASKING_QUESTIONS
+
+
+def can_start_process(viewer: Viewer, starter_groups: frozenset[str], starter_users: frozenset[str]) -> bool:
+    """True when the process names ``viewer`` as a candidate starter, by user name or by one of their groups.
+
+    A process that names no starters cannot be started this way (fail closed): the referral routes start
+    only through the front door, which records the referral and its case first.
+    """
+    if not viewer.role:  # disabled or unknown
+        return False
+    return viewer.username in starter_users or bool(viewer.groups & starter_groups)

@@ -185,7 +185,8 @@ class WorkItem(Base):
     __table_args__ = (
         UniqueConstraint("instance_id", "task_id", name="uq_work_items_task"),
         Index("ix_work_items_assignee_status", "assignee", "status", "due_at"),
-        Index("ix_work_items_status_due", "status", "due_at"),
+        Index("ix_work_items_status_due_id", "status", "due_at", "id"),
+        Index("ix_work_items_case", "case_ref", "status"),
         Index("ix_work_items_instance", "instance_id", "status"),
     )
 

@@ -19,6 +19,7 @@ from engine.cases.task_context import task_context
 from engine.errors import Conflict, InvalidFormData, NotFound, NotPermitted, TaskAlreadyCompleted
 from engine.forms import FormDefinition, validate_submission
 from engine.people.directory import groups_of
+from engine.runtime.idempotency import StepRetry
 from engine.runtime.outbox import start_pending
 from engine.runtime.saved_state import task_data
 from engine.runtime.services import Services
@@ -99,17 +100,20 @@ class StepOutcome:
 
 
 def complete_work_item(svc: Services, work_item_id: int, actor: str, data: Mapping[str, Any] | None = None,
-                       *, read_answers: Callable[[FormDefinition | None], Mapping[str, Any]] | None = None
-                       ) -> StepOutcome:
+                       *, read_answers: Callable[[FormDefinition | None], Mapping[str, Any]] | None = None,
+                       retry: StepRetry | None = None) -> StepOutcome:
     """Validate the data against the item's form, complete the task and advance; one transaction.
 
     ``read_answers``, instead of ``data``, turns the caller's input into answers once the item's form is
     known (the web shell's form post), so the caller need not read the item and its form beforehand.
+    ``retry`` (an Idempotency-Key) is claimed first and answered last in the same transaction.
     Raises TaskAlreadyCompleted (naming who and when), NotPermitted, InvalidFormData or Conflict;
-    in every case nothing changes.
+    in every case nothing changes. A retry of a request answered before raises Replay.
     """
     with svc.db.step() as session:
         conn = session.connection()
+        if retry is not None:
+            retry.claim(conn, svc.now())
         item = hotpath.item_with_instance(conn, work_item_id, actor)
         if item is None:
             raise NotFound(f"Work item {work_item_id} does not exist")
@@ -133,6 +137,8 @@ def complete_work_item(svc: Services, work_item_id: int, actor: str, data: Mappi
         if items is None:
             items = [work_item_dict(w) for w in hotpath.open_items(conn, row.id)]
         outcome = StepOutcome(row.id, row.status, items)
+        if retry is not None:
+            retry.keep(conn, outcome, now)
         starts_requested = session.info.get("start_requested", False)
     if starts_requested:  # a service task asked for another route (e.g. a child at immediate risk)
         start_pending(svc)

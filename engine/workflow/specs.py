@@ -28,7 +28,7 @@ MI_CHILD_SUFFIX = " [child]"
 # what its page shows above the form (docs/decisions.md, D21).
 PROPERTIES = ("shows",)
 CAMUNDA_ATTRS = ("formRef", "candidateGroups", "candidateUsers", "assignee", "dueDate", "priority",
-                 "type", "topic", "decisionRef")
+                 "type", "topic", "decisionRef", "candidateStarterGroups", "candidateStarterUsers")
 
 
 @dataclass(frozen=True)
@@ -139,6 +139,22 @@ class ParsedBundle:
     def element(self, process_id: str, element_id: str) -> ElementMeta | None:
         """Metadata of one element, or None."""
         return self.meta.get((process_id, element_id))
+
+    def start_form(self, process_id: str) -> str | None:
+        """The form id on the process's own start event (``camunda:formRef``), or None."""
+        for (owner, _eid), element in self.meta.items():
+            if owner == process_id and element.tag == "startEvent" and element.attrs.get("formRef"):
+                return element.attrs["formRef"]
+        return None
+
+    def starters(self, process_id: str) -> tuple[frozenset[str], frozenset[str]]:
+        """(groups, users) the process names as its candidate starters (Camunda 7 attributes on the process)."""
+        attrs = (self.element(process_id, process_id) or ElementMeta("", "", "", "", {})).attrs
+
+        def listed(name: str) -> frozenset[str]:
+            return frozenset(v.strip() for v in attrs.get(name, "").split(",") if v.strip())
+
+        return listed("candidateStarterGroups"), listed("candidateStarterUsers")
 
 
 def bundle_hash(files: Mapping[str, bytes]) -> str:

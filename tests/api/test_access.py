@@ -29,6 +29,7 @@ ENDPOINTS = [  # (method, path, scope, json body)
     ("POST", "/api/v1/team/handovers", "work:write", {"person": "fd", "reason": "On leave from today"}),
     ("GET", "/api/v1/instances/{instance}", "cases:read", None),
     ("GET", "/api/v1/processes", "processes:read", None),
+    ("POST", "/api/v1/processes/demo_intake/instances", "processes:start", {"data": {}}),
     ("POST", "/api/v1/deployments", "processes:deploy", None),
     ("GET", "/api/v1/patterns", "cases:read", None),
     ("POST", "/api/v1/patterns/1/open-context", "referrals:write", None),

@@ -24,7 +24,7 @@ from engine.store.models import Base
 
 # The heads of the schema as released before the branches were merged (each a database's possible state).
 # The newest revision: every new migration chains onto it and moves this name.
-HEAD = "0018_programme"
+HEAD = "0016_speed"
 RELEASED_HEADS = ("0004_clocks", "0005_break_glass", "0006_api_tokens", "0007_insight", "0008_form_library",
                   "0009_timer_lease_order")
 
@@ -120,3 +120,19 @@ def test_versions_keep_their_meaning_across_the_governance_revision(empty_url):
         engine.dispose()
     assert [tuple(r) for r in got] == [(1, 1, None, None, None), (2, None, "superseded", 3, "ada"),
                                        (3, 3, None, None, None), (4, None, None, None, None)]
+
+
+def test_the_work_item_indexes_of_the_models_are_built(empty_url):
+    db = Database(empty_url)
+    try:
+        db.upgrade()
+    finally:
+        db.dispose()
+    engine = create_engine(empty_url)
+    try:
+        built = {i["name"]: i["column_names"] for i in inspect(engine).get_indexes("work_items")}
+    finally:
+        engine.dispose()
+    declared = {i.name: [c.name for c in i.columns] for i in Base.metadata.tables["work_items"].indexes}
+    assert {name: built.get(name) for name in declared} == declared  # the insight migration adds two more
+    assert built["ix_work_items_case"] == ["case_ref", "status"] and "ix_work_items_status_due" not in built

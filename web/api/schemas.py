@@ -299,15 +299,19 @@ class WorkItemQuery(Strict):
     sort = ma.fields.String(load_default="due", validate=ma.validate.OneOf(("due", "priority", "newest")))
     page = ma.fields.Integer(load_default=1, validate=ma.validate.Range(1, 100_000))
     per_page = ma.fields.Integer(load_default=25, validate=ma.validate.Range(1, 100))
+    count = ma.fields.Boolean(load_default=False, metadata={
+        "description": "true: also count the whole filtered list (pagination.total and pages, and a 'last' link); "
+                       "counting reads every item the filter matches, so ask only when you need it"})
 
 
 class Pagination(ma.Schema):
-    """Where this page sits in the whole filtered list."""
+    """Where this page sits in the filtered list; the totals only when counting was asked for."""
 
     page = ma.fields.Integer(required=True)
     per_page = ma.fields.Integer(required=True)
-    total = ma.fields.Integer(required=True)
-    pages = ma.fields.Integer(required=True)
+    has_next = ma.fields.Boolean(required=True)
+    total = ma.fields.Integer(metadata={"description": "with count=true only"})
+    pages = ma.fields.Integer(metadata={"description": "with count=true only"})
 
 
 class WorkItemPage(ma.Schema):
@@ -419,6 +423,26 @@ class Team(ma.Schema):
     people = ma.fields.List(ma.fields.Nested(TeamRow), required=True)
     groups = ma.fields.List(ma.fields.Nested(TeamRow), required=True)
     stranded = ma.fields.List(ma.fields.Nested(StrandedItem), required=True)
+
+
+class StartIn(Strict):
+    """A start: the answers to the process's start form and, optionally, the case it is for."""
+
+    data = Object(load_default=dict, metadata={"description": "answers keyed as the start form's fields"})
+    case_ref = ma.fields.String(allow_none=True, validate=ma.validate.Length(min=1, max=40),
+                                metadata={"description": "reference of the case this instance is for (you must "
+                                                         "be allowed to open it)"})
+
+
+class Started(ma.Schema):
+    """The new instance and where it waits."""
+
+    instance_id = ma.fields.Integer(required=True)
+    process_id = ma.fields.String(required=True)
+    version = ma.fields.Integer(required=True)
+    status = ma.fields.String(required=True)
+    case_ref = Text()
+    open_work_items = ma.fields.List(ma.fields.Nested(WorkItem), required=True)
 
 
 class StepOutcome(ma.Schema):
