@@ -67,13 +67,13 @@ def programme_overview(svc: Services, viewer: str, page: str = "programme") -> P
 
 
 def pilot_versions(session: Any) -> list[Pilot]:
-    """Every version ever deployed as a pilot, newest first."""
+    """Every version ever deployed as a pilot, newest first (ended ones too: the roadmap's evidence)."""
     rows = session.scalars(select(ProcessVersion).order_by(ProcessVersion.deployed_at.desc())).all()
     return [Pilot(r.process_id, r.name, r.number, r.deployed_at) for r in rows if r.pilot_rule]
 
 
 def work_out(p: Programme) -> dict[str, tuple[str, list[str]]]:
-    """Each step's state and evidence from the records (docs/decisions.md, D69)."""
+    """Each step's state and evidence from the records (docs/decisions.md, D68)."""
     return {"governance": _governance(p), "champions": _champions(p), "values": _values(p),
             "critical_friends": _friends(p), "map": _map(p), "rate": _rate(p), "plan": _plan(p),
             "pilot": _pilot(p), "rate_again": _rate_again(p)}

@@ -13,7 +13,6 @@ from typing import Any
 
 from sqlalchemy import String, and_, cast, exists, func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import aliased
 
 from engine import audit
 from engine.errors import NotFound
@@ -62,13 +61,15 @@ def _has_rule(column: Any) -> Any:
 
 
 def reflections_due_query(svc: Services) -> Any:
-    """Pilot versions old enough to reflect on, not superseded, with no reflection yet (the tick's check)."""
+    """Active pilots old enough to reflect on, with no reflection yet (the tick's check).
+
+    A pilot is active until it is promoted, withdrawn or replaced by its own next version (D55); a newer
+    current version does not end it, so it is still reflected on.
+    """
     cutoff = svc.now() - timedelta(days=svc.settings.programme.pilot_reflection_days)
-    newer = aliased(ProcessVersion)
     return select(ProcessVersion.id).where(
-        _has_rule(ProcessVersion.pilot_rule), ProcessVersion.deployed_at <= cutoff,
-        ~exists(select(newer.id).where(newer.process_id == ProcessVersion.process_id,
-                                       newer.number > ProcessVersion.number, ~_has_rule(newer.pilot_rule))),
+        _has_rule(ProcessVersion.pilot_rule), ProcessVersion.pilot_ended_at.is_(None),
+        ProcessVersion.deployed_at <= cutoff,
         ~exists(select(PilotReflection.id).where(and_(PilotReflection.process_id == ProcessVersion.process_id,
                                                       PilotReflection.version == ProcessVersion.number))))
 

@@ -19,7 +19,7 @@ from engine.runtime.services import Services
 from engine.store.models import Instance, WorkItem
 from engine.store.programme import ValuesAgreement, ValuesResponse
 
-STATEMENT_MAX = 8000
+STATEMENT_MAX = 1000  # each agency's task shows it in full, and a shown value is at most 1000 characters
 RESPONSES = {"agree": "Agreed", "agree_with_comments": "Agreed, with comments", "not_yet": "Not yet"}
 
 
@@ -73,7 +73,8 @@ def start_values_agreement(svc: Services, actor: str, posted: dict[str, Any]) ->
         session.add(agreement)
         session.flush()
         started = start_in_session(svc, session, "values_agreement",
-                                   {"values_agreement_id": agreement.id, "agencies": chosen}, actor)
+                                   {"values_agreement_id": agreement.id, "agencies": chosen,
+                                    "statement": statement}, actor)
         agreement.instance_id = started.id
         audit.record(session, at=svc.now(), actor=actor, action="values_agreement_started",
                      subject_type="values_agreement", subject_id=agreement.id, agencies=chosen)

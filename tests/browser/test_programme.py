@@ -4,9 +4,12 @@ a critical friend's question answered by the CS lead, and the RAG trend. axe-cor
 
 from __future__ import annotations
 
+from datetime import date, timedelta
+
 import pytest
 
 from tests.browser.conftest import Person, demo_server
+from tests.browser.steps import complete, fill
 
 pytestmark = pytest.mark.browser
 
@@ -81,3 +84,54 @@ def test_the_rag_trend_shows_the_two_reviews_side_by_side(person):
     download = page.request.get(page.get_by_role("link", name="Download the trend (CSV)").get_attribute("href"))
     assert download.headers["content-type"].startswith("text/csv")
     assert "Direction of travel" in download.text()
+
+
+def test_a_governance_meetings_troubleshooting_item_goes_to_its_owner_and_is_tracked_to_done(browser, tmp_path):
+    due = date.today() + timedelta(days=30)
+    with demo_server(tmp_path) as site:
+        lead = Person(browser, site.url, "cslead.laurel")
+        police = Person(browser, site.url, "police.elm")
+        try:
+            page = lead.page
+            lead.goto("/programme/governance")
+            page.get_by_role("button", name="Call a meeting").click()
+            page.wait_for_url("**/tasks/*")  # straight to planning it
+            lead.check_accessibility()
+            fill(page, [*_day("meeting_date", date.today()),
+                        ("meeting_agenda", "Referring contexts at the front door; troubleshooting.")])
+            complete(lead)
+            lead.goto("/programme/governance")
+            page.locator("section", has_text="Meeting being planned").get_by_role("link", name="open the task").click()
+            lead.check_accessibility()
+            page.locator('[name="attending_agencies"][value="police"]').check()
+            page.locator('[name="attending_agencies"][value="cs_lead"]').check()
+            fill(page, [("meeting_decisions.0.decision", "Contexts are referred at the front door from next month."),
+                        ("troubleshooting.0.action", "Brief the response officers on referring a context."),
+                        ("troubleshooting.0.owner_group", "police"), *_day("troubleshooting.0.due_date", due)])
+            complete(lead)
+            lead.goto("/programme/governance")
+            log = page.get_by_role("table", name="Troubleshooting log").first
+            row = log.locator("tr", has_text="Brief the response officers on referring a context.")
+            assert "Police" in row.inner_text() and "Open" in row.inner_text()
+            row.get_by_role("link").click()
+            lead.check_accessibility()
+            task_url = page.get_by_role("link", name="Open the task").get_attribute("href")
+
+            police.goto(task_url)  # the owner reads the action on their own task: the programme is not theirs
+            assert police.page.get_by_text("Action: Brief the response officers on referring").first.is_visible()
+            fill(police.page, [("action_result", "done"), *_day("action_done_on", date.today()),
+                               ("action_outcome", "All three response teams briefed at their morning meeting.")])
+            complete(police)
+
+            page.reload()
+            lead.check_accessibility()
+            assert page.get_by_text("All three response teams briefed at their morning meeting.").is_visible()
+            assert page.get_by_role("link", name="Open the task").count() == 0
+        finally:
+            police.close()
+            lead.close()
+
+
+def _day(name: str, day: date) -> list[tuple[str, str]]:
+    """A date question's three boxes (day, month, year) as a person types them."""
+    return [(f"{name}-day", str(day.day)), (f"{name}-month", str(day.month)), (f"{name}-year", str(day.year))]

@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from engine.processes.deploy import deploy, read_paths
+from engine.processes.pilots import withdraw_pilot
 from engine.programme.actions import list_actions
 from engine.programme.duties import run_programme_duties
 from engine.programme.governance import call_meeting, meetings
@@ -76,6 +77,9 @@ def test_a_governance_meeting_raises_each_troubleshooting_item_as_a_task_for_its
         offered[a.owner_group] = (item["groups"], item["due_at"][:10])
     assert offered == {"police": (["police"], "2026-04-01"), "town_planning": (["town_planning"], "2026-04-15"),
                        "partnership": (["partnership"], "2026-03-20")}
+    with routes.db.read() as session:  # the owner reads the action on their own task
+        police_task = session.get(WorkItem, actions[0].work_item_id)
+        assert police_task.documentation.startswith(f"Action: {actions[0].text}\nDue: 2026-04-01\n\n")
     _close_action(routes, actions[0])
     _close_action(routes, actions[2], "dropped")
     with routes.db.read() as session:
@@ -101,6 +105,10 @@ def test_the_values_agreement_asks_each_agency_in_parallel_and_keeps_each_answer
     instance = _instance_of(routes, asked.answers[0].work_item_id)
     assert open_elements(get_instance(routes, instance).open_work_items) == [
         "ut_values_education", "ut_values_partnership", "ut_values_police"]
+    with routes.db.read() as session:  # each agency's leader reads the statement on their own task
+        shown = session.scalars(select(WorkItem.documentation).where(WorkItem.instance_id == instance)).all()
+    assert len(shown) == 3 and all(d.startswith("Statement: We respond to harm where it happens.\n\n")
+                                   for d in shown)
     complete(routes, instance, "ut_values_police", {"values_response": "agree", "leader_name": "Chief Inspector Ash",
                                                     "leader_role": "Head of public protection"})
     complete(routes, instance, "ut_values_partnership", {"values_response": "not_yet", "leader_name": "Ivy Director",
@@ -205,7 +213,18 @@ def test_a_pilot_reflection_ends_in_its_decision_carried_out_as_a_version_change
     assert changes == ([audited] if audited else [])
 
 
-def test_a_superseded_pilot_is_not_reflected_on(routes, clock):
+def test_a_pilot_ended_by_hand_is_not_reflected_on(routes, clock):
+    files = read_paths([ROOT / "workflows" / "bpmn" / "critical_friend_question.bpmn",
+                        ROOT / "forms" / "programme_question_answer.form"])
+    pilot = files["critical_friend_question.bpmn"].replace(b'name="Record the answer"', b'name="Keep the answer"')
+    deploy(routes, {**files, "critical_friend_question.bpmn": pilot}, actor="root",
+           pilot_rule={"field": "topic", "equals": "review"})
+    withdraw_pilot(routes, "critical_friend_question", 2, "root", "Fictional: stopped before its time")
+    clock.advance(days=routes.settings.programme.pilot_reflection_days + 1)
+    assert run_programme_duties(routes).reflections_asked == 0
+
+
+def test_a_pilot_still_running_beside_a_newer_current_version_is_reflected_on(routes, clock):
     files = read_paths([ROOT / "workflows" / "bpmn" / "critical_friend_question.bpmn",
                         ROOT / "forms" / "programme_question_answer.form"])
     pilot = files["critical_friend_question.bpmn"].replace(b'name="Record the answer"', b'name="Keep the answer"')
@@ -214,4 +233,6 @@ def test_a_superseded_pilot_is_not_reflected_on(routes, clock):
     newer = files["critical_friend_question.bpmn"].replace(b'name="Question answered"', b'name="Answered"')
     deploy(routes, {**files, "critical_friend_question.bpmn": newer}, actor="root")
     clock.advance(days=routes.settings.programme.pilot_reflection_days + 1)
-    assert run_programme_duties(routes).reflections_asked == 0
+    assert run_programme_duties(routes).reflections_asked == 1
+    with routes.db.read() as session:
+        assert [r.version for r in list_reflections(session)] == [2]
