@@ -32,7 +32,7 @@ STATIC_TYPES = frozenset({"text", "html", "spacer", "separator", "button"})
 KNOWN_TYPES = INPUT_TYPES | CONTAINER_TYPES | STATIC_TYPES
 DATETIME_SUBTYPES = ("date", "time", "datetime")
 VALIDATION_TYPES = ("", "email", "phone", "custom")
-# properties.record: what an answer is, so the record can apply need-to-know to it (docs/decisions.md, D20)
+# properties.record: what an answer is, so the record can apply need-to-know to it (docs/decisions.md, D40)
 RECORD_ROLES = ("", "address", "child_reference")
 KEY_PART = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 

@@ -23,7 +23,7 @@ from engine.workflow.xml import CAMUNDA_NS, NSMAP, document_kind, load_xml
 
 MI_CHILD_SUFFIX = " [child]"
 # camunda:properties entries the engine reads (docs/bpmn-conventions.md): "shows" on a user task names
-# what its page shows above the form (docs/decisions.md, D21).
+# what its page shows above the form (docs/decisions.md, D41).
 PROPERTIES = ("shows",)
 CAMUNDA_ATTRS = ("formRef", "candidateGroups", "candidateUsers", "assignee", "dueDate", "priority",
                  "type", "topic", "decisionRef")
