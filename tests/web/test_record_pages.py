@@ -116,9 +116,11 @@ def test_the_case_page_print_view_and_api_show_every_completed_task(client, chil
     assert "Needs an assessment." in record and "Child criminal exploitation" in record
     assert "EFH-CCE" not in record and "Police check completed" in _text(page)
     assert f'href="/insight/journeys/{child.case_ref}"' in page and f'href="/cases/{child.case_ref}/print"' in page
+    assert "2011-04-01" not in _text(page)  # the date of birth reads as GOV.UK writes it, in the header too
 
     printed = _text(client.get(f"/cases/{child.case_ref}/print").get_data(as_text=True))
     assert "Record of Robin Testcase" in printed and "Needs an assessment." in printed
+    assert "2011-04-01" not in printed and "Date of birth 1 April 2011" in printed
 
     token = create_token(lite, "mgr", "test", scopes=["cases:read"]).secret
     body = client.get(f"/api/v1/cases/{child.case_ref}/record", headers={"Authorization": f"Bearer {token}"}).json
