@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, jsonify, render_template
 
-from engine.cases.page import instance_diagram
+from engine.cases.diagrams import instance_diagram
 from engine.cases.record import instance_page
 from web.context import current_user, services
 
@@ -21,5 +21,5 @@ def show(instance_id: int):
 
 @bp.get("/<int:instance_id>/diagram.json")
 def diagram(instance_id: int):
-    """The route's BPMN XML and the element ids done, open and failed, for the diagram viewer."""
+    """The route's BPMN XML, the element ids done, open and failed, and the same for each called process."""
     return jsonify(instance_diagram(services(), instance_id, current_user().username))

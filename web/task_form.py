@@ -10,6 +10,9 @@ rule), then the form's defaults. Text and labels may name ``{{ variables }}`` of
 shows it (GOV.UK's conditional reveal, which without JavaScript simply shows it); any other condition is
 decided here from the answers, as the server decides when the form is posted. Read-only fields are
 shown as a summary, not as inputs.
+
+A file picker is a GOV.UK file upload; the files it already attached are ticked boxes under the same name
+(untick to leave one out), since a browser never sends a chosen file twice.
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ class RenderedForm:
 
     nodes: list[dict[str, Any]]
     error_list: list[dict[str, str]] = field(default_factory=list)
+    has_files: bool = False  # the form posts files, so it must be sent as multipart/form-data
 
 
 @dataclass
@@ -45,22 +49,26 @@ class _Build:
     use_defaults: bool
     data: dict[str, Any] = field(default_factory=dict)
     anchors: dict[str, str] = field(default_factory=dict)
+    files: dict[int, str] = field(default_factory=dict)
+    has_files: bool = False
 
 
 def render_form(form: FormDefinition, answers: dict[str, Any] | None, errors: dict[str, list[str]] | None = None,
-                extra_rows: dict[str, int] | None = None, data: dict[str, Any] | None = None) -> RenderedForm:
+                extra_rows: dict[str, int] | None = None, data: dict[str, Any] | None = None,
+                files: dict[int, str] | None = None) -> RenderedForm:
     """Nodes for every component; ``answers`` None means a fresh form, started from ``data`` then defaults.
 
     ``data`` is what the instance holds: its values fill a fresh form's fields of the same key, and the
-    form's ``{{ variables }}``. Read-only fields always show the instance's value.
+    form's ``{{ variables }}``. Read-only fields always show the instance's value. ``files`` names the
+    documents already attached through the form's file pickers (id -> file name).
     """
     data = data or {}
     start = answers if answers is not None else prefilled(form, data)
-    build = _Build(start, errors or {}, extra_rows or {}, answers is None, data)
+    build = _Build(start, errors or {}, extra_rows or {}, answers is None, data, files=files or {})
     nodes = _nodes(form.fields, (), build)
     error_list = [{"text": messages[0], **({"href": f"#{build.anchors[path]}"} if path in build.anchors else {})}
                   for path, messages in build.errors.items() if messages]
-    return RenderedForm(nodes, error_list)
+    return RenderedForm(nodes, error_list, build.has_files)
 
 
 def lookup(answers: Any, path: str) -> Any:
@@ -214,7 +222,30 @@ def _input_node(f: Field, name: str, value: Any, error: dict | None, build: _Bui
                                             "classes": "govuk-input--width-10"}}
     if f.type == "datetime":
         return _date_node(f, base, value, legend, hint, build, path)
+    if f.type == "filepicker":
+        return _file_node(f, base, value, label, hint, build)
     return _choice_node(f, name, value, base, label, legend, hint)
+
+
+def _file_node(f: Field, base: dict, value: Any, label: dict, hint: dict | None, build: _Build) -> dict[str, Any]:
+    """A GOV.UK file upload, with the files it attached already as ticked boxes (untick to leave one out)."""
+    build.has_files = True
+    ids = value if isinstance(value, list | tuple) else ([] if value in (None, "") else [value])
+    attached = [{"value": str(i), "text": build.files.get(int(i), "A file attached before"), "checked": True}
+                for i in ids if str(i).isdigit()]
+    attributes = {"accept": ",".join(f.accept)} if f.accept else {}
+    if f.multiple:
+        attributes["multiple"] = "multiple"
+    upload = {**base, "label": label, "hint": hint, "attributes": attributes}
+    if attached:
+        upload["label"] = {**label, "text": ("Add more files" if f.multiple else "Replace the file")
+                           + f" ({label['text']})"}
+    node = {"kind": "file", "params": upload}
+    if attached:
+        node["attached"] = {"idPrefix": f"{base['name']}-attached", "name": base["name"], "items": attached,
+                            "fieldset": {"legend": {"text": f"Attached: {label['text']}",
+                                                    "classes": "govuk-fieldset__legend--s"}}}
+    return node
 
 
 def _choice_node(f: Field, name: str, value: Any, base: dict, label: dict, legend: dict, hint: dict | None) -> dict:

@@ -17,7 +17,7 @@ from engine.calendar.working_days import NATION_SUBDIVISIONS, WorkingCalendar, p
 from engine.config import timescales_overrides_from_env
 from engine.errors import FrontdoorError
 
-Unit = Literal["working_days", "days", "hours", "weeks", "months"]
+Unit = Literal["working_days", "days", "hours", "weeks", "months", "end_of_working_day"]
 UNITS: tuple[str, ...] = get_args(Unit)
 OVERRIDES_ENV = "FRONTDOOR_TIMESCALES_OVERRIDES"
 DEFAULT_PATH = Path(__file__).resolve().parents[2] / "config" / "timescales.toml"
@@ -88,6 +88,8 @@ def add_duration(calendar: WorkingCalendar, start: datetime, amount: int, unit: 
         return calendar.add_hours(start, amount)
     if unit == "months":
         return calendar.add_months(start, amount)
+    if unit == "end_of_working_day":  # 1: the end of the same working day (docs/decisions.md, D48)
+        return calendar.end_of_working_day(start, amount)
     raise ValueError(f"unit must be one of {', '.join(UNITS)}, got {unit!r}")
 
 

@@ -1,6 +1,6 @@
 """The record people can read: every referral and completed task of a case, rendered from its form.
 
-One renderer (docs/decisions.md, D40) for the case page, a task page's context, the instance page, the
+One renderer (docs/decisions.md, D20) for the case page, a task page's context, the instance page, the
 print view and ``GET /api/v1/cases/{ref}/record``. A task's answers are rendered from the form of the
 version it ran on and the data saved with it (engine/runtime/saved_state.py); need-to-know is applied
 inside, by the ``Masks`` the caller's viewer gets: a protected address is withheld, and a child's

@@ -1,4 +1,4 @@
-"""What a task page shows above its form: the parts of the record the task needs (docs/decisions.md, D41).
+"""What a task page shows above its form: the parts of the record the task needs (docs/decisions.md, D21).
 
 The diagram declares it: a user task's ``camunda:properties`` entry ``shows`` names ``subject`` (the
 child's or the context's details, with household members and associates), ``referral`` (the referral that

@@ -1,5 +1,5 @@
 """A form's answers as people read them: the form's labels, choices by their labels, dates as GOV.UK writes
-them, repeatable rows as tables, empty answers left out (docs/decisions.md, D40).
+them, repeatable rows as tables, empty answers left out (docs/decisions.md, D20).
 
 One renderer for every place a record is read (the case page, a task page's context, the instance page,
 the print view and the API); need-to-know is applied by the ``Mask`` the caller hands in, so a withheld

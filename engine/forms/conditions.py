@@ -1,4 +1,4 @@
-"""form-js ``conditional.hide`` expressions, decided on the server (docs/decisions.md, D43).
+"""form-js ``conditional.hide`` expressions, decided on the server (docs/decisions.md, D28).
 
 form-js writes them in FEEL (``=accept_recommendation != "no"``, ``=not(persons_or_premises_of_concern)``).
 The subset a form may use (comparisons, ``and``, ``or``, ``not(...)``, text, numbers, true/false/null and

@@ -1,4 +1,4 @@
-"""``{{ variable }}`` in form text and labels, filled from the instance's data (docs/decisions.md, D42).
+"""``{{ variable }}`` in form text and labels, filled from the instance's data (docs/decisions.md, D27).
 
 Text components may use the markdown subset form-js text supports, rendered by markdown-it-py with raw
 HTML and images off. Variables are never evaluated: ``{{ name.part }}`` is a lookup into the data's

@@ -106,6 +106,8 @@ def required_message(spec: Field) -> str:
         return spec.error_message
     if spec.type == "dynamiclist":
         return f"Add at least 1 {spec.message_label()}"
+    if spec.type == "filepicker":
+        return f"Attach {spec.message_label()}"
     verb = "Enter" if spec.type in ("textfield", "textarea", "number", "datetime") else "Select"
     label = spec.label.strip()
     if label.endswith("?") and not spec.error_label:  # a question: "Select an answer to ..." stays grammatical
@@ -373,6 +375,15 @@ def _checkbox(spec: Field, value: Any, enforce_required: bool) -> bool:
     return value
 
 
+def _files(spec: Field, value: Any, enforce_required: bool) -> int | list[int]:
+    """The documents a file picker attached: a document id, or a list of them when it takes several."""
+    values = list(value) if isinstance(value, list | tuple) else [value]
+    ids = [int(v) for v in values if isinstance(v, int | str) and not isinstance(v, bool) and str(v).isdigit()]
+    if len(ids) != len(values) or not ids or (len(ids) > 1 and not spec.multiple):
+        raise ValidationError(f"Attach {spec.message_label()} again: the file was not received")
+    return list(dict.fromkeys(ids)) if spec.multiple else ids[0]
+
+
 _CONVERTERS: dict[str, Callable[[Field, Any, bool], Any]] = {
     "textfield": _text,
     "textarea": _text,
@@ -383,6 +394,7 @@ _CONVERTERS: dict[str, Callable[[Field, Any, bool], Any]] = {
     "checklist": _choice,
     "taglist": _choice,
     "checkbox": _checkbox,
+    "filepicker": _files,
 }
 
 

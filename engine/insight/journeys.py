@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from engine.access.need_to_know import NoNeedToKnow, cases_visible_to
 from engine.cases.instance_page import audit_view
-from engine.cases.records import case_by_ref
+from engine.cases.records import live_case
 from engine.insight.facts import working_days
 from engine.runtime.services import Services
 from engine.store.cases import Case, Child, ChildContextLink, Context, Referral
@@ -75,6 +75,8 @@ class Journey:
     routes: list[JourneyRoute]
     hidden_links: int = 0
     linked: list[dict[str, Any]] = field(default_factory=list)
+    stage: str | None = None  # where the case is on its routes (a stage declared in the BPMN), and since when
+    stage_at: datetime | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form."""
@@ -85,7 +87,7 @@ def case_journey(svc: Services, ref: str, viewer: str) -> Journey:
     """The journey of the case ``ref`` as ``viewer`` may see it; audited. Raises NotFound or NoNeedToKnow."""
     now = svc.now()
     with svc.db.transaction() as session:
-        case = case_by_ref(session, ref.strip().upper())
+        case = live_case(session, ref.strip().upper())
         if case.id not in cases_visible_to(session, viewer, [case.id], now):
             audit_view(session, now, viewer, False, "case", case.ref, case.ref, "journey")
             refused = NoNeedToKnow(f"You have no need to know case {case.ref}", case.ref)
@@ -108,7 +110,7 @@ def _journey(svc: Services, session: Session, case: Case, viewer: str, now: date
     routes = _routes(svc, session, subjects)
     named = [{"ref": c.ref, "subject_type": c.subject_type, "name": name, "role": role} for c, name, role in shown]
     return Journey(case.ref, case.subject_type, subjects[case.ref][0], _referrals(session, case),
-                   _clocks(session, case.ref), routes, len(linked) - len(shown), named)
+                   _clocks(session, case.ref), routes, len(linked) - len(shown), named, case.stage, case.stage_at)
 
 
 def _subject_name(session: Session, case: Case) -> str:

@@ -175,7 +175,6 @@ def test_extra_familial_harm_screening_branches(routes, choices, expected):
     instance = refer(routes)
     efh = dict(zip(("open_context", "link_existing_contexts", "persons_of_concern"), choices, strict=True))
     efh["efh_locations"] = [{"place": "Riverside Park", "context_type": "public_space", "times": "evenings"}]
-    efh["existing_context_refs"] = "CX-999999"
     answers = {"task_screening": {**QUIET, "efh_indicated": "yes"}, "task_efh_screening": efh,
                "task_threshold_decision": decided("nfa")}
     _, done = walk(routes, instance, answers)

@@ -8,6 +8,7 @@ from flask_smorest import Blueprint
 
 from engine.cases.record import case_record
 from engine.cases.views import get_case, search_cases
+from engine.clocks.case_clocks import list_clocks
 from engine.errors import InvalidFormData
 from web.api.auth import caller, requires
 from web.api.schemas import Case, CaseRecord, CaseSearch, CaseSummary, Problem
@@ -25,8 +26,9 @@ bp = Blueprint("api-cases", __name__, description="Read and search cases")
                  "audited)")
 @bp.alt_response(404, schema=Problem, description="not_found")
 def read(ref: str):
-    """One case as the token's user may see it; audited as a case view."""
-    return get_case(services(), ref[:40], caller().username, section="api").to_dict()
+    """One case as the token's user may see it, with its clocks and stage; audited as a case view."""
+    view = get_case(services(), ref[:40], caller().username, section="api")
+    return {**view.to_dict(), "clocks": [c.to_dict() for c in list_clocks(services(), view.ref)]}
 
 
 @bp.get("/<ref>/record")
@@ -51,9 +53,13 @@ def record(ref: str):
 @bp.arguments(CaseSearch, location="query")
 @bp.response(200, CaseSummary(many=True))
 def search(args):
-    """Cases by reference, name, postcode or school URN; children only where the user may open them."""
-    if not (args.get("q") or args.get("postcode") or args.get("school_urn")):
-        raise InvalidFormData({"q": ["Give a reference, a name, a postcode or a school URN"]})
+    """Cases by reference, name (spelling variants too), postcode, school URN, date of birth, NHS number or UPN;
+    children only where the user may open them."""
+    terms = ("q", "postcode", "school_urn", "dob", "nhs_number", "upn")
+    if not any(args.get(t) for t in terms):
+        raise InvalidFormData({"q": ["Give a reference, a name, a postcode, a school URN, a date of birth, "
+                                     "an NHS number or a UPN"]})
     found = search_cases(services(), caller().username, text=args.get("q"), postcode=args.get("postcode"),
-                         school_urn=args.get("school_urn"), limit=args["limit"])
+                         school_urn=args.get("school_urn"), dob=args.get("dob"), nhs_number=args.get("nhs_number"),
+                         upn=args.get("upn"), limit=args["limit"])
     return [asdict(s) for s in found]
