@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 from flask import Flask, g
 
 from engine.cases.records import HARM_WORDS
+from engine.forms.words import date_words
 from engine.people.names import group_names
 from engine.processes.names import process_names
 from web.context import services
@@ -25,6 +26,11 @@ def when(value: str | datetime | None) -> str:
     local = moment.astimezone(LONDON)
     hour = local.hour % 12 or 12
     return f"{local.day} {local:%B %Y} at {hour}:{local:%M}{'am' if local.hour < 12 else 'pm'}"
+
+
+def day(value: object) -> str:
+    """A date (ISO text or a date) as GOV.UK writes it: 14 March 2013."""
+    return date_words(value) if value else ""
 
 
 def due_words(reason: str | None) -> str:
@@ -54,6 +60,7 @@ def harm_type(code: str) -> str:
 def init_app(app: Flask) -> None:
     """Register the filters."""
     app.jinja_env.filters["when"] = when
+    app.jinja_env.filters["day"] = day
     app.jinja_env.filters["due_words"] = due_words
     app.jinja_env.filters["group_name"] = group_name
     app.jinja_env.filters["harm_type"] = harm_type

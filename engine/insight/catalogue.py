@@ -47,15 +47,15 @@ MEASURES: tuple[Measure, ...] = (
     Measure("referral_decision", "Referral decisions within 1 working day", "rate", "child_referral",
             "Child referrals whose threshold decision task was completed in the period. Met when it was completed "
             "no later than the same time on the first working day after the referral was received (bank holidays "
-            "and local closure days are not working days). Working Together 2023 [S74].",
+            "and local closure days are not working days). Working Together 2023.",
             "decided within 1 working day", "Decision"),
     Measure("re_referral", "Re-referrals within 12 months", "rate", "child_referral",
             "Child referrals received in the period. A re-referral is one about a child whose previous referral was "
-            "decided (or, if never decided, received) 12 months or less before. National figure: 22% in 2024 [S106].",
+            "decided (or, if never decided, received) 12 months or less before. National figure: 22% in 2024.",
             "re-referral", "Source"),
     Measure("assessment_45wd", "Assessments within 45 working days", "rate", "child_referral",
             "Child and family assessments completed in the period. Met when completed no later than 45 working "
-            "days after the referral was received. Working Together 2023 [S76].",
+            "days after the referral was received. Working Together 2023.",
             "within 45 working days", "Assessment outcome"),
     Measure("conference_on_time", "Conferences and reviews on time", "rate", "child_referral",
             "Conference and review tasks completed in the period that had a due date (set by the timescale that "

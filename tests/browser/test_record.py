@@ -127,12 +127,21 @@ def test_the_case_page_of_a_closed_context_reads_as_a_record(people, site):
     contents = laurel.page.locator(".app-record__contents a").count()
     height = laurel.page.evaluate("document.documentElement.scrollHeight")
     assert sections == 1 and entries == 17 and contents == entries + 1
+    assert laurel.page.locator(".govuk-accordion__section--expanded").count() == 1  # the newest entry
+    link = laurel.page.locator(".app-record__contents a", has_text="Screen the context")
+    target = laurel.page.locator(link.get_attribute("href"))
+    assert not target.is_visible()  # collapsed until asked for
+    link.click()
+    target.wait_for(state="visible")  # the contents link opens its entry
+    laurel.check_accessibility()
+    laurel.page.get_by_role("button", name="Show all sections").click()
+    opened = laurel.page.evaluate("document.documentElement.scrollHeight")
     text = laurel.page.inner_text("#record ~ details")
     for task in ("Close the context", "Hold the Context Conference", "Set safety goals", "Sign off the assessment",
                  "Decide the context threshold", "Screen the context", "Referral"):
         assert task in text, task
     assert not re.search(r"\b(public_space|criminal_exploitation|ut_[a-z_]+)\b", text)
     print(f"\nclosed context case page: {sections} referral section, {entries} entries, "
-          f"{contents} contents links, {height} px tall at 1280 px wide")
+          f"{contents} contents links, {height} px tall at 1280 px wide ({opened} px with every entry open)")
     laurel.goto(f"/cases/{ref}/print")
     assert laurel.page.locator(".app-record__entry").count() == entries

@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 
 from engine.cases.intake import log_context_referral, refer_child
+from engine.forms.definition import parse_form
 from engine.people.tokens import create_token
 from engine.runtime.instances import get_instance
 from tests.support.case_data import child_referral, context_referral
 from tests.support.walker import ensure_group_users, walk
 from tests.support.web import csrf, sign_in
+from web.task_form import render_form
+
+FORMS = Path(__file__).resolve().parents[2] / "forms"
 
 HOUSEHOLD = [{"name": "Alex Testcase", "relationship": "Mother", "parental_responsibility": "yes"}]
 CONTEXTUAL = {"associates": "JD (about 17), seen with a man in a grey van"}
@@ -111,9 +116,11 @@ def test_the_case_page_print_view_and_api_show_every_completed_task(client, chil
     assert "Needs an assessment." in record and "Child criminal exploitation" in record
     assert "EFH-CCE" not in record and "Police check completed" in _text(page)
     assert f'href="/insight/journeys/{child.case_ref}"' in page and f'href="/cases/{child.case_ref}/print"' in page
+    assert "2011-04-01" not in _text(page)  # the date of birth reads as GOV.UK writes it, in the header too
 
     printed = _text(client.get(f"/cases/{child.case_ref}/print").get_data(as_text=True))
     assert "Record of Robin Testcase" in printed and "Needs an assessment." in printed
+    assert "2011-04-01" not in printed and "Date of birth 1 April 2011" in printed
 
     token = create_token(lite, "mgr", "test", scopes=["cases:read"]).secret
     body = client.get(f"/api/v1/cases/{child.case_ref}/record", headers={"Authorization": f"Bearer {token}"}).json
@@ -200,3 +207,26 @@ def test_an_action_task_shows_the_action_itself_above_its_questions(client, lite
     assert "The action Action Repair the lighting by the bandstand Owning agency Police Due date 1 December 2026" \
         in words
     assert 'name="action.action"' not in page  # shown, never posted back
+
+
+def test_adding_information_to_an_open_context_starts_with_its_reference(client, lite):
+    ensure_group_users(lite)
+    first = log_context_referral(lite, context_referral(), "fd")
+    again = log_context_referral(lite, context_referral(), "fd", add_to_case=first.case_ref)
+    walk(lite, again.instance_id, {}, stop_at="ut_add_information")
+    sign_in(client, "csl")
+    item = _open(lite, again.instance_id, "ut_add_information")
+    page = client.get(f"/tasks/{item}").get_data(as_text=True)
+    assert re.search(rf'name="matched_context_reference"[^>]*value="{first.case_ref}"', page)
+    assert "Riverside Park" in _text(page)  # the context it is about, from the record
+
+
+def test_re_measuring_shows_the_goals_set_at_the_start_above_the_results():
+    form = parse_form((FORMS / "ctx_remeasure.form").read_bytes(), "ctx_remeasure.form")
+    goals = [{"statement": "Young people feel safe in the park", "measure_method": "Youth survey",
+              "baseline": "2 in 10", "target": "6 in 10", "remeasure_date": "2026-07-01"}]
+    nodes = render_form(form, None, data={"goals": goals}).nodes
+    shown = next(n for n in nodes if n["kind"] == "readonly_rows")
+    assert shown["caption"] == "The goals"
+    assert shown["rows"] == [["Young people feel safe in the park", "Youth survey", "2 in 10", "6 in 10"]]
+    assert [n["kind"] for n in nodes].index("readonly_rows") < [n["kind"] for n in nodes].index("list")
