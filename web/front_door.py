@@ -16,6 +16,8 @@ from engine.cases.intake import PossibleMatches, log_context_referral, refer_chi
 from engine.cases.views import may_refer, referral_confirmation, refs_visible_to
 from engine.errors import InvalidFormData, NotPermitted
 from engine.forms import data_from_post
+from engine.patterns.views import patterns_of_referral
+from engine.people.names import referrer_details
 from engine.work.kept_answers import discard, draft_of, drafts_of, save_draft
 from web.context import current_user, services
 from web.kept import take_kept
@@ -92,8 +94,8 @@ def _form_again(kind: str, title: str, form):
         return _form_page(kind, title, render_form(form, data_from_post(form, kept_post)), notice=notice,
                           has_draft=True)
     draft = draft_of(services(), me, request.path)
-    if draft is None:
-        return _form_page(kind, title, render_form(form, None))
+    if draft is None:  # the referrer section starts with the signed-in person's details
+        return _form_page(kind, title, render_form(form, None, data={"referrer": referrer_details(services(), me)}))
     answers = data_from_post(form, MultiDict(draft.pairs))
     return _form_page(kind, title, render_form(form, answers), has_draft=True,
                       notice="This is your draft. Carry on where you left off, then send the referral.")
@@ -143,4 +145,5 @@ def _matches_page(kind: str, title: str, candidates: list, errors: dict):
 def confirmation(referral_id: int):
     """The reference and what happens next, for the person who referred."""
     done = referral_confirmation(services(), referral_id, current_user().username)
-    return render_template("front_door/confirmation.html", title="Referral received", done=done)
+    patterns = patterns_of_referral(services(), referral_id, current_user().username)
+    return render_template("front_door/confirmation.html", title="Referral received", done=done, patterns=patterns)

@@ -11,6 +11,7 @@ from flask import Blueprint, redirect, render_template, request, url_for
 
 from engine.errors import InvalidFormData, TaskAlreadyCompleted
 from engine.forms import data_from_post
+from engine.people.directory import work_targets
 from engine.work.items import (
     claim,
     complete_work_item,
@@ -33,7 +34,7 @@ KEPT_NOTICE = "What you typed before your session ended has been kept for you. C
 
 def _page(task, answers, errors=None, extra_rows=None, status: int = 200, notice: str | None = None):
     files = file_names(task)
-    rendered = render_form(task.form, answers, errors, extra_rows, files) if task.form else None
+    rendered = render_form(task.form, answers, errors, extra_rows, task.data, files) if task.form else None
     general = [m for k, ms in (errors or {}).items() if k in ("", "_form") for m in ms]
     error_list = (rendered.error_list if rendered else []) or [{"text": m} for m in general]
     return render_template("tasks/task.html", title=task.item["name"], task=task, form=rendered,
@@ -143,4 +144,5 @@ def reassign_item(work_item_id: int):
             return redirect(url_for("inbox.index", notice="reassigned"))
     error_list = [{"text": messages[0], "href": f"#{key}"} for key, messages in errors.items() if messages]
     return render_template("tasks/reassign.html", title="Reassign this task", task=task, errors=errors,
-                           error_list=error_list, form=request.form, error_count=len(errors)), 422 if errors else 200
+                           error_list=error_list, form=request.form, error_count=len(errors),
+                           targets=work_targets(svc)), 422 if errors else 200

@@ -38,9 +38,15 @@ def similar(a: str | None, b: str | None) -> bool:
     x, y = (a or "").strip().lower(), (b or "").strip().lower()
     if not x or not y:
         return False
+    if _digits(x) != _digits(y):  # "Child 1" and "Child 2" are two children, not one name spelt twice
+        return False
     if x == y or key(x) == key(y):
         return True
     return JaroWinkler.similarity(x, y) >= SIMILAR or (min(len(x), len(y)) > 4 and Levenshtein.distance(x, y) <= 1)
+
+
+def _digits(text: str) -> str:
+    return "".join(ch for ch in text if ch.isdigit())
 
 
 def closeness(query: Iterable[str], name: Iterable[str]) -> float:

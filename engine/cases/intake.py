@@ -7,7 +7,7 @@ started in the same call. Both front doors take one path; ``_Intake`` holds what
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -31,10 +31,12 @@ from engine.cases.records import (
 from engine.cases.references import check_references
 from engine.errors import FrontdoorError, InvalidFormData, NotFound
 from engine.forms import FormDefinition, parse_form, validate_submission
+from engine.patterns.finder import check_on_arrival
+from engine.patterns.rules import load_rules
 from engine.runtime.instances import start_process
 from engine.runtime.outbox import start_pending
 from engine.runtime.services import Services
-from engine.runtime.version_cache import latest_version, load_version
+from engine.runtime.version_cache import current_version, latest_version, load_version
 from engine.store.cases import Case, Referral
 
 ROUTES = {"context_referral": "ctx_referral", "child_referral": "child_referral"}
@@ -61,19 +63,21 @@ class ReferralLogged:
     instance_id: int
     intake_decision: str
     open_work_items: list[dict[str, Any]] = field(default_factory=list)
+    patterns: list[int] = field(default_factory=list)  # the patterns across referrals this one joined
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form."""
         return {"case_ref": self.case_ref, "referral_id": self.referral_id, "instance_id": self.instance_id,
-                "intake_decision": self.intake_decision, "open_work_items": self.open_work_items}
+                "intake_decision": self.intake_decision, "open_work_items": self.open_work_items,
+                "patterns": self.patterns}
 
 
 def referral_form(svc: Services, process_id: str) -> FormDefinition:
-    """The referral form of a route: from its newest deployed version, else from the forms folder."""
+    """The referral form of a route: from its current version (never a pilot's), else from the forms folder."""
     form_id = ROUTES[process_id]
     with svc.db.read() as session:
         try:
-            form = load_version(session, latest_version(session, process_id).id).form(form_id)
+            form = load_version(session, current_version(session, process_id).id).form(form_id)
         except NotFound:
             form = None
     if form is None:
@@ -172,8 +176,10 @@ def _log_referral(svc: Services, intake: _Intake, data: Mapping[str, Any], actor
         earlier = session.scalar(select(Referral.id).where(Referral.case_id == case.id).limit(1))
         referral = add_referral(session, case, clean, actor, now, is_repeat=earlier is not None)
         intake.after(session, case, facts, checked, referral.id, actor, now)
+        joined = check_on_arrival(session, referral, case, clean, load_rules(svc.settings.patterns_path), actor, now)
         case_ref, referral_id = case.ref, referral.id
-    return _start(svc, intake.process_id, clean, actor, case_ref, referral_id, decision, created)
+    logged = _start(svc, intake.process_id, clean, actor, case_ref, referral_id, decision, created)
+    return replace(logged, patterns=joined)
 
 
 def _no_files(form: FormDefinition, clean: Mapping[str, Any]) -> None:

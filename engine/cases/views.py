@@ -16,7 +16,13 @@ from sqlalchemy import false, func, or_, select
 from sqlalchemy.orm import Session
 
 from engine import audit
-from engine.access.need_to_know import NoNeedToKnow, cases_visible_to, children_visible_to, may_see_case
+from engine.access.need_to_know import (
+    NoNeedToKnow,
+    cases_visible_to,
+    children_visible_to,
+    may_see_case,
+    require_case_reader,
+)
 from engine.access.rules import can_refer
 from engine.cases.fuzzy import key, matches
 from engine.cases.fuzzy import words as fuzzy_words
@@ -176,9 +182,11 @@ def search_cases(svc: Services, viewer: str, *, text: str | None = None, postcod
     """Cases by reference, name (spelling variants too), postcode, school URN, date of birth, NHS number or UPN.
 
     Children appear only if ``viewer`` may open them; the search is audited with its terms and results.
+    Raises NotPermitted for a reviewer: they see no case record, not even a context's name.
     """
     terms = SearchTerms(text, postcode, school_urn, dob, nhs_number, upn)
     with svc.db.transaction() as session:
+        require_case_reader(session, viewer)
         found = [] if terms.children_only() else _search_contexts(session, terms, limit)
         children = _search_children(session, terms, limit) if not school_urn else []
         allowed = children_visible_to(session, viewer, [s.case_id for s in children], svc.now())

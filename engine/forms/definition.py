@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from engine.errors import InvalidProcess, Problem
+from engine.forms.conditions import check_condition
 
 # Deploys are uploaded by admins; a cap keeps a mistaken or hostile upload from eating memory.
 MAX_FORM_BYTES = 1_000_000
@@ -33,6 +34,8 @@ STATIC_TYPES = frozenset({"text", "html", "spacer", "separator", "button"})
 KNOWN_TYPES = INPUT_TYPES | CONTAINER_TYPES | STATIC_TYPES
 DATETIME_SUBTYPES = ("date", "time", "datetime")
 VALIDATION_TYPES = ("", "email", "phone", "custom")
+# properties.record: what an answer is, so the record can apply need-to-know to it (docs/decisions.md, D20)
+RECORD_ROLES = ("", "address", "child_reference")
 KEY_PART = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 # A text field whose custom property ``caseReference`` names a case type holds references to such cases;
 # completing the form checks each one exists and is open.
@@ -70,6 +73,8 @@ class Field:
     hidden_if: tuple[str, ...] = ()
     text: str = ""
     error_label: str = ""
+    error_message: str = ""
+    record: str = ""
     columns: int | None = None
     default_rows: int = 0
     reference: str = ""  # "child" or "context": the answer names case references (docs/web.md, references)
@@ -312,6 +317,13 @@ def _common(
         state.problem(element, f"The custom property caseReference must be {' or '.join(REFERENCE_TYPES)}, "
                                "on a text field")
         reference = ""
+    # a form may word its own message for a question left unanswered (docs/bpmn-conventions.md, forms)
+    error_message = properties.get("errorMessage", "") if isinstance(properties, dict) else ""
+    # what the answer is for need-to-know: "address" (withheld when protected), "child_reference"
+    record = properties.get("record", "") if isinstance(properties, dict) else ""
+    if record not in RECORD_ROLES:
+        state.problem(element, f"properties.record must be one of {', '.join(RECORD_ROLES[1:])}")
+        record = ""
     layout = component.get("layout") or {}
     columns = layout.get("columns") if isinstance(layout, dict) else None
     return {
@@ -323,6 +335,8 @@ def _common(
         "condition": condition,
         "hidden_if": hidden_if,
         "error_label": error_label if isinstance(error_label, str) else "",
+        "error_message": error_message.strip() if isinstance(error_message, str) else "",
+        "record": record,
         "columns": columns if isinstance(columns, int) else None,
         "reference": reference if isinstance(reference, str) else "",
     }
@@ -335,6 +349,10 @@ def _condition(component: dict[str, Any], element: str, state: _Parse) -> str | 
     hide = conditional.get("hide") if isinstance(conditional, dict) else None
     if not isinstance(hide, str) or not hide.strip():
         state.problem(element, '\'conditional\' must be {"hide": "=<FEEL expression>"}')
+        return None
+    wrong = check_condition(hide)
+    if wrong is not None:
+        state.problem(element, f"The condition '{hide.strip()}' cannot be decided on the server: {wrong}")
         return None
     return hide.strip()
 

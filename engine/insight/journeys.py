@@ -55,6 +55,12 @@ class JourneyRoute:
     completed_at: datetime | None
     path: list[str]
     steps: list[JourneyStep]
+    process_name: str = ""
+
+    @property
+    def path_names(self) -> list[str]:
+        """The finished tasks in the order they finished, by their names (for people; ``path`` has the ids)."""
+        return [s.name for s in sorted(self.steps, key=_closed_order) if s.status == "completed"]
 
 
 @dataclass(frozen=True)
@@ -130,23 +136,24 @@ def _linked_cases(session: Session, case: Case) -> list[tuple[Case, str, str]]:
 
 
 def _routes(svc: Services, session: Session, subjects: dict[str, tuple[str, str]]) -> list[JourneyRoute]:
-    instances = session.execute(select(Instance, ProcessVersion.number)
+    instances = session.execute(select(Instance, ProcessVersion.number, ProcessVersion.name)
                                 .join(ProcessVersion, ProcessVersion.id == Instance.version_id)
                                 .where(Instance.case_ref.in_(list(subjects))).order_by(Instance.started_at,
                                                                                        Instance.id)).all()
-    items = session.scalars(select(WorkItem).where(WorkItem.instance_id.in_([i.id for i, _n in instances]))
+    items = session.scalars(select(WorkItem).where(WorkItem.instance_id.in_([i.id for i, _n, _p in instances]))
                             .order_by(WorkItem.created_at, WorkItem.id)).all()
     by_instance: dict[int, list[WorkItem]] = {}
     for item in items:
         by_instance.setdefault(item.instance_id, []).append(item)
     routes = []
-    for instance, number in instances:
+    for instance, number, process_name in instances:
         steps = [_step(svc, w) for w in by_instance.get(instance.id, [])]
         name, relation = subjects[instance.case_ref]
         routes.append(JourneyRoute(
             instance.id, instance.process_id, number, instance.case_ref, name, relation, instance.status,
             instance.started_at, instance.completed_at,
-            [s.element_id for s in sorted(steps, key=_closed_order) if s.status == "completed"], steps))
+            [s.element_id for s in sorted(steps, key=_closed_order) if s.status == "completed"], steps,
+            process_name or ""))
     return routes
 
 

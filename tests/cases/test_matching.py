@@ -43,7 +43,8 @@ def test_distance_is_haversine_metres():
     ({"context_name": "RIVERSIDE park", "location": {"uprn": "", "address": ""}}, "same name and postcode ZZ1 1AA"),
 ])
 def test_a_second_referral_for_the_same_context_is_offered_the_open_one(routes, second, why):
-    first = log_context_referral(routes, context_referral(school_urn="100001"), "fd")
+    # a school (a URN on any other kind of context is a hidden question, so it is not kept)
+    first = log_context_referral(routes, context_referral(context_type="school", school_urn="100001"), "fd")
     with pytest.raises(PossibleMatches) as err:
         log_context_referral(routes, context_referral(**second), "fd")
     [candidate] = err.value.candidates
@@ -189,3 +190,12 @@ def test_a_context_found_by_a_misspelt_name(svc):
     ref = log_context_referral(svc, context_referral(), "fd").case_ref  # Riverside Park
     found = search_cases(svc, "fd", text="Riversde park")
     assert [(c.ref, c.why) for c in found] == [(ref, ("name (spelt differently)",))]
+
+
+@pytest.mark.parametrize(("a", "b", "alike"), [
+    ("Tylor", "Tyler", True), ("Jamy", "Jamie", True), ("Robin1", "Robin2", False), ("Robin1", "Robin1", True),
+])
+def test_names_differing_only_in_their_digits_are_different_children(a, b, alike):
+    from engine.cases.fuzzy import similar
+
+    assert similar(a, b) is alike

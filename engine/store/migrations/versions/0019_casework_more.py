@@ -1,14 +1,14 @@
 """daily casework, continued: a record of each merge of two cases opened for one child or context by mistake
 
 Revision ID: 0019_casework_more
-Revises: 0013_casework
+Revises: 0012_alerts
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0019_casework_more"
-down_revision = "0013_casework"
+down_revision = "0012_alerts"
 branch_labels = None
 depends_on = None
 
