@@ -1,21 +1,27 @@
 """Daily casework in a real browser: a referral typed while the session ran out comes back after signing
 in; a note with its document and a link from the case page; two records of one child found by a misspelt
-name and merged. axe-core checks every page visited (conftest.Person)."""
+name and merged; a file chosen in a task form kept through a mistake. axe-core checks every page visited
+(conftest.Person)."""
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from engine.cases.intake import log_context_referral, refer_child
 from engine.demo.load import DEMO_PASSWORD
 from engine.people.accounts import token_hash
+from engine.processes.deploy import deploy, read_paths
 from engine.store.accounts import AccountSession
+from engine.store.models import WorkItem
+from engine.work.items import claim
 from tests.browser.conftest import demo_server
-from tests.support.case_data import child_referral, context_referral
+from tests.browser.steps import complete
+from tests.support.case_data import ROOT, child_referral, context_referral
 
 pytestmark = pytest.mark.browser
 
@@ -138,3 +144,35 @@ def test_a_manager_finds_two_records_of_one_child_and_merges_them(person, site):
     assert second in cedar.page.locator("#merged").inner_text()
     cedar.goto(f"/cases/{second}")  # the old reference leads to the kept record
     assert cedar.page.url.split("?")[0].endswith(f"/cases/{first}")
+
+
+def test_a_file_chosen_in_a_task_form_stays_attached_through_a_mistake(person, site, tmp_path):
+    files = {name: text for name, text in read_paths([ROOT / "workflows" / "bpmn", ROOT / "forms"]).items()
+             if not name.endswith(".bpmn") or name == "child_referral.bpmn"}  # only the child's route changes
+    form = json.loads(files["child_acknowledge.form"])
+    form["components"].append({"id": "Field_letter", "type": "filepicker", "key": "letter",
+                               "label": "Copy of the letter", "accept": ".pdf"})
+    deploy(site.svc, {**files, "child_acknowledge.form": json.dumps(form).encode()}, actor="admin.nettle")
+    ref = refer_child(site.svc, child_referral(child={**MORGAN, "first_name": "Alex", "last_name": "Letterby",
+                                                      "dob": "2014-01-02"}), "fd.amber").case_ref
+    letter = tmp_path / "acknowledgement.pdf"
+    letter.write_bytes(PDF)
+    with site.svc.db.read() as session:
+        item = session.scalar(select(WorkItem.id).where(WorkItem.case_ref == ref, WorkItem.status == "open"))
+    claim(site.svc, item, "fd.amber")
+    amber = person("fd.amber")
+    amber.goto(f"/tasks/{item}")
+    assert "Copy of the letter" in amber.page.content()
+    amber.page.set_input_files('[name="letter"][type="file"]', str(letter))
+    amber.page.get_by_role("button", name="Complete task").click()  # the date and how are still missing
+    amber.page.wait_for_load_state()
+    amber.check_accessibility()
+    assert "There is a problem" in amber.page.content()
+    assert amber.page.get_by_label("acknowledgement.pdf").is_checked()  # attached: not chosen again
+    amber.page.select_option("#acknowledged_by", "letter")
+    for part, value in (("day", "2"), ("month", "3"), ("year", "2026")):
+        amber.page.fill(f'[name="acknowledged_on-{part}"]', value)
+    complete(amber)
+    amber.goto(f"/cases/{ref}")
+    documents = amber.page.locator("table", has_text="acknowledgement.pdf")
+    assert documents.count() == 1 and "Sent with a task's form" in documents.inner_text()
