@@ -120,7 +120,8 @@ def test_a_note_with_a_document_and_a_link_are_added_from_the_case_page(person, 
     amber.page.get_by_role("button", name="Link the context").click()
     amber.page.wait_for_url(f"**/cases/{ref}*")
     amber.check_accessibility()
-    assert "Bus Station Underpass" in amber.page.locator("table", has_text="Bus Station Underpass").inner_text()
+    links = amber.page.locator("table", has_text="Seen there by the school's attendance officer")
+    assert "Bus Station Underpass" in links.inner_text()
 
 
 def test_a_manager_finds_two_records_of_one_child_and_merges_them(person, site):
