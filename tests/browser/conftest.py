@@ -53,11 +53,11 @@ class Site:
 
 
 @contextmanager
-def demo_server(folder: Path) -> Iterator[Site]:
-    """The app on a free port over a new SQLite database in ``folder`` with the demo loaded."""
+def demo_server(folder: Path, env: dict[str, str] | None = None) -> Iterator[Site]:
+    """The app on a free port over a new SQLite database in ``folder`` with the demo loaded (``env``: settings)."""
     url = f"sqlite:///{folder / 'frontdoor.db'}"
     Database(url).upgrade()
-    svc = bootstrap(settings=Settings.from_env({}), database_url=url)
+    svc = bootstrap(settings=Settings.from_env(env or {}), database_url=url)
     load_demo(svc, say=lambda _text: None)
     httpd = make_server("127.0.0.1", 0, create_app(svc), threaded=True)
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)

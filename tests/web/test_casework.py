@@ -97,3 +97,44 @@ def test_the_search_page_finds_a_child_by_date_of_birth_or_a_misspelt_name_and_s
     assert child in by_dob and "Referral" in by_dob
     assert child in fd.get("/cases?q=Robyn+Testcase").get_data(as_text=True)
     assert child not in fd.get("/cases?q=Robin&dob=2011-04-02").get_data(as_text=True)
+
+
+def test_a_document_attached_to_a_note_shows_under_that_note(fd, cases, lite):
+    child, context = cases
+    token = csrf(fd, f"/cases/{child}")
+    fd.post(f"/cases/{child}/notes/new", data={"csrf_token": token, "kind": "meeting", "with_whom": "School",
+                                               "text": "Met the head of year."})
+    with lite.db.read() as session:
+        note = session.scalars(select(CaseNote)).one()
+    key = note.note_key or note.id
+    form = fd.get(f"/cases/{child}/documents/new?note={key}").get_data(as_text=True)
+    assert "Attach a document to a note" in form and "Met the head of year." in form
+    sent = fd.post(f"/cases/{child}/documents/new", content_type="multipart/form-data",
+                   data={"csrf_token": token, "note": str(key), "file": (io.BytesIO(PDF), "minutes.pdf")})
+    assert sent.status_code == 302
+    with lite.db.read() as session:
+        assert [(d.file_name, d.note_key) for d in session.scalars(select(Document))] == [("minutes.pdf", key)]
+    page = fd.get(f"/cases/{child}").get_data(as_text=True)
+    assert "Attached: " in page and "minutes.pdf" in page
+
+
+def test_a_note_of_another_case_cannot_take_a_document(fd, cases, lite):
+    child, context = cases
+    token = csrf(fd, f"/cases/{child}")
+    fd.post(f"/cases/{child}/notes/new", data={"csrf_token": token, "kind": "other", "text": "A note on the child."})
+    with lite.db.read() as session:
+        note = session.scalars(select(CaseNote)).one()
+    key = note.note_key or note.id
+    sent = fd.post(f"/cases/{context}/documents/new", content_type="multipart/form-data",
+                   data={"csrf_token": token, "note": str(key), "file": (io.BytesIO(PDF), "minutes.pdf")})
+    assert sent.status_code == 404 and fd.get(f"/cases/{context}/documents/new?note=abc").status_code == 404
+    with lite.db.read() as session:
+        assert session.scalars(select(Document)).all() == []
+
+
+def test_the_journey_says_which_stage_the_case_is_at(cases, routes_app):
+    child, _ = cases
+    manager = routes_app.test_client()
+    sign_in(manager, "mgr")
+    page = manager.get(f"/insight/journeys/{child}").get_data(as_text=True)
+    assert 'id="stage"' in page and "Stage: <strong>Referral</strong>, since" in page

@@ -26,7 +26,8 @@ ANSWERS = {"acknowledged_on-day": "2", "acknowledged_on-month": "3", "acknowledg
 @pytest.fixture
 def task(lite, routes_app):
     """The acknowledgement task of a new child referral, its form given a file picker, claimed by fd."""
-    files = read_paths([ROOT / "workflows" / "bpmn", ROOT / "forms"])
+    files = {name: text for name, text in read_paths([ROOT / "workflows" / "bpmn", ROOT / "forms"]).items()
+             if not name.endswith(".bpmn") or name == "child_referral.bpmn"}  # only the child's route changes
     form = json.loads(files["child_acknowledge.form"])
     form["components"].append(PICKER)
     deploy(lite, {**files, "child_acknowledge.form": json.dumps(form).encode()}, actor="admin")
