@@ -84,7 +84,7 @@ def test_the_police_deliver_their_action_and_the_cs_lead_follows_the_plan(visito
     due = site.svc.now().date() + timedelta(days=30)
     assert "Exampleshire Police" in police.inner_text() and f"{due.day} {due:%B %Y}" in police.inner_text()
     police.locator(".govuk-details__summary").click()
-    assert "Patrols every Friday since April" in police.inner_text()
+    assert "Patrols every Friday since April" in police.inner_text() and "by Elm Constable" in police.inner_text()
     assert "Licensing" in laurel.page.locator("tr", has_text=LICENCE["action"]).inner_text()
 
 
