@@ -8,9 +8,10 @@ from typing import Any
 from cli.common import services
 from engine.config import password_from_env
 from engine.errors import InvalidFormData
-from engine.people.accounts import set_active, set_password
+from engine.people.accounts import end_all_sessions, set_active, set_password
 from engine.people.directory import add_user, list_users, set_group_service
 from engine.people.leavers import disable_person
+from engine.people.throttle import current_locks, lift
 from engine.people.tokens import create_token, list_tokens, revoke_token
 
 
@@ -49,8 +50,26 @@ def cmd_set_password(args) -> dict[str, Any]:
     password = given or getpass.getpass("New password: ")
     if given is None and getpass.getpass("Again: ") != password:
         raise InvalidFormData({"password": ["The two passwords do not match"]})
-    set_password(services(), args.name, password, actor=args.actor)
-    return {"username": args.name, "password": "set"}
+    ended = set_password(services(), args.name, password, actor=args.actor)
+    return {"username": args.name, "password": "set", **ended.to_dict()}
+
+
+def cmd_users_end_sessions(args) -> dict[str, Any]:
+    """frontdoor users end-sessions NAME: sign a person out everywhere (sessions and personal API tokens)."""
+    return {"username": args.name, **end_all_sessions(services(), args.name, args.actor).to_dict()}
+
+
+def cmd_users_locks(args) -> list[dict[str, Any]]:
+    """frontdoor users locks: accounts and addresses slowed at sign-in after repeated failures."""
+    return [{"kind": lock.kind, "key": lock.key, "failures": lock.failures,
+             "last_failure": lock.last_failure.isoformat(), "until": lock.until.isoformat()}
+            for lock in current_locks(services())]
+
+
+def cmd_users_unlock(args) -> dict[str, Any]:
+    """frontdoor users unlock --account NAME | --address ADDR: lift the sign-in wait (audited)."""
+    kind, key = ("account", args.account) if args.account else ("address", args.address)
+    return {"kind": kind, "key": key, "failures_lifted": lift(services(), kind, key, args.actor)}
 
 
 def cmd_tokens_create(args) -> dict[str, Any]:

@@ -8,24 +8,29 @@ from __future__ import annotations
 
 from flask import Flask, g, request, url_for
 
-from engine.access.rules import ROLES_MANAGING_WORK, can_refer
+from engine.access.rules import ROLES_MANAGING_WORK, Viewer, can_read_programme, can_refer, can_see_patterns
 from engine.insight.readers import INSIGHT_ROLES, SYSTEM_REVIEW_ROLES
 
 ADMIN = frozenset({"admin"})
 
 
-def _links(role: str) -> list[tuple[str, str, tuple[str, ...]]]:
-    """(endpoint, words, blueprints that count as 'here') for a role, in header order."""
+def _links(user) -> list[tuple[str, str, tuple[str, ...]]]:
+    """(endpoint, words, blueprints that count as 'here') for the signed-in person, in header order."""
+    role = user.role
     links = [("inbox.index", "Inbox", ("inbox", "tasks")),
              ("cases.search", "Find a case", ("cases", "instances", "plans"))]
     if can_refer(role):
         links.append(("front_door.index", "Front door", ("front_door",)))
+    if can_see_patterns(role):
+        links.append(("patterns.index", "Patterns", ("patterns",)))
     if role in ROLES_MANAGING_WORK:
         links.append(("team.index", "Team", ("team",)))
     if role in INSIGHT_ROLES:
         links.append(("insight.measures", "Insight", ("insight",)))
     elif role in SYSTEM_REVIEW_ROLES:
         links.append(("insight.system_review", "System review", ("insight",)))
+    if can_read_programme(Viewer(user.username, role, frozenset(user.groups))):
+        links.append(("programme.index", "Programme", ("programme",)))
     if role in ADMIN:
         links += [("admin_processes.index", "Processes", ("admin_processes",)),
                   ("admin_forms.index", "Forms", ("admin_forms",)), ("admin_mail.index", "E-mail", ("admin_mail",))]
@@ -38,7 +43,7 @@ def nav_items() -> list[dict]:
     if user is None:
         return []
     return [{"href": url_for(endpoint), "text": text, "active": request.blueprint in here}
-            for endpoint, text, here in _links(user.role)]
+            for endpoint, text, here in _links(user)]
 
 
 def manages_work() -> bool:

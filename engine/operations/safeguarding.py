@@ -106,21 +106,37 @@ def _find_or_open_child(ctx: OperationContext, data: Data) -> tuple[Case, list[s
 
 @OPERATIONS.register("link_child_context")
 def link_child_context(ctx: OperationContext, data: Data) -> Data:
-    """Link the instance's child to the context references named in the screening."""
-    child = current_case(ctx, "child")
-    raw = data.get("existing_context_refs") or ""
-    refs = raw if isinstance(raw, list) else raw.replace(",", " ").replace(";", " ").split()
-    linked, unknown = [], []
-    for ref in refs:
-        context = ctx.session.scalar(select(Case).where(Case.ref == str(ref).strip().upper(),
-                                                        Case.subject_type == "context"))
-        if context is None or child is None:
-            unknown.append(str(ref))
-            continue
-        ctx.cases.add_link(ctx.session, child, context, data.get("context_link_role") or "associated_with",
-                 f"{ctx.element_id} (instance {ctx.instance_id})", ctx.actor, ctx.now)
-        linked.append(context.ref)
-    return {"linked_context_refs": linked, "unlinked_context_refs": unknown}
+    """Link the instance's case to the cases its screening names: a child to ``existing_context_refs``, a
+    context to the children of ``screening_linked_children``. An unknown reference fails the step (the
+    task's form check names it first: engine/cases/references.py), so nothing is dropped without a word."""
+    case = current_case(ctx)
+    if case is None:
+        return {"linked_context_refs": [], "linked_child_refs": []}
+    source = f"{ctx.element_id} (instance {ctx.instance_id})"
+    if case.subject_type == "child":
+        raw = data.get("existing_context_refs") or ""
+        refs = raw if isinstance(raw, list) else raw.replace(",", " ").replace(";", " ").split()
+        role = data.get("context_link_role") or "associated_with"
+        linked = [_link(ctx, case, _named(ctx, ref, "context"), role, source) for ref in refs]
+        return {"linked_context_refs": linked, "unlinked_context_refs": []}
+    rows = [r for r in data.get("screening_linked_children") or [] if r.get("child_reference")]
+    linked = [_link(ctx, case, _named(ctx, row["child_reference"], "child"), "associated_with", source)
+              for row in rows]
+    return {"linked_child_refs": linked}
+
+
+def _named(ctx: OperationContext, ref: Any, kind: str) -> Case:
+    found = ctx.session.scalar(select(Case).where(Case.ref == str(ref).strip().upper(), Case.subject_type == kind))
+    if found is None:
+        raise ValueError(f"there is no {kind} case with the reference {ref}")
+    return found
+
+
+def _link(ctx: OperationContext, case: Case, named: Case, role: str, source: str) -> str:
+    """Link the instance's ``case`` to the ``named`` one (either way round); returns the named reference."""
+    child, context = (case, named) if case.subject_type == "child" else (named, case)
+    ctx.cases.add_link(ctx.session, child, context, role, source, ctx.actor, ctx.now, reason="named in a screening")
+    return named.ref
 
 
 @OPERATIONS.register("notify_referrer")

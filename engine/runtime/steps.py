@@ -78,6 +78,10 @@ def save(svc: Services, session: Session, row: Any, live: LiveInstance, result: 
                               timer=result.next_timer_at, waiting=waiting_for):
         # Someone else saved this instance since we read it: never overwrite their step.
         raise Conflict(f"Instance {row.id} was changed by someone else; try again")
+    if result.lifecycle or (status == "completed" and live.bundle.has_lifecycle):
+        # clocks and stages the diagram declares, in this step's transaction (docs/bpmn-conventions.md)
+        svc.case_records.apply_lifecycle(session, svc, row.id, row.case_ref, actor, result.lifecycle,
+                                         status == "completed")
     rows = list(audit_rows or [])
     created: list[dict[str, Any]] = []
     kept = _sync_work_items(svc, conn, row, live.open_at_load - closed, result.open_tasks, now, rows, created)
@@ -176,12 +180,11 @@ def _due(svc: Services, task: HumanTask) -> tuple[datetime | None, str]:
 
 
 def _due_reason(svc: Services, text: str) -> str:
-    """Why it is due, in words: the timescale's label and source when the due date names one."""
+    """Why it is due, in plain words, when the due date names a timescale (its source stays in the config)."""
     expr = strip_expression(text)
     for name in svc.timescales.names():
         if f"'{name}'" in expr or f'"{name}"' in expr:
-            ts = svc.timescales.get(name)
-            return f"{ts.label} ({ts.source})"
+            return svc.timescales.get(name).reason_words()
     return ""
 
 

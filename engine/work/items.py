@@ -4,17 +4,24 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import delete, or_, select, update
 
 from engine import audit
 from engine.access.rules import Viewer, WorkSeen, can_view_item
+from engine.cases.form_files import check_task_files
+from engine.cases.instance_page import audit_view
+from engine.cases.record import RecordEntry, process_name
+from engine.cases.references import check_references
+from engine.cases.task_context import task_context
 from engine.errors import Conflict, InvalidFormData, NotFound, NotPermitted, TaskAlreadyCompleted
 from engine.forms import FormDefinition, validate_submission
 from engine.people.directory import groups_of
+from engine.runtime.idempotency import StepRetry
 from engine.runtime.outbox import start_pending
+from engine.runtime.saved_state import task_data
 from engine.runtime.services import Services
 from engine.runtime.steps import run_step
 from engine.runtime.version_cache import load_version
@@ -93,17 +100,20 @@ class StepOutcome:
 
 
 def complete_work_item(svc: Services, work_item_id: int, actor: str, data: Mapping[str, Any] | None = None,
-                       *, read_answers: Callable[[FormDefinition | None], Mapping[str, Any]] | None = None
-                       ) -> StepOutcome:
+                       *, read_answers: Callable[[FormDefinition | None], Mapping[str, Any]] | None = None,
+                       retry: StepRetry | None = None) -> StepOutcome:
     """Validate the data against the item's form, complete the task and advance; one transaction.
 
     ``read_answers``, instead of ``data``, turns the caller's input into answers once the item's form is
     known (the web shell's form post), so the caller need not read the item and its form beforehand.
+    ``retry`` (an Idempotency-Key) is claimed first and answered last in the same transaction.
     Raises TaskAlreadyCompleted (naming who and when), NotPermitted, InvalidFormData or Conflict;
-    in every case nothing changes.
+    in every case nothing changes. A retry of a request answered before raises Replay.
     """
     with svc.db.step() as session:
         conn = session.connection()
+        if retry is not None:
+            retry.claim(conn, svc.now())
         item = hotpath.item_with_instance(conn, work_item_id, actor)
         if item is None:
             raise NotFound(f"Work item {work_item_id} does not exist")
@@ -127,6 +137,8 @@ def complete_work_item(svc: Services, work_item_id: int, actor: str, data: Mappi
         if items is None:
             items = [work_item_dict(w) for w in hotpath.open_items(conn, row.id)]
         outcome = StepOutcome(row.id, row.status, items)
+        if retry is not None:
+            retry.keep(conn, outcome, now)
         starts_requested = session.info.get("start_requested", False)
     if starts_requested:  # a service task asked for another route (e.g. a child at immediate risk)
         start_pending(svc)
@@ -143,7 +155,10 @@ def _validated(session, row, item, data: Mapping[str, Any],
         if data:
             raise InvalidFormData({"": ["This task has no form, so it takes no data"]})
         return {}
-    return validate_submission(form, data)
+    clean = validate_submission(form, data)
+    check_references(session, form, clean)  # an unknown or closed case reference is named, never dropped
+    check_task_files(session, form, clean, item.id)  # files only as documents attached to this task
+    return clean
 
 
 def claim(svc: Services, work_item_id: int, actor: str) -> dict[str, Any]:
@@ -250,7 +265,11 @@ def move(svc: Services, session, item: WorkItem, actor: str, reason: str, to_use
 
 @dataclass(frozen=True)
 class TaskView:
-    """What a task page shows: the item, its form and instructions, any draft, and whether you may act."""
+    """What a task page shows: the item, its form and instructions, any draft, and whether you may act.
+
+    ``context`` is the part of the record the task shows above its form; ``data`` is what the task sees
+    of the instance (its form's templates and pre-filled answers read it); ``process`` is the route's name.
+    """
 
     item: dict[str, Any]
     form: FormDefinition | None
@@ -258,6 +277,9 @@ class TaskView:
     draft: dict[str, Any] | None
     may_act: bool
     instance_status: str
+    context: list[RecordEntry] = field(default_factory=list)
+    data: dict[str, Any] = field(default_factory=dict)
+    process: str = ""
 
 
 def viewer_of(session, username: str) -> Viewer:
@@ -267,28 +289,43 @@ def viewer_of(session, username: str) -> Viewer:
 
 
 def work_seen(item: WorkItem) -> WorkSeen:
-    """What the access rules need to know of a work item: its groups, holder and completer."""
-    return WorkSeen(tuple(g for g in item.groups.split(",") if g), item.assignee, item.completed_by)
+    """What the access rules need to know of a work item: its groups, holder, completer and case."""
+    return WorkSeen(tuple(g for g in item.groups.split(",") if g), item.assignee, item.completed_by, item.case_ref)
 
 
 def open_task(svc: Services, work_item_id: int, actor: str) -> TaskView:
-    """A work item with its form, for its page; audited. Raises NotFound or NotPermitted."""
+    """A work item with its form, for its page; audited. Raises NotFound or NotPermitted.
+
+    A refusal is audited too (``case_view_refused``, section ``task``), committed before it is raised,
+    as the API's read of one work item does: the log of who tried to look stays complete.
+    """
     with svc.db.transaction() as session:
         item = _item(session, work_item_id)
         if not can_view_item(viewer_of(session, actor), work_seen(item)):
-            raise NotPermitted("This task is not offered to you or your groups")
-        row = session.get(Instance, item.instance_id)
-        form = load_version(session, row.version_id).form(item.form_ref)
-        may_act = item.status == "open" and row.status == "waiting"
-        if may_act:
-            try:
-                check_may_act(session, item, actor)
-            except NotPermitted:
-                may_act = False
-        audit.record(session, at=svc.now(), actor=actor, action="task_viewed", subject_type="work_item",
-                     subject_id=item.id, case_ref=item.case_ref)
-        shown = WorkItemView.of(item).seen_at(svc.timescales.calendar, svc.now()).to_dict()
-        return TaskView(shown, form, item.documentation, item.draft, may_act, row.status)
+            audit_view(session, svc.now(), actor, False, "work_item", item.id, item.case_ref, "task")
+        else:
+            return _task_view(svc, session, item, actor)
+    raise NotPermitted("This task is not offered to you or your groups")
+
+
+def _task_view(svc: Services, session, item: WorkItem, actor: str) -> TaskView:
+    """The task page's view of an item ``actor`` may see; writes the ``task_viewed`` row."""
+    row = session.get(Instance, item.instance_id)
+    version = load_version(session, row.version_id)
+    form = version.form(item.form_ref)
+    may_act = item.status == "open" and row.status == "waiting"
+    if may_act:
+        try:
+            check_may_act(session, item, actor)
+        except NotPermitted:
+            may_act = False
+    context = task_context(session, actor, item, row, svc.now())
+    audit.record(session, at=svc.now(), actor=actor, action="task_viewed", subject_type="work_item",
+                 subject_id=item.id, case_ref=item.case_ref, shown=[e.anchor for e in context])
+    shown = WorkItemView.of(item).seen_at(svc.timescales.calendar, svc.now()).to_dict()
+    data = task_data(row.state, item.task_id) if item.status == "open" else {}
+    return TaskView(shown, form, item.documentation, item.draft, may_act, row.status, context, data,
+                    process_name(version, item.process_id))
 
 
 def save_draft(svc: Services, work_item_id: int, actor: str, data: Mapping[str, Any]) -> None:
@@ -307,6 +344,8 @@ def what_happens_next(svc: Services, work_item_id: int, actor: str) -> dict[str,
     with svc.db.read() as session:
         item = _item(session, work_item_id)
         if item.completed_by != actor:
+            with svc.db.transaction() as writing:  # the refused look is audited, as on the task page
+                audit_view(writing, svc.now(), actor, False, "work_item", item.id, item.case_ref, "task_done")
             raise NotPermitted("You did not complete this task")
         row = session.get(Instance, item.instance_id)
         following = session.scalars(select(WorkItem).where(WorkItem.instance_id == item.instance_id,

@@ -8,10 +8,18 @@ from dataclasses import dataclass, field
 from lxml import etree
 
 from engine.errors import ExpressionError, InvalidProcess, Problem
+from engine.workflow.bounds import iso_literal_problems, literal_problems
 from engine.workflow.data_reads import read_paths
 from engine.workflow.expressions import compile_expression, is_iso8601_literal, strip_expression
 from engine.workflow.graphs import cycle_nodes
-from engine.workflow.specs import element_properties, is_groups_expression, parse_bundle
+from engine.workflow.lifecycle import CLOCK_ACTIONS, STAGE, STAGE_PATTERN, parse_clock, properties
+from engine.workflow.specs import (
+    camunda_properties,
+    element_properties,
+    is_groups_expression,
+    parse_bundle,
+    shown_names,
+)
 from engine.workflow.xml import BPMN_NS, CAMUNDA_NS, NSMAP, document_kind, load_xml
 
 JAVA_ONLY = ("class", "delegateExpression", "expression")
@@ -28,14 +36,21 @@ class Catalogue:
     topics: Collection[str] = ()
     processes: Collection[str] = ()
     decisions: Collection[str] = ()
+    timescales: Collection[str] | None = None  # clock names a diagram may declare (None: not checked)
+    user_tasks: Collection[str] = ()
     groups: Collection[str] = ()  # the directory's groups (empty: not known, not checked)
     choices: Mapping[str, Collection[str]] = field(default_factory=dict)  # "actions.owner_agency" -> its options
+
+
+# What a user task's ``shows`` property may name besides earlier user tasks and forms (docs/bpmn-conventions.md).
+SHOWN_PARTS = ("subject", "referral")
 
 
 @dataclass
 class _Check:
     problems: list[Problem] = field(default_factory=list)
     file: str = ""
+    timescales: Collection[str] | None = None
 
     def add(self, element_id: str, message: str) -> None:
         self.problems.append(Problem(element_id, message, self.file))
@@ -46,11 +61,14 @@ class _Check:
             self.add(element_id, f"The {what} is empty")
             return
         if allow_iso and is_iso8601_literal(text):
-            return
-        try:
-            compile_expression(text)
-        except ExpressionError as exc:
-            self.add(element_id, f"The {what} '{text}' cannot be used: {exc.message}")
+            found = iso_literal_problems(text)
+        else:
+            try:
+                found = literal_problems(compile_expression(text), self.timescales)
+            except ExpressionError as exc:
+                found = [exc.message]
+        for problem in found:  # docs/security.md: what can never evaluate is refused at deploy
+            self.add(element_id, f"The {what} '{text}' cannot be used: {problem}")
 
 
 def validate_bundle(files: Mapping[str, bytes], catalogue: Catalogue) -> list[Problem]:
@@ -66,10 +84,12 @@ def validate_bundle(files: Mapping[str, bytes], catalogue: Catalogue) -> list[Pr
     processes = {p.get("id") for r in roots.values() for p in r.iterfind("bpmn:process", NSMAP)}
     decisions = {d.get("id") for r in roots.values() if document_kind(r) == "dmn"
                  for d in r.iter("{*}decision")}
+    user_tasks = {t.get("id") for r in roots.values() for t in r.iter(f"{{{BPMN_NS}}}userTask")}
     known = Catalogue(catalogue.forms, catalogue.topics, {*catalogue.processes, *processes},
-                      {*catalogue.decisions, *decisions}, catalogue.groups, catalogue.choices)
+                      {*catalogue.decisions, *decisions}, catalogue.timescales,
+                      {*catalogue.user_tasks, *user_tasks}, catalogue.groups, catalogue.choices)
     for name, root in roots.items():
-        check = _Check(file=name)
+        check = _Check(file=name, timescales=catalogue.timescales)
         kind = document_kind(root)
         if kind == "bpmn":
             _check_bpmn(root, known, check)
@@ -98,6 +118,8 @@ def _check_bpmn(root: etree._Element, known: Catalogue, check: _Check) -> None:
         rule = _ELEMENT_RULES.get(local)
         if rule is not None:
             rule(node, eid, known, check)
+        if eid:
+            _check_lifecycle(node, eid, known, check)
     for container in root.iter(*(f"{{{BPMN_NS}}}{c}" for c in CONTAINERS)):
         _check_cycles(container, check)
 
@@ -156,6 +178,15 @@ def _user_task(node, eid, known: Catalogue, check: _Check) -> None:
     priority = _camunda(node, "priority")
     if priority and not priority.strip().isdigit():
         check.expression(eid, "priority", priority)
+    _shows(node, eid, known, check)
+
+
+def _shows(node, eid, known: Catalogue, check: _Check) -> None:
+    """Each name in the ``shows`` property: subject, referral, a user task of the route or a known form."""
+    for name in shown_names(camunda_properties(node).get("shows")):
+        if name not in SHOWN_PARTS and name not in known.user_tasks and name not in known.forms:
+            check.add(eid, f"The 'shows' property names '{name}', which is not 'subject', 'referral', a user "
+                           "task of this route or a known form")
 
 
 def _multi_instance_items(node: etree._Element) -> dict[str, str]:
@@ -263,6 +294,31 @@ def _exclusive_gateway(node, eid, known: Catalogue, check: _Check) -> None:
     if len(outgoing) > 1 and not node.get("default"):
         check.add(eid, "The exclusive gateway has no default flow: if no condition matches the case "
                        "would stop here")
+
+
+def _check_lifecycle(node, eid, known: Catalogue, check: _Check) -> None:
+    """Clock and stage extension properties (engine/workflow/lifecycle.py): readable, known, safe."""
+    for name, value in properties(node):
+        if name == STAGE:
+            if not STAGE_PATTERN.match(value):
+                check.add(eid, f"The stage '{value}' must be lower-case letters, digits and '_' (up to 40), "
+                               "such as threshold_decision")
+            continue
+        if not name.startswith("clock."):
+            continue
+        action = name.removeprefix("clock.")
+        declared = parse_clock(action, value)
+        if action not in CLOCK_ACTIONS:
+            check.add(eid, f"'{name}' is not a clock property: use clock.start, clock.pause, clock.resume or "
+                           "clock.stop")
+        elif declared is None:
+            check.add(eid, f"'{name}' must name a clock, optionally 'from' an anchor: '{value}' cannot be read")
+        elif known.timescales is not None and declared.clock not in known.timescales:
+            check.add(eid, f"The clock '{declared.clock}' is not a configured timescale (config/timescales.toml)")
+        elif declared.anchor and action != "start":
+            check.add(eid, f"Only clock.start takes an anchor ('from ...'); '{name}' does not")
+        elif declared.anchor:
+            check.expression(eid, f"anchor of the clock '{declared.clock}'", declared.anchor)
 
 
 _ELEMENT_RULES = {

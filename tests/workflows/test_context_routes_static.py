@@ -39,7 +39,8 @@ CAMUNDA = "{http://camunda.org/schema/1.0/bpmn}"
 # The topics and groups listed in docs/bpmn-conventions.md.
 TOPICS = {"match_child", "match_context", "open_context", "link_child_context", "notify_referrer",
           "start_child_referral", "start_context_referral", "alert_police", "share_with_linked_workers",
-          "record_repeat_watch", "start_assessment", "record_safety_plan", "record_plan_action_update"}
+          "record_repeat_watch", "start_assessment", "record_safety_plan", "record_plan_action_update",
+          "record_review_actions"}
 GROUPS = {"front_door", "mash_social_worker", "mash_manager", "service_manager", "cs_lead", "assessment_team",
           "early_help", "review_unit", "conference_chair", "police", "health", "education", "community_safety",
           "licensing", "housing", "vcs", "town_planning", "youth_service", "youth_justice", "probation",
@@ -279,7 +280,7 @@ def test_context_referral_form_has_the_domain_fields(forms: dict) -> None:
 
 def test_context_records_name_no_children_and_peer_maps_use_initials(roots: dict, forms: dict) -> None:
     conference = roots["context_referral"].find(".//bpmn:userTask[@id='ut_context_conference']", NS)
-    assert "NO children's names" in conference.findtext("bpmn:documentation", namespaces=NS)
+    assert "No children's names" in conference.findtext("bpmn:documentation", namespaces=NS)
     assert "No children's names" in json.dumps(forms["ctx_conference"])
     for fid in ("peer_scope", "peer_lawful_basis", "peer_young_people"):
         assert "Initials only" in json.dumps(forms[fid]), fid

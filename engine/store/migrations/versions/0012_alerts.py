@@ -1,14 +1,14 @@
 """alerts, the e-mail outbox, services of groups, acknowledgements, and context safety plan actions
 
 Revision ID: 0012_alerts
-Revises: 0010_one_head
+Revises: 0013_casework
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0012_alerts"
-down_revision = "0010_one_head"
+down_revision = "0013_casework"
 branch_labels = None
 depends_on = None
 
