@@ -11,7 +11,7 @@ from flask import Blueprint, redirect, render_template, request, url_for
 from engine.errors import InvalidFormData
 from engine.people.directory import work_targets
 from engine.work.handover import allocate, hand_over, reassign_many
-from engine.work.team import check_manager, held_by, team_workload
+from engine.work.team import MAX_ITEMS, check_manager, held_by, team_workload
 from web.context import current_user, services
 
 bp = Blueprint("team", __name__, url_prefix="/team")
@@ -63,9 +63,11 @@ def _errors(errors: dict[str, list[str]]) -> list[dict[str, str]]:
 def index(errors: dict | None = None, status: int = 200):
     """Workload per person and per group, and the work nobody can act on, with a form to move it."""
     team = team_workload(services(), current_user().username)
-    return render_template("team/index.html", title="Your team's work", team=team, targets=work_targets(services()),
-                           errors=errors or {}, error_list=_errors(errors or {}), error_count=len(errors or {}),
-                           form=request.form, notice=NOTICES.get(request.args.get("notice", ""))), status
+    errors = errors or {}
+    return render_template("team/index.html", title="Your team's work", team=team, max_items=MAX_ITEMS,
+                           targets=work_targets(services()), errors=errors, error_list=_errors(errors),
+                           error_count=len(errors), form=request.form,
+                           notice=NOTICES.get(request.args.get("notice", ""))), status
 
 
 @bp.post("/reassign")

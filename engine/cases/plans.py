@@ -22,7 +22,7 @@ from engine.cases.instance_page import audit_view
 from engine.cases.records import case_by_ref
 from engine.runtime.services import Services
 from engine.store.cases import Case, Context
-from engine.store.models import Group
+from engine.store.models import Group, User
 from engine.store.plans import PlanAction, PlanActionUpdate
 
 STATUS_WORDS = {"open": "Not started", "done": "Done", "partly_done": "Partly done", "not_done": "Not done",
@@ -95,6 +95,14 @@ def safety_plan(svc: Services, ref: str, viewer: str) -> PlanView:
     return view
 
 
+def _name_actors(session: Session, updates: list[dict[str, Any]]) -> None:
+    """Give each update its author's name as people know it (``by``), keeping the account in ``actor``."""
+    names = dict(session.execute(select(User.username, User.display_name)
+                                 .where(User.username.in_({u["actor"] for u in updates}))).all()) if updates else {}
+    for u in updates:
+        u["by"] = names.get(u["actor"]) or u["actor"]
+
+
 def _plan(session: Session, case: Case) -> PlanView:
     rows = session.scalars(select(PlanAction).where(PlanAction.case_id == case.id)
                            .order_by(PlanAction.cycle.desc(), PlanAction.number)).all()
@@ -104,6 +112,7 @@ def _plan(session: Session, case: Case) -> PlanView:
                                  .order_by(PlanActionUpdate.id)):
             updates.setdefault(u.action_id, []).append({"at": u.at, "actor": u.actor, "progress": u.progress,
                                                         "status": STATUS_WORDS.get(u.status, u.status)})
+    _name_actors(session, [u for ups in updates.values() for u in ups])
     names = dict(session.execute(select(Group.id, Group.name)).all())
     actions = [{"id": r.id, "cycle": r.cycle, "number": r.number, "action": r.action, "goal": r.goal,
                 "owner": names.get(r.owner_group) or r.owner_group, "due_on": r.due_on, "status": r.status,

@@ -22,7 +22,7 @@ from engine.runtime.services import Services
 from engine.store.models import Group, Membership, User, WorkItem, WorkItemGroup
 from engine.work.oversight import Scope, groups_in, item_groups, scope_of
 
-MAX_ITEMS = 5000  # a service's open work; beyond this the page would not be read anyway
+MAX_ITEMS = 5000  # a service's open work read for the page; beyond it the counts say they are partial
 
 
 @dataclass
@@ -51,11 +51,12 @@ class Team:
     people: list[Tally]
     groups: list[Tally]
     stranded: list[dict[str, Any]] = field(default_factory=list)
+    complete: bool = True  # False when the service has more open work than MAX_ITEMS: counts cover the soonest due
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form (the API's GET /team)."""
         return {"manager": self.manager, "people": [p.to_dict() for p in self.people],
-                "groups": [g.to_dict() for g in self.groups], "stranded": self.stranded}
+                "groups": [g.to_dict() for g in self.groups], "stranded": self.stranded, "complete": self.complete}
 
 
 def require_manager(session: Session, username: str) -> Scope:
@@ -81,6 +82,8 @@ def team_workload(svc: Services, manager: str) -> Team:
         groups = groups_in(session, scope)
         people = _people(session, groups)
         items = _open_items(session, groups, list(people))
+        complete = len(items) <= MAX_ITEMS
+        items = items[:MAX_ITEMS]
         active = _staffed_groups(session, groups)
         person_rows = {u: Tally(u, info["name"], info["agency"]) for u, info in people.items()}
         group_rows = {g: Tally(g, name) for g, name in _group_names(session, groups).items()}
@@ -91,7 +94,7 @@ def team_workload(svc: Services, manager: str) -> Team:
         audit.record(session, at=now, actor=manager, action="team_viewed", subject_type="team",
                      subject_id=manager, groups=len(groups), items=len(items))
     return Team(manager, sorted(person_rows.values(), key=lambda t: t.label.lower()),
-                sorted(group_rows.values(), key=lambda t: t.label.lower()), [s for s in stranded if s])
+                sorted(group_rows.values(), key=lambda t: t.label.lower()), [s for s in stranded if s], complete)
 
 
 def _end_of_week(svc: Services, now: datetime) -> datetime:
@@ -119,7 +122,7 @@ def _open_items(session: Session, groups: list[str], people: list[str]) -> list[
     query = select(WorkItem).where(WorkItem.status == "open",
                                    WorkItem.id.in_(offered) | WorkItem.assignee.in_(people or [""]))
     return list(session.scalars(query.order_by(WorkItem.due_at.is_(None), WorkItem.due_at, WorkItem.id)
-                                .limit(MAX_ITEMS)))
+                                .limit(MAX_ITEMS + 1)))
 
 
 def _able(session: Session, holders: set[str]) -> set[str]:

@@ -199,3 +199,12 @@ def test_a_manager_hands_over_everything_a_person_holds(team):
     assert [item(team, i).assignee for i in (first, second)] == ["fd2", "fd2"]
     hand_over(team, "fd2", "boss", "Back to the front door queue")  # neither: back to each item's groups
     assert [item(team, i).assignee for i in (first, second)] == [None, None]
+
+
+def test_the_team_counts_say_when_they_are_partial(team, monkeypatch):
+    triage(team, 2)
+    assert team_workload(team, "boss").complete
+    monkeypatch.setattr("engine.work.team.MAX_ITEMS", 1)  # a service with more open work than is counted
+    partial = team_workload(team, "boss")
+    assert not partial.complete and partial.to_dict()["complete"] is False
+    assert sum(g.open for g in partial.groups) == 1

@@ -423,6 +423,9 @@ class Team(ma.Schema):
     people = ma.fields.List(ma.fields.Nested(TeamRow), required=True)
     groups = ma.fields.List(ma.fields.Nested(TeamRow), required=True)
     stranded = ma.fields.List(ma.fields.Nested(StrandedItem), required=True)
+    complete = ma.fields.Boolean(required=True, metadata={
+        "description": "false when the service has more open work than is counted; the counts then cover the "
+                       "tasks due soonest"})
 
 
 class StartIn(Strict):
