@@ -68,6 +68,19 @@ VARIABLES: tuple[Variable, ...] = (
              "the kinds of document accepted (checked by content, not by name)"),
     Variable("FRONTDOOR_CLAMD", "none",
              "`host:port` of a ClamAV daemon that scans each upload (none: documents are marked not scanned)"),
+    Variable("FRONTDOOR_RETAIN_CONTEXT_YEARS", "6",
+             "years a closed context case (place, group, school, online space) is kept after it closes"),
+    Variable("FRONTDOOR_RETAIN_CHILD_AGE", "25",
+             "a closed child's case is kept until the child reaches this age (and at least the closed-case years)"),
+    Variable("FRONTDOOR_RETAIN_CHILD_YEARS", "6",
+             "years a closed child's case is kept after it closes (alone when the date of birth is not known)"),
+    Variable("FRONTDOOR_RETAIN_NOTE_VERSIONS_YEARS", "6",
+             "years the earlier wording of a corrected note is kept after the correction"),
+    Variable("FRONTDOOR_RETAIN_DELETED_DOCUMENT_DAYS", "30",
+             "days a document removed from a case is kept (for recovery) before its file is erased"),
+    Variable("FRONTDOOR_RETAIN_AUDIT_YEARS", "7", "years audit rows are kept (the chain restarts after them)"),
+    Variable("FRONTDOOR_RETAIN_SESSION_DAYS", "90",
+             "days ended sign-in sessions, sign-in attempts, ended API tokens and saved drafts are kept"),
 )
 KNOWN = frozenset(v.name for v in VARIABLES)
 
@@ -151,6 +164,33 @@ class DocumentSettings:
                    types=types, clamd=_host_port(_read(env, "FRONTDOOR_CLAMD", None)))
 
 
+@dataclass(frozen=True)
+class RetentionSchedule:
+    """How long each kind of record is kept before it falls due for disposal (docs/governance.md)."""
+
+    context_years: int = 6
+    child_age: int = 25
+    child_years: int = 6
+    note_version_years: int = 6
+    deleted_document_days: int = 30
+    audit_years: int = 7
+    session_days: int = 90
+
+    @classmethod
+    def from_env(cls, env: Env | None = None) -> RetentionSchedule:
+        """FRONTDOOR_RETAIN_*; raises InvalidSetting naming the variable."""
+        env = os.environ if env is None else env
+        return cls(context_years=_read(env, "FRONTDOOR_RETAIN_CONTEXT_YEARS", cls.context_years, int, 1, 100),
+                   child_age=_read(env, "FRONTDOOR_RETAIN_CHILD_AGE", cls.child_age, int, 18, 120),
+                   child_years=_read(env, "FRONTDOOR_RETAIN_CHILD_YEARS", cls.child_years, int, 1, 100),
+                   note_version_years=_read(env, "FRONTDOOR_RETAIN_NOTE_VERSIONS_YEARS", cls.note_version_years,
+                                            int, 1, 100),
+                   deleted_document_days=_read(env, "FRONTDOOR_RETAIN_DELETED_DOCUMENT_DAYS",
+                                               cls.deleted_document_days, int, 1, 3650),
+                   audit_years=_read(env, "FRONTDOOR_RETAIN_AUDIT_YEARS", cls.audit_years, int, 1, 100),
+                   session_days=_read(env, "FRONTDOOR_RETAIN_SESSION_DAYS", cls.session_days, int, 1, 3650))
+
+
 def _host_port(value: str | None) -> tuple[str, int] | None:
     if not value:
         return None
@@ -179,6 +219,7 @@ class Settings:
     firing: FiringSettings = field(default_factory=FiringSettings)
     reminders: ReminderPolicy = field(default_factory=ReminderPolicy)
     documents: DocumentSettings = field(default_factory=DocumentSettings)
+    retention: RetentionSchedule = field(default_factory=RetentionSchedule)
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -211,6 +252,7 @@ class Settings:
             firing=FiringSettings.from_env(env),
             reminders=ReminderPolicy.from_env(env),
             documents=DocumentSettings.from_env(env),
+            retention=RetentionSchedule.from_env(env),
         )
         if settings.production:
             if settings.secret_key == defaults.secret_key or len(settings.secret_key) < 32:

@@ -13,6 +13,7 @@ from sqlalchemy.exc import DBAPIError
 
 from engine.clocks.case_clocks import breach_due_clocks
 from engine.config import ReminderPolicy
+from engine.governance.chain import seal as seal_audit
 from engine.insight.refresh import needs_refresh, refresh_due, refresh_insight
 from engine.runtime.outbox import start_pending
 from engine.runtime.services import Services
@@ -28,7 +29,7 @@ from engine.scheduler.reminders import (
 from engine.scheduler.timers import fire_due
 from engine.store.cases import PendingStart
 from engine.store.clocks import Clock, Notification, WorkItemReminder
-from engine.store.models import Instance, Timer
+from engine.store.models import AuditEvent, Instance, Timer
 from engine.store.reads import reads
 
 log = logging.getLogger("frontdoor.scheduler")
@@ -47,6 +48,7 @@ class TickReport:
     emails_sent: int = 0
     starts: int = 0
     insight_facts: int = 0
+    audit_sealed: int = 0
     seconds: float = 0.0
     full: bool = False
 
@@ -78,10 +80,13 @@ def run_tick(svc: Services, worker_id: str, batch: int = 500, policy: ReminderPo
     did_work = fired + breached + reminded + escalated + digests + emails + starts > 0
     fresh = due["insight"] or (did_work and _guarded("insight", lambda: needs_refresh(svc), False))
     facts = _guarded("insight", lambda: refresh_insight(svc), 0) if go("insight", also=fresh) else 0
-    full = max(fired, breached, reminded + escalated, digests, emails, starts) >= batch
+    # Last, so this tick's own audit rows are sealed into the chain before the next one.
+    sealed = _guarded("audit", lambda: seal_audit(svc, limit=batch * 4), 0) if go("audit", also=did_work) else 0
+    full = max(fired, breached, reminded + escalated, digests, emails, starts, sealed // 4) >= batch
     return TickReport(worker_id=worker_id, timers_fired=fired, clocks_breached=breached, reminders=reminded,
                       escalations=escalated, digests=digests, emails_sent=emails, starts=starts,
-                      insight_facts=facts, seconds=round(time.perf_counter() - started, 4), full=full)
+                      insight_facts=facts, audit_sealed=sealed, seconds=round(time.perf_counter() - started, 4),
+                      full=full)
 
 
 def _guarded(step: str, work: Callable[[], Any], fallback: Any) -> Any:
@@ -106,6 +111,7 @@ def due_now(svc: Services, policy: ReminderPolicy) -> dict[str, bool]:
             WorkItemReminder.work_item_id)),
         "digests": digest_query(svc, policy),
         "starts": select(PendingStart.id).where(PendingStart.status == "pending"),
+        "audit": select(AuditEvent.id).where(AuditEvent.seq.is_(None)),
         "emails": select(Notification.id).where(Notification.email_status == "pending")
         if svc.settings.smtp_port else None,
     }

@@ -13,6 +13,7 @@ import engine.store.break_glass  # noqa: F401
 import engine.store.cases  # noqa: F401
 import engine.store.casework  # noqa: F401
 import engine.store.clocks  # noqa: F401
+import engine.store.governance  # noqa: F401
 import engine.store.insight  # noqa: F401
 import engine.store.tokens  # noqa: F401
 from engine.store.db import MIGRATIONS, Database
@@ -32,7 +33,7 @@ def _config(engine) -> Config:
 
 def test_the_schema_has_exactly_one_head():
     heads = ScriptDirectory.from_config(_config(None)).get_heads()
-    assert heads == ["0013_casework"]
+    assert heads == ["0020_golive"]
 
 
 def _tables(url: str) -> set[str]:
@@ -87,7 +88,7 @@ def test_upgrade_from_a_released_head_reaches_the_one_head(empty_url, start):
     engine = create_engine(empty_url)
     try:
         with engine.connect() as conn:
-            assert conn.execute(text("SELECT version_num FROM alembic_version")).scalars().all() == ["0013_casework"]
+            assert conn.execute(text("SELECT version_num FROM alembic_version")).scalars().all() == ["0020_golive"]
     finally:
         engine.dispose()
     assert _tables(empty_url) == set(Base.metadata.tables)
