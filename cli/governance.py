@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 from typing import Any
 
 from cli.common import parse_now, services
-from engine.governance import chain, disposal, holds
+from engine.governance import chain, disposal, holds, sar
 
 
 def cmd_audit_verify(args) -> Any:
@@ -109,3 +110,8 @@ def cmd_retention_release(args) -> Any:
 def cmd_retention_holds(args) -> Any:
     """List the legal holds standing."""
     return holds.holds(services())
+
+
+def cmd_sar_export(args) -> Any:
+    """Export everything held about the child on a case (JSON, HTML and documents), third parties masked."""
+    return sar.export(services(), args.case_ref, Path(args.out), actor=args.actor)

@@ -183,6 +183,11 @@ def _retention_commands(sub, command: Callable) -> None:
     p.add_argument("hold_id", type=int)
     p.add_argument("--as", dest="actor", required=True)
     command("holds", governance.cmd_retention_holds, retention)
+    sar = sub.add_parser("sar", help="subject access requests").add_subparsers(dest="sar_command", required=True)
+    p = command("export", governance.cmd_sar_export, sar)
+    p.add_argument("case_ref")
+    p.add_argument("--out", required=True, help="an empty or new folder for the export")
+    p.add_argument("--as", dest="actor", required=True, help="the person preparing the response")
 
 
 def main(argv: list[str] | None = None) -> int:
