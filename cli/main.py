@@ -155,6 +155,17 @@ def _governance_commands(sub, command: Callable) -> None:
     p.add_argument("--out", help="write to this file instead of standard output")
     p.add_argument("--as", dest="actor", default="cli")
     _retention_commands(sub, command)
+    mfa = sub.add_parser("mfa", help="security codes (TOTP) for local accounts").add_subparsers(
+        dest="mfa_command", required=True)
+    p = command("enrol", people.cmd_mfa_enrol, mfa)
+    p.add_argument("name")
+    p.add_argument("--qr", help="also write the QR code as an SVG file")
+    p = command("confirm", people.cmd_mfa_confirm, mfa)
+    p.add_argument("name")
+    p.add_argument("--code", required=True)
+    p = command("reset", people.cmd_mfa_reset, mfa)
+    p.add_argument("name")
+    p.add_argument("--as", dest="actor", required=True)
 
 
 def _retention_commands(sub, command: Callable) -> None:

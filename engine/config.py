@@ -68,6 +68,8 @@ VARIABLES: tuple[Variable, ...] = (
              "the kinds of document accepted (checked by content, not by name)"),
     Variable("FRONTDOOR_CLAMD", "none",
              "`host:port` of a ClamAV daemon that scans each upload (none: documents are marked not scanned)"),
+    Variable("FRONTDOOR_MFA_ROLES", "admin in production, none otherwise",
+             "roles that must sign in with a security code (comma-separated; `all` for everyone, `none` for no one)"),
     Variable("FRONTDOOR_RETAIN_CONTEXT_YEARS", "6",
              "years a closed context case (place, group, school, online space) is kept after it closes"),
     Variable("FRONTDOOR_RETAIN_CHILD_AGE", "25",
@@ -191,6 +193,14 @@ class RetentionSchedule:
                    session_days=_read(env, "FRONTDOOR_RETAIN_SESSION_DAYS", cls.session_days, int, 1, 3650))
 
 
+def _mfa_roles(raw: str | None, environment: str) -> tuple[str, ...]:
+    """FRONTDOOR_MFA_ROLES as a tuple of roles (``("*",)`` for everyone); admins by default in production."""
+    if raw is None:
+        return ("admin",) if environment == "production" else ()
+    words = tuple(w.strip() for w in raw.split(",") if w.strip())
+    return () if words == ("none",) else ("*",) if words == ("all",) else words
+
+
 def _host_port(value: str | None) -> tuple[str, int] | None:
     if not value:
         return None
@@ -220,6 +230,7 @@ class Settings:
     reminders: ReminderPolicy = field(default_factory=ReminderPolicy)
     documents: DocumentSettings = field(default_factory=DocumentSettings)
     retention: RetentionSchedule = field(default_factory=RetentionSchedule)
+    mfa_roles: tuple[str, ...] = ()
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -253,6 +264,7 @@ class Settings:
             reminders=ReminderPolicy.from_env(env),
             documents=DocumentSettings.from_env(env),
             retention=RetentionSchedule.from_env(env),
+            mfa_roles=_mfa_roles(_read(env, "FRONTDOOR_MFA_ROLES", None), environment),
         )
         if settings.production:
             if settings.secret_key == defaults.secret_key or len(settings.secret_key) < 32:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, redirect, render_template, request, url_for
 
 from engine.people.accounts import SignInRefused, TooManyAttempts, sign_in, sign_out
+from engine.people.mfa import SecondFactorNeeded
 from web.context import services
 from web.security import cookie_name, session_token, set_cookie
 
@@ -26,8 +27,8 @@ def sign_in_page():
         username = request.form.get("username", "")
         try:
             token, _who = sign_in(services(), username, request.form.get("password", ""),
-                                  address=request.remote_addr or "")
-        except (SignInRefused, TooManyAttempts) as exc:
+                                  address=request.remote_addr or "", code=request.form.get("code", ""))
+        except (SignInRefused, TooManyAttempts, SecondFactorNeeded) as exc:
             error, status = exc.message, exc.status
         else:
             response = redirect(_safe_next(request.args.get("next")))

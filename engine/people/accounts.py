@@ -19,6 +19,7 @@ from sqlalchemy import bindparam, func, select, update
 from engine import audit
 from engine.errors import FrontdoorError, InvalidFormData, NotFound
 from engine.people.directory import groups_of
+from engine.people.mfa import SecondFactorNeeded, WrongSecondFactor, check_second_factor
 from engine.runtime.services import Services
 from engine.store.accounts import AccountSession, SignInAttempt
 from engine.store.models import Membership, User
@@ -79,13 +80,16 @@ def set_password(svc: Services, username: str, password: str, actor: str) -> Non
                      subject_id=username)
 
 
-def sign_in(svc: Services, username: str, password: str, address: str = "") -> tuple[str, SignedIn]:
-    """Check the password and open a session; returns (token for the cookie, who signed in).
+def sign_in(svc: Services, username: str, password: str, address: str = "", code: str = "") -> tuple[str, SignedIn]:
+    """Check the password (and the security code, for an account with an authenticator) and open a session;
+    returns (token for the cookie, who signed in).
 
-    Raises TooManyAttempts when this user name or address failed too often lately, else SignInRefused.
+    Raises TooManyAttempts when this user name or address failed too often lately, SecondFactorNeeded when
+    the password was right but a code is missing (or the role needs one set up), else SignInRefused.
     """
     username = username.strip()[:80]
     now = svc.now()
+    needed = None
     with svc.db.transaction() as session:
         if _throttled(session, username, address[:64], now):
             audit.record(session, at=now, actor=username or "-", action="sign_in_throttled",
@@ -93,15 +97,31 @@ def sign_in(svc: Services, username: str, password: str, address: str = "") -> t
             raise TooManyAttempts("Too many failed attempts. Wait 15 minutes, then try again")
         user = session.scalar(select(User).where(User.username == username))
         ok = _verify(user.password_hash if user else None, password) and user is not None and user.active
-        session.add(SignInAttempt(username=username, address=address[:64], at=now, succeeded=ok))
+        if ok:
+            ok, needed = _second_factor(session, user, code, svc, now)
+        session.add(SignInAttempt(username=username, address=address[:64], at=now, succeeded=ok and not needed))
         if ok and HASHER.check_needs_rehash(user.password_hash):
             user.password_hash = HASHER.hash(password)  # argon2 parameters were raised since it was set
         if not ok:
             audit.record(session, at=now, actor=username or "-", action="sign_in_failed", subject_type="user",
                          subject_id=username or "-", address=address)
+    if needed is not None:
+        raise needed
     if not ok:  # recorded above in its own committed transaction, then refused
-        raise SignInRefused("Enter a correct user name and password")
+        raise SignInRefused("Enter a correct user name and password" if not code.strip()
+                            else "Enter a correct user name, password and security code")
     return _open_session(svc, user, address)
+
+
+def _second_factor(session, user: User, code: str, svc: Services, now: datetime) -> tuple[bool, Exception | None]:
+    """(password and code good, the SecondFactorNeeded to raise after the commit or None)."""
+    try:
+        check_second_factor(session, user, code, svc.settings.mfa_roles, now)
+    except SecondFactorNeeded as exc:
+        return True, exc
+    except WrongSecondFactor:
+        return False, None
+    return True, None
 
 
 def _open_session(svc: Services, user: User, address: str) -> tuple[str, SignedIn]:

@@ -15,6 +15,7 @@ import engine.store.casework  # noqa: F401
 import engine.store.clocks  # noqa: F401
 import engine.store.governance  # noqa: F401
 import engine.store.insight  # noqa: F401
+import engine.store.mfa  # noqa: F401
 import engine.store.tokens  # noqa: F401
 from engine.store.db import MIGRATIONS, Database
 from engine.store.models import Base

@@ -1,4 +1,5 @@
-"""go-live governance: the audit hash chain, legal holds, disposal runs and disposed cases
+"""go-live governance: the audit hash chain, legal holds, disposal runs and disposed cases; TOTP factors
+and recovery codes
 
 Revision ID: 0020_golive
 Revises: 0013_casework
@@ -72,8 +73,33 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("case_id", name=op.f("pk_disposed_cases")),
     )
 
+    op.create_table(
+        "mfa_factors",
+        sa.Column("user_id", sa.Integer(), nullable=False),
+        sa.Column("secret", sa.String(64), nullable=False),
+        sa.Column("created_at", UTC, nullable=False),
+        sa.Column("confirmed_at", UTC, nullable=True),
+        sa.Column("last_step", BIG, nullable=False),
+        sa.ForeignKeyConstraint(["user_id"], ["users.id"], name=op.f("fk_mfa_factors_user_id_users"),
+                                ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("user_id", name=op.f("pk_mfa_factors")),
+    )
+    op.create_table(
+        "mfa_recovery_codes",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("user_id", sa.Integer(), nullable=False),
+        sa.Column("code_hash", sa.String(64), nullable=False),
+        sa.Column("used_at", UTC, nullable=True),
+        sa.ForeignKeyConstraint(["user_id"], ["users.id"], name=op.f("fk_mfa_recovery_codes_user_id_users"),
+                                ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_mfa_recovery_codes")),
+        sa.UniqueConstraint("code_hash", name=op.f("uq_mfa_recovery_codes_code_hash")),
+    )
+
 
 def downgrade() -> None:
+    op.drop_table("mfa_recovery_codes")
+    op.drop_table("mfa_factors")
     op.drop_table("disposed_cases")
     op.drop_table("disposal_runs")
     op.drop_index("ix_legal_holds_case", table_name="legal_holds")
