@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 
 from engine import audit
 from engine.errors import FrontdoorError
@@ -24,6 +24,11 @@ from engine.store.models import AuditEvent
 
 GENESIS = "0" * 64
 BATCH = 2000
+COLUMNS = (AuditEvent.id, AuditEvent.at, AuditEvent.actor, AuditEvent.action, AuditEvent.subject_type,
+           AuditEvent.subject_id, AuditEvent.details)
+_TABLE = AuditEvent.__table__
+_SEAL = (update(_TABLE).where(_TABLE.c.id == bindparam("b_id"))
+         .values(seq=bindparam("b_seq"), prev_hash=bindparam("b_prev"), row_hash=bindparam("b_hash")))
 
 
 class AuditChainBroken(FrontdoorError):
@@ -49,15 +54,16 @@ def seal(svc: Services, limit: int = BATCH) -> int:
     """Seal up to ``limit`` unsealed audit rows into the chain, in one transaction; returns how many."""
     with svc.db.transaction() as session:
         head = session.execute(select(AuditChain).where(AuditChain.id == 1).with_for_update()).scalar_one()
-        rows = session.execute(select(AuditEvent).where(AuditEvent.seq.is_(None))
-                               .order_by(AuditEvent.id).limit(limit)).scalars().all()
-        seq, prev = head.head_seq, head.head_hash
+        rows = session.execute(select(*COLUMNS).where(AuditEvent.seq.is_(None))
+                               .order_by(AuditEvent.id).limit(limit)).all()
+        seq, prev, sealed = head.head_seq, head.head_hash, []
         for row in rows:
             seq += 1
             digest = row_hash(row, seq, prev)
-            session.execute(update(AuditEvent).where(AuditEvent.id == row.id)
-                            .values(seq=seq, prev_hash=prev, row_hash=digest))
+            sealed.append({"b_id": row.id, "b_seq": seq, "b_prev": prev, "b_hash": digest})
             prev = digest
+        if sealed:  # one executemany, not a statement per row
+            session.connection().execute(_SEAL, sealed)
         if rows:
             head.head_seq, head.head_hash, head.sealed_at = seq, prev, svc.now()
         return len(rows)
@@ -111,13 +117,12 @@ def verify(svc: Services) -> ChainReport:
 def _sealed_rows(session, after_seq: int) -> Iterator[AuditEvent]:
     """Sealed rows after ``after_seq`` in chain order, read a batch at a time (memory stays flat)."""
     while True:
-        rows = session.execute(select(AuditEvent).where(AuditEvent.seq > after_seq).order_by(AuditEvent.seq)
-                               .limit(BATCH)).scalars().all()
+        rows = session.execute(select(*COLUMNS, AuditEvent.seq, AuditEvent.prev_hash, AuditEvent.row_hash)
+                               .where(AuditEvent.seq > after_seq).order_by(AuditEvent.seq).limit(BATCH)).all()
         yield from rows
         if len(rows) < BATCH:
             return
         after_seq = rows[-1].seq
-        session.expunge_all()
 
 
 def _problem(row: AuditEvent, expected_seq: int, prev: str) -> str:
