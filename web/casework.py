@@ -16,6 +16,7 @@ from engine.cases.notes import KIND_WORDS, NoteInput, add_note, correct_note, li
 from engine.cases.views import get_case, search_cases
 from engine.errors import InvalidFormData
 from web.context import current_user, services
+from web.kept import take_kept
 from web.uploads import allow_document_upload, attachment
 
 bp = Blueprint("casework", __name__, url_prefix="/cases")
@@ -117,7 +118,11 @@ def _note_form(ref: str, note_id: int | None = None):
     context = {"title": "Correct a note" if note_id else "Add a note or contact", "view": page_view,
                "kinds": KIND_WORDS, "current": current}
     if request.method == "GET":
-        return render_template("cases/note_form.html", errors={}, error_list=[], form=current or {}, **context)
+        kept_post, _kept = take_kept()  # typed before the session ended: offered back once
+        notice = "What you typed before your session ended has been kept for you. Check it, then save it." \
+            if kept_post else None
+        return render_template("cases/note_form.html", errors={}, error_list=[], form=kept_post or current or {},
+                               notice=notice, **context)
     errors: dict[str, list[str]] = {}
     day = _date("occurred_on", errors)
     when = datetime.combine(day, time(12, 0), tzinfo=services().now().tzinfo) if day else None
@@ -146,17 +151,32 @@ def document_new(ref: str):
     me = current_user().username
     view = get_case(services(), ref, me, "documents")
     settings = services().settings.documents
+    note = _note_to_attach_to(view.ref, me)
     context = {"title": "Attach a document", "view": view, "max_mb": round(settings.max_bytes / 1024 / 1024, 1),
-               "types": settings.types}
+               "types": settings.types, "note": note}
     if request.method == "GET":
         return render_template("cases/document_new.html", errors={}, error_list=[], form={}, **context)
     sent = request.files.get("file")
     try:
         attach_document(services(), view.ref, Upload(sent.filename if sent else "", sent.read() if sent else b"",
-                                                     request.form.get("description", "")), me)
+                                                     request.form.get("description", "")), me,
+                        note_id=note["id"] if note else None)
     except InvalidFormData as exc:
         return _errors_page("cases/document_new.html", exc.errors, **context)
     return redirect(url_for("cases.show", ref=view.ref, _anchor="documents"))
+
+
+def _note_to_attach_to(ref: str, me: str) -> dict | None:
+    """The note a document is attached to (``?note=`` on the page, ``note`` in the post), or None."""
+    wanted = (request.values.get("note") or "").strip()
+    if not wanted:
+        return None
+    if not wanted.isdigit():
+        abort(404)
+    note = next((n for n in list_notes(services(), ref, me, section="documents") if n["id"] == int(wanted)), None)
+    if note is None:
+        abort(404)
+    return note
 
 
 @bp.get("/<ref>/documents/<int:document_id>")

@@ -14,13 +14,13 @@ from flask import Response, request
 from engine.cases.documents import DocumentFile
 from web.context import services
 
-UPLOAD_ENDPOINTS = frozenset({"api-casework.upload", "casework.documents_upload"})
+UPLOAD_ENDPOINTS = frozenset({"api-casework.upload", "casework.documents_upload", "tasks.submit"})
 FORM_OVERHEAD = 1024 * 1024
 
 
 def allow_document_upload() -> None:
     """Raise this request's size limit for an upload endpoint only (Flask 3.1: per-request limit)."""
-    if request.endpoint in UPLOAD_ENDPOINTS and request.method == "POST":
+    if request.endpoint in UPLOAD_ENDPOINTS and request.method == "POST" and request.mimetype == "multipart/form-data":
         request.max_content_length = 2 * services().settings.documents.max_bytes + FORM_OVERHEAD
 
 

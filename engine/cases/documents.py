@@ -19,7 +19,7 @@ from engine.access.need_to_know import NoNeedToKnow, active_role, may_see_case
 from engine.cases.document_store import DocumentStore, content_hash, open_store
 from engine.cases.file_checks import check_file, refuse
 from engine.cases.instance_page import audit_view
-from engine.cases.records import case_by_ref
+from engine.cases.records import live_case
 from engine.cases.scanning import ScanFailed, clamd_scan
 from engine.errors import Conflict, InvalidFormData, NotFound, NotPermitted
 from engine.runtime.services import Services
@@ -40,6 +40,19 @@ class Upload:
     file_name: str
     data: bytes
     description: str = ""
+
+
+@dataclass(frozen=True)
+class StoredFile:
+    """An upload that passed its checks and scan and is in the store, ready to be recorded on a case."""
+
+    file_name: str
+    content_type: str
+    size: int
+    sha256: str
+    store: str
+    scan_status: str
+    description: str
 
 
 @dataclass(frozen=True)
@@ -65,37 +78,55 @@ def attach_document(svc: Services, ref: str, upload: Upload, actor: str, *, note
 
     Raises InvalidFormData (with the reason on ``file``), NotFound or NoNeedToKnow.
     """
-    settings = svc.settings.documents
-    if len(upload.description or "") > DESCRIPTION_MAX:
-        raise InvalidFormData({"description": [f"The description must be {DESCRIPTION_MAX} characters or fewer"]})
     with svc.db.read() as session:  # need-to-know before anything is read or stored
         _case_for(session, ref, actor, svc)
-    checked = check_file(upload.file_name, upload.data, max_bytes=settings.max_bytes, kinds=settings.types)
-    scan_status = _scan(settings.clamd, upload.data)
-    sha = content_hash(upload.data)
-    store = document_store(svc)
-    store.put(sha, upload.data)  # content-addressed: a failed commit below leaves a harmless unreferenced file
-    now = svc.now()
+    stored = store_upload(svc, upload)
     with svc.db.transaction() as session:
         case = _case_for(session, ref, actor, svc)
         _check_attached_to(session, case, note_id, work_item_id)
-        row = Document(case_id=case.id, note_key=note_id, work_item_id=work_item_id, sha256=sha, size=checked.size,
-                       content_type=checked.content_type, file_name=checked.file_name,
-                       description=(upload.description or "").strip(), store=store.name, scan_status=scan_status,
-                       uploaded_at=now, uploaded_by=actor)
-        session.add(row)
-        session.flush()
-        audit.record(session, at=now, actor=actor, action="document_added", subject_type="case",
-                     subject_id=case.ref, document_id=row.id, sha256=sha, size=checked.size,
-                     content_type=checked.content_type, scan_status=scan_status, note_id=note_id,
-                     work_item_id=work_item_id)
-        return document_dict(row)
+        return record_document(session, svc, case, stored, actor, note_id=note_id, work_item_id=work_item_id)
+
+
+def store_upload(svc: Services, upload: Upload, kinds: tuple[str, ...] | None = None) -> StoredFile:
+    """Check an upload by its content (only ``kinds`` of the allowed ones, if given), scan it and store it.
+
+    Raises InvalidFormData with the reason; a refused file is never stored. Content-addressed: if the
+    record is not written after this, an unreferenced file is left, never a record without its file.
+    """
+    settings = svc.settings.documents
+    if len(upload.description or "") > DESCRIPTION_MAX:
+        raise InvalidFormData({"description": [f"The description must be {DESCRIPTION_MAX} characters or fewer"]})
+    allowed = settings.types if kinds is None else tuple(k for k in settings.types if k in kinds)
+    checked = check_file(upload.file_name, upload.data, max_bytes=settings.max_bytes, kinds=allowed)
+    scan_status = _scan(settings.clamd, upload.data)
+    sha = content_hash(upload.data)
+    store = document_store(svc)
+    store.put(sha, upload.data)
+    return StoredFile(checked.file_name, checked.content_type, checked.size, sha, store.name, scan_status,
+                      (upload.description or "").strip())
+
+
+def record_document(session: Session, svc: Services, case: Case, stored: StoredFile, actor: str, *,
+                    note_id: int | None = None, work_item_id: int | None = None) -> dict[str, Any]:
+    """Record a stored file as a document on ``case`` (and a note or a task) in the caller's transaction; audited."""
+    now = svc.now()
+    row = Document(case_id=case.id, note_key=note_id, work_item_id=work_item_id, sha256=stored.sha256,
+                   size=stored.size, content_type=stored.content_type, file_name=stored.file_name,
+                   description=stored.description, store=stored.store, scan_status=stored.scan_status,
+                   uploaded_at=now, uploaded_by=actor)
+    session.add(row)
+    session.flush()
+    audit.record(session, at=now, actor=actor, action="document_added", subject_type="case",
+                 subject_id=case.ref, document_id=row.id, sha256=stored.sha256, size=stored.size,
+                 content_type=stored.content_type, scan_status=stored.scan_status, note_id=note_id,
+                 work_item_id=work_item_id)
+    return document_dict(row)
 
 
 def open_document(svc: Services, ref: str, document_id: int, viewer: str) -> DocumentFile:
     """A document's bytes for a download; need-to-know, audited (a refusal too). Raises NotFound."""
     with svc.db.transaction() as session:
-        case, now = case_by_ref(session, ref), svc.now()
+        case, now = live_case(session, ref), svc.now()
         allowed = may_see_case(session, viewer, case.id, now)
         audit_view(session, now, viewer, allowed, "case", case.ref, case.ref, "document", document_id=document_id)
         row = session.get(Document, document_id) if allowed else None
@@ -161,7 +192,7 @@ def _scan(address: tuple[str, int] | None, data: bytes) -> str:
 
 
 def _case_for(session: Session, ref: str, actor: str, svc: Services) -> Case:
-    case = case_by_ref(session, ref)
+    case = live_case(session, ref)
     if not may_see_case(session, actor, case.id, svc.now()):
         raise NoNeedToKnow(f"You have no need to know case {case.ref}", case.ref)
     return case

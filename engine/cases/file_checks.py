@@ -79,3 +79,10 @@ def check_file(file_name: str, data: bytes, *, max_bytes: int, kinds: tuple[str,
 
 def _size(n: int) -> str:
     return f"{n / 1024 / 1024:.1f} MB" if n >= 1024 * 1024 else f"{max(1, round(n / 1024))} KB"
+
+
+def kinds_accepting(extensions: tuple[str, ...]) -> tuple[str, ...] | None:
+    """The kinds of file whose names may end with one of ``extensions`` (a form's ``accept``); None: any kind."""
+    if not extensions:
+        return None
+    return tuple(k for k, (_types, names, _words) in KINDS.items() if set(names) & set(extensions))

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from engine import audit
 from engine.access.need_to_know import NoNeedToKnow, may_see_case
-from engine.cases.records import add_link, case_by_ref
+from engine.cases.records import add_link, case_by_ref, live_case
 from engine.errors import Conflict, InvalidFormData, NotFound
 from engine.runtime.services import Services
 from engine.store.cases import LINK_ROLES, Case, ChildContextLink
@@ -43,7 +43,7 @@ def link_cases(svc: Services, ref: str, request: LinkRequest, actor: str) -> dic
     """
     errors = _request_errors(svc, request)
     with svc.db.transaction() as session:
-        case, now = case_by_ref(session, ref), svc.now()
+        case, now = live_case(session, ref), svc.now()
         other = _other_case(session, case, request.other_ref, errors)
         if errors:
             raise InvalidFormData(errors)
@@ -64,7 +64,7 @@ def end_link(svc: Services, ref: str, link_id: int, reason: str, actor: str,
     if not reason or len(reason) > REASON_MAX:
         raise InvalidFormData({"reason": [f"Enter why the link ends (up to {REASON_MAX} characters)"]})
     with svc.db.transaction() as session:
-        case, now = case_by_ref(session, ref), svc.now()
+        case, now = live_case(session, ref), svc.now()
         link = session.get(ChildContextLink, link_id)
         if link is None or case.id not in (link.child_case_id, link.context_case_id):
             raise NotFound(f"Link {link_id} is not on case {case.ref}")

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from engine import audit
 from engine.access.need_to_know import NoNeedToKnow, may_see_case
 from engine.cases.instance_page import audit_view
-from engine.cases.records import case_by_ref
+from engine.cases.records import live_case
 from engine.errors import Conflict, InvalidFormData, NotFound
 from engine.runtime.services import Services
 from engine.store.cases import Case
@@ -80,7 +80,7 @@ def correct_note(svc: Services, ref: str, note_id: int, note: NoteInput, reason:
 def list_notes(svc: Services, ref: str, viewer: str, section: str = "notes") -> list[dict[str, Any]]:
     """The case's notes, newest first, each with its earlier versions; audited as a view of the case."""
     with svc.db.transaction() as session:
-        case, now = case_by_ref(session, ref), svc.now()
+        case, now = live_case(session, ref), svc.now()
         allowed = may_see_case(session, viewer, case.id, now)
         audit_view(session, now, viewer, allowed, "case", case.ref, case.ref, section)
         if allowed:
@@ -127,7 +127,7 @@ def _check(note: NoteInput, now: datetime) -> None:
 
 
 def _case_for(session: Session, ref: str, actor: str, now: datetime) -> Case:
-    case = case_by_ref(session, ref)
+    case = live_case(session, ref)
     if not may_see_case(session, actor, case.id, now):
         raise NoNeedToKnow(f"You have no need to know case {case.ref}", case.ref)
     return case

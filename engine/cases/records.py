@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from engine import audit
 from engine.cases.fuzzy import name_keys
-from engine.errors import InvalidFormData, NotFound
+from engine.errors import FrontdoorError, InvalidFormData, NotFound
 from engine.store.cases import (
     LINK_ROLES,
     Case,
@@ -202,6 +202,26 @@ def case_by_ref(session: Session, ref: str, subject_type: str | None = None) -> 
     if case is None or (subject_type and case.subject_type != subject_type):
         kind = f"{subject_type} case" if subject_type else "case"
         raise NotFound(f"No {kind} with reference '{ref}'")
+    return case
+
+
+class CaseMerged(FrontdoorError):
+    """The case was merged into another (a duplicate record): reading it leads there; nothing more is added to it."""
+
+    code = "case_merged"
+    status = 409
+
+    def __init__(self, ref: str, merged_into: str) -> None:
+        super().__init__(f"{ref} was merged into {merged_into}: use {merged_into}", case_ref=ref,
+                         merged_into=merged_into)
+        self.case_ref, self.merged_into = ref, merged_into
+
+
+def live_case(session: Session, ref: str, subject_type: str | None = None) -> Case:
+    """``case_by_ref`` for what a person reads or adds to: a merged case raises CaseMerged naming the kept one."""
+    case = case_by_ref(session, ref, subject_type)
+    if case.merged_into:
+        raise CaseMerged(case.ref, case.merged_into)
     return case
 
 

@@ -46,7 +46,10 @@ def apply_lifecycle(session: Any, svc: Services, instance_id: int, case_ref: str
 
 def _clock_change(session: Any, svc: Services, case_ref: str, instance_id: int, declared: ClockDeclaration,
                   event: LifecycleEvent) -> None:
-    clock = open_clock(session, case_ref, declared.clock)
+    # the route's own clock first: after a merge a case may carry two routes' clocks of one name
+    clock = session.scalar(select(Clock).where(Clock.instance_id == instance_id, Clock.name == declared.clock,
+                                               Clock.status.in_(OPEN))) or open_clock(session, case_ref,
+                                                                                      declared.clock)
     by = "route"
     if declared.action == "start" and clock is None:
         start_in(session, svc, case_ref, declared.clock, _anchor(svc, declared, event), actor=by,

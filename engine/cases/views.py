@@ -16,12 +16,18 @@ from sqlalchemy import false, func, or_, select
 from sqlalchemy.orm import Session
 
 from engine import audit
-from engine.access.need_to_know import NoNeedToKnow, cases_visible_to, children_visible_to, may_see_case
+from engine.access.need_to_know import (
+    NoNeedToKnow,
+    cases_visible_to,
+    children_visible_to,
+    may_see_case,
+    require_case_reader,
+)
 from engine.access.rules import can_refer
 from engine.cases.fuzzy import key, matches
 from engine.cases.fuzzy import words as fuzzy_words
 from engine.cases.instance_page import audit_view
-from engine.cases.records import case_by_ref, identifier_key, postcode_key
+from engine.cases.records import identifier_key, live_case, postcode_key
 from engine.errors import NotFound
 from engine.runtime.services import Services
 from engine.store.cases import Case, Child, ChildContextLink, Context, Referral
@@ -49,6 +55,7 @@ class CaseView:
     instances: list[dict[str, Any]] = field(default_factory=list)
     stage: str | None = None
     merged_into: str | None = None
+    merged_from: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form."""
@@ -76,7 +83,7 @@ class CaseSummary:
 def get_case(svc: Services, ref: str, viewer: str, section: str = "summary") -> CaseView:
     """One case as ``viewer`` may see it; audited as ``case_viewed``. Raises NotFound or NoNeedToKnow."""
     with svc.db.transaction() as session:
-        case, now = case_by_ref(session, ref), svc.now()
+        case, now = live_case(session, ref), svc.now()  # a merged record's reference leads to the kept one
         if not may_see_case(session, viewer, case.id, now):
             audit_view(session, now, viewer, False, "case", case.ref, case.ref, section)
             refused = NoNeedToKnow(f"You have no need to know case {case.ref}", case.ref)
@@ -93,10 +100,11 @@ def get_case(svc: Services, ref: str, viewer: str, section: str = "summary") -> 
 def _base(session: Session, case: Case, subject: dict[str, Any], **extra: Any) -> CaseView:
     referrals = session.scalars(select(Referral).where(Referral.case_id == case.id).order_by(Referral.id)).all()
     instances = session.scalars(select(Instance).where(Instance.case_ref == case.ref).order_by(Instance.id)).all()
+    merged_from = session.scalars(select(Case.ref).where(Case.merged_into == case.ref).order_by(Case.id)).all()
     return CaseView(
         ref=case.ref, subject_type=case.subject_type, status=case.status, opened_at=case.opened_at,
         closed_at=case.closed_at, manager=case.manager, allocated_worker=case.allocated_worker, subject=subject,
-        stage=case.stage, merged_into=case.merged_into,
+        stage=case.stage, merged_into=case.merged_into, merged_from=list(merged_from),
         referrals=[{"id": r.id, "received_at": r.received_at.isoformat(), "referrer_name": r.referrer_name,
                     "referrer_role": r.referrer_role, "referrer_agency": r.referrer_agency,
                     "harm_types": r.harm_types, "consent": r.consent, "lawful_basis": r.lawful_basis,
@@ -174,9 +182,11 @@ def search_cases(svc: Services, viewer: str, *, text: str | None = None, postcod
     """Cases by reference, name (spelling variants too), postcode, school URN, date of birth, NHS number or UPN.
 
     Children appear only if ``viewer`` may open them; the search is audited with its terms and results.
+    Raises NotPermitted for a reviewer: they see no case record, not even a context's name.
     """
     terms = SearchTerms(text, postcode, school_urn, dob, nhs_number, upn)
     with svc.db.transaction() as session:
+        require_case_reader(session, viewer)
         found = [] if terms.children_only() else _search_contexts(session, terms, limit)
         children = _search_children(session, terms, limit) if not school_urn else []
         allowed = children_visible_to(session, viewer, [s.case_id for s in children], svc.now())

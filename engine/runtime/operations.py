@@ -9,7 +9,7 @@ or rolls back with the workflow state.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -45,6 +45,10 @@ class CaseRecords(Protocol):
                       now: datetime, instance_id: int | None = None) -> Any: ...
     def apply_lifecycle(self, session: Session, svc: Any, instance_id: int, case_ref: str | None, actor: str,
                         events: Any, completed: bool) -> None: ...
+    def record_plan(self, session: Session, case: Any, actions: Any, instance_id: int | None, actor: str,
+                    now: datetime) -> list[dict[str, Any]]: ...
+    def record_plan_update(self, session: Session, action_id: int, status: str, progress: str, actor: str,
+                           now: datetime) -> bool: ...
 
 
 @dataclass(frozen=True)
@@ -58,6 +62,7 @@ class OperationContext:
     case_ref: str | None
     element_id: str
     services: Any  # engine.runtime.services.Services (which imports this module)
+    properties: Mapping[str, str] = field(default_factory=dict)  # the service task's camunda:properties
 
     @property
     def cases(self) -> CaseRecords:

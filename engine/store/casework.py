@@ -1,4 +1,5 @@
-"""SQLAlchemy tables for daily casework: case notes (kept in versions), documents, search keys, kept answers.
+"""SQLAlchemy tables for daily casework: case notes (kept in versions), documents, search keys, kept answers,
+merges.
 
 Documents live outside the database, addressed by their content hash (engine/cases/documents.py);
 the table holds what people need to find and trust them: name, type, size, who added it, the scan
@@ -91,3 +92,23 @@ class KeptAnswers(Base):
     expires_at: Mapped[datetime]
     __table_args__ = (UniqueConstraint("username", "kind", "path", name="uq_kept_answers_user_kind_path"),
                       Index("ix_kept_answers_expires", "expires_at"))
+
+
+class CaseMerge(Base):
+    """Two records opened for one child or context by mistake, merged: who, when, why, what agreed, what moved.
+
+    The merged case stays (its ``merged_into`` names the kept case, so its reference leads there); everything
+    recorded on it moved to the kept case, and ``moved`` counts what, by kind.
+    """
+
+    __tablename__ = "case_merges"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kept_case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"))
+    merged_case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"))
+    merged_at: Mapped[datetime]
+    merged_by: Mapped[str] = mapped_column(String(80))
+    reason: Mapped[str] = mapped_column(Text)
+    agreed: Mapped[list[str]] = mapped_column(JSON, default=list)
+    moved: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    __table_args__ = (UniqueConstraint("merged_case_id", name="uq_case_merges_merged_case_id"),
+                      Index("ix_case_merges_kept", "kept_case_id"))

@@ -79,6 +79,8 @@ class Notification(Base):
     email_status: Mapped[str] = mapped_column(String(20), default="pending")
     emailed_at: Mapped[datetime | None] = mapped_column(nullable=True)
     dedupe_key: Mapped[str] = mapped_column(String(200), unique=True)
+    alert_id: Mapped[int | None] = mapped_column(Integer, nullable=True)  # engine/store/alerts.py
+    acknowledged_at: Mapped[datetime | None] = mapped_column(nullable=True)
     __table_args__ = (Index("ix_notifications_recipient", "recipient", "read_at", "id"),
                       Index("ix_notifications_email", "email_status", "id"))
 

@@ -24,8 +24,11 @@ from engine.workflow.scripting import TIMER_CLASSES
 from engine.workflow.xml import CAMUNDA_NS, NSMAP, document_kind, load_xml
 
 MI_CHILD_SUFFIX = " [child]"
+# camunda:properties entries the engine reads (docs/bpmn-conventions.md): "shows" on a user task names
+# what its page shows above the form (docs/decisions.md, D21).
+PROPERTIES = ("shows",)
 CAMUNDA_ATTRS = ("formRef", "candidateGroups", "candidateUsers", "assignee", "dueDate", "priority",
-                 "type", "topic", "decisionRef")
+                 "type", "topic", "decisionRef", "candidateStarterGroups", "candidateStarterUsers")
 
 
 @dataclass(frozen=True)
@@ -40,23 +43,44 @@ class ElementMeta:
     lane: str | None = None
     documentation: str = ""
     lifecycle: Lifecycle = field(default_factory=Lifecycle)  # clocks and stage it declares (lifecycle.py)
+    properties: tuple[tuple[str, str], ...] = ()  # camunda:properties, in order (docs/bpmn-conventions.md)
 
     @property
     def groups(self) -> tuple[str, ...]:
-        """Candidate groups, falling back to the lane's name (docs/decisions.md, D1)."""
+        """Candidate groups, falling back to the lane's name (docs/decisions.md, D1).
+
+        An expression (``${action.owner_agency}``) gives no fixed groups: the runtime works them out
+        from the task's data when the task opens (docs/decisions.md, D47).
+        """
         raw = self.attrs.get("candidateGroups", "")
+        if is_groups_expression(raw):
+            return ()
         groups = tuple(g.strip() for g in raw.split(",") if g.strip())
         if groups:
             return groups
         return (self.lane,) if self.lane else ()
 
 
+def is_groups_expression(text: str | None) -> bool:
+    """True when candidate groups are written as an expression (``${...}``) rather than a list of ids."""
+    text = (text or "").strip()
+    return text.startswith(("${", "#{")) and text.endswith("}")
+
+
+def element_properties(node) -> tuple[tuple[str, str], ...]:
+    """The element's own camunda:property name/value pairs (not those of elements nested inside it)."""
+    found = node.findall(f"bpmn:extensionElements/{{{CAMUNDA_NS}}}properties/{{{CAMUNDA_NS}}}property", NSMAP)
+    return tuple((p.get("name") or "", p.get("value") or "") for p in found if p.get("name"))
+
+
 class TopicServiceTask(ServiceTask):
     """A service task that calls the registered Python operation named by camunda:topic."""
 
     def _execute(self, task):
-        topic = self.extensions.get("frontdoor", {}).get("topic", "")
-        updates = task.workflow.script_engine.call_service(task, topic=topic) or {}
+        ours = self.extensions.get("frontdoor", {})
+        topic = ours.get("topic", "")
+        updates = task.workflow.script_engine.call_service(task, topic=topic,
+                                                           properties=dict(ours.get("properties", ()))) or {}
         task.data.update(updates)
         return True
 
@@ -116,6 +140,22 @@ class ParsedBundle:
         """Metadata of one element, or None."""
         return self.meta.get((process_id, element_id))
 
+    def start_form(self, process_id: str) -> str | None:
+        """The form id on the process's own start event (``camunda:formRef``), or None."""
+        for (owner, _eid), element in self.meta.items():
+            if owner == process_id and element.tag == "startEvent" and element.attrs.get("formRef"):
+                return element.attrs["formRef"]
+        return None
+
+    def starters(self, process_id: str) -> tuple[frozenset[str], frozenset[str]]:
+        """(groups, users) the process names as its candidate starters (Camunda 7 attributes on the process)."""
+        attrs = (self.element(process_id, process_id) or ElementMeta("", "", "", "", {})).attrs
+
+        def listed(name: str) -> frozenset[str]:
+            return frozenset(v.strip() for v in attrs.get(name, "").split(",") if v.strip())
+
+        return listed("candidateStarterGroups"), listed("candidateStarterUsers")
+
 
 def bundle_hash(files: Mapping[str, bytes]) -> str:
     """Content hash of a set of files (names and bytes), independent of order."""
@@ -156,12 +196,13 @@ def extract_meta(root: etree._Element) -> tuple[dict[tuple[str, str], ElementMet
             owner = _owner_id(node, pid)
             attrs = {a: node.get(f"{{{CAMUNDA_NS}}}{a}") for a in CAMUNDA_ATTRS
                      if node.get(f"{{{CAMUNDA_NS}}}{a}") is not None}
+            attrs.update(camunda_properties(node))
             eid = node.get("id")
             meta[(owner, eid)] = ElementMeta(
                 element_id=eid, tag=etree.QName(node).localname, name=node.get("name") or eid,
                 process_id=owner, attrs=attrs, lane=lanes.get(eid),
                 documentation=_text(node.find("bpmn:documentation", NSMAP)),
-                lifecycle=lifecycle_of(node, staged.get(eid)))
+                lifecycle=lifecycle_of(node, staged.get(eid)), properties=element_properties(node))
     return _owned(meta), names
 
 
@@ -175,6 +216,20 @@ def _owned(meta: dict[tuple[str, str], ElementMeta]) -> dict[tuple[str, str], El
     return {key: (replace(m, lifecycle=owned[key[1]]) if m.lifecycle else m) for key, m in meta.items()}
 
 
+def camunda_properties(node) -> dict[str, str]:
+    """The element's own ``camunda:properties`` entries the engine reads, by name."""
+    found = {}
+    for prop in node.iterfind("bpmn:extensionElements/camunda:properties/camunda:property", NSMAP):
+        if prop.get("name") in PROPERTIES:
+            found[prop.get("name")] = prop.get("value") or ""
+    return found
+
+
+def shown_names(value: str | None) -> list[str]:
+    """The names a ``shows`` property lists (comma separated), in order, without repeats."""
+    return list(dict.fromkeys(n.strip() for n in (value or "").split(",") if n.strip()))
+
+
 def _annotate(spec, meta: Mapping[tuple[str, str], ElementMeta]) -> None:
     """Swap in clocked timers and topic service tasks; attach our metadata to each task spec."""
     for task_spec in spec.task_specs.values():
@@ -182,7 +237,8 @@ def _annotate(spec, meta: Mapping[tuple[str, str], ElementMeta]) -> None:
         element = meta.get((spec.name, task_spec.name.removesuffix(MI_CHILD_SUFFIX)))
         if element is not None:
             # loop wrappers (StandardLoopTask) have no extensions attribute of their own
-            ours = {**element.attrs, "groups": list(element.groups)}
+            ours = {**element.attrs, "groups": list(element.groups),
+                    "properties": [list(p) for p in element.properties]}
             if element.lifecycle:
                 ours["lifecycle"] = {"element_id": element.element_id, "element_name": element.name,
                                      "stage": element.lifecycle.stage,

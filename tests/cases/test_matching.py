@@ -43,7 +43,8 @@ def test_distance_is_haversine_metres():
     ({"context_name": "RIVERSIDE park", "location": {"uprn": "", "address": ""}}, "same name and postcode ZZ1 1AA"),
 ])
 def test_a_second_referral_for_the_same_context_is_offered_the_open_one(routes, second, why):
-    first = log_context_referral(routes, context_referral(school_urn="100001"), "fd")
+    # a school (a URN on any other kind of context is a hidden question, so it is not kept)
+    first = log_context_referral(routes, context_referral(context_type="school", school_urn="100001"), "fd")
     with pytest.raises(PossibleMatches) as err:
         log_context_referral(routes, context_referral(**second), "fd")
     [candidate] = err.value.candidates

@@ -33,7 +33,7 @@ ACK = ["task_acknowledge_referrer", "task_screening"]
 CHECKS = ["task_check_police", "task_check_health", "task_check_education"]
 DECIDE = ["task_threshold_decision"]
 # Screening answers that skip the extra-familial harm screening (overridden per path).
-QUIET = {"screening_rag": "green", "provisional_level": 1, "harm_codes": ["none"], "efh_indicated": "no",
+QUIET = {"screening_rag": "green", "provisional_level": 1, "harm_types": ["none"], "efh_indicated": "no",
          "consent_status": "given"}
 EFH_NONE = {"open_context": "no", "link_existing_contexts": "no", "persons_of_concern": "no"}
 
@@ -73,7 +73,7 @@ DMN_RULES = [
      ["task_strategy_discussion"], "end_strategy_nfa"),
     ("rule_3", {"screening_rag": "red"}, 3, "cfa", {"task_cfa": {"assessment_outcome": "nfa"}},
      ["task_cfa"], "end_cfa_nfa"),
-    ("rule_4", {"screening_rag": "amber", "efh_indicated": "yes", "harm_codes": ["EFH-CCE", "EFH-CL"]}, 3,
+    ("rule_4", {"screening_rag": "amber", "efh_indicated": "yes", "harm_types": ["EFH-CCE", "EFH-CL"]}, 3,
      "efh_pathway", {"task_cfa": {"assessment_outcome": "nfa"}}, ["task_cfa"], "end_cfa_nfa"),
     ("rule_5", {"screening_rag": "amber", "provisional_level": 3}, 3, "cfa",
      {"task_cfa": {"assessment_outcome": "nfa"}}, ["task_cfa"], "end_cfa_nfa"),

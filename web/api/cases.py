@@ -6,11 +6,12 @@ from dataclasses import asdict
 
 from flask_smorest import Blueprint
 
+from engine.cases.record import case_record
 from engine.cases.views import get_case, search_cases
 from engine.clocks.case_clocks import list_clocks
 from engine.errors import InvalidFormData
 from web.api.auth import caller, requires
-from web.api.schemas import Case, CaseSearch, CaseSummary, Problem
+from web.api.schemas import Case, CaseRecord, CaseSearch, CaseSummary, Problem
 from web.context import services
 
 PATH = "/cases"
@@ -28,6 +29,22 @@ def read(ref: str):
     """One case as the token's user may see it, with its clocks and stage; audited as a case view."""
     view = get_case(services(), ref[:40], caller().username, section="api")
     return {**view.to_dict(), "clocks": [c.to_dict() for c in list_clocks(services(), view.ref)]}
+
+
+@bp.get("/<ref>/record")
+@requires("cases:read")
+@bp.etag
+@bp.response(200, CaseRecord)
+@bp.alt_response(403, schema=Problem, description="not_permitted: no need to know this case (the refusal is "
+                 "audited)")
+@bp.alt_response(404, schema=Problem, description="not_found")
+def record(ref: str):
+    """What was written on the case: each referral and completed task with its answers as the page shows them.
+
+    The same record as the case page (labels and values in form order), with the same need-to-know: a
+    protected address is withheld and a child the caller may not open is not named. Audited as a case view.
+    """
+    return case_record(services(), ref[:40], caller().username, section="api").to_dict()
 
 
 @bp.get("")

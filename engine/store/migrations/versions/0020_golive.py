@@ -2,14 +2,14 @@
 and recovery codes
 
 Revision ID: 0020_golive
-Revises: 0013_casework
+Revises: 0016_speed
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0020_golive"
-down_revision = "0013_casework"
+down_revision = "0016_speed"
 branch_labels = None
 depends_on = None
 
