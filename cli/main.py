@@ -13,7 +13,7 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-from cli import demo, insight, patterns, people, processes, scheduler, web
+from cli import demo, governance, insight, patterns, people, processes, scheduler, web
 from engine.demo.cast import DEMO_PASSWORD
 from engine.errors import FrontdoorError, InvalidFormData, InvalidProcess
 from engine.people.tokens import DEFAULT_DAYS, KINDS, MAX_DAYS, SCOPES
@@ -168,7 +168,67 @@ def build_parser() -> argparse.ArgumentParser:
     p = command("revoke", people.cmd_tokens_revoke, tokens)
     p.add_argument("token_id", type=int)
     p.add_argument("--as", dest="actor", default="cli")
+    _governance_commands(sub, command)
     return parser
+
+
+def _governance_commands(sub, command: Callable) -> None:
+    """`audit`, `retention` and `sar`: the information governance commands."""
+    audit = sub.add_parser("audit", help="the tamper-evident audit trail").add_subparsers(
+        dest="audit_command", required=True)
+    p = command("verify", governance.cmd_audit_verify, audit)
+    p.add_argument("--as", dest="actor", default="cli")
+    command("seal", governance.cmd_audit_seal, audit)
+    p = command("export", governance.cmd_audit_export, audit)
+    p.add_argument("--jsonl", action="store_true", help="JSON lines, one audit row a line (the only format)")
+    p.add_argument("--after", type=int, default=0, help="only rows after this place in the chain")
+    p.add_argument("--out", help="write to this file instead of standard output")
+    p.add_argument("--as", dest="actor", default="cli")
+    _retention_commands(sub, command)
+    mfa = sub.add_parser("mfa", help="security codes (TOTP) for local accounts").add_subparsers(
+        dest="mfa_command", required=True)
+    p = command("enrol", people.cmd_mfa_enrol, mfa)
+    p.add_argument("name")
+    p.add_argument("--qr", help="also write the QR code as an SVG file")
+    p = command("confirm", people.cmd_mfa_confirm, mfa)
+    p.add_argument("name")
+    p.add_argument("--code", required=True)
+    p = command("reset", people.cmd_mfa_reset, mfa)
+    p.add_argument("name")
+    p.add_argument("--as", dest="actor", required=True)
+
+
+def _retention_commands(sub, command: Callable) -> None:
+    """`retention`: schedules, legal holds and disposal runs."""
+    retention = sub.add_parser("retention", help="retention schedules, legal holds and disposal").add_subparsers(
+        dest="retention_command", required=True)
+    command("due", governance.cmd_retention_due, retention)
+    p = command("dispose", governance.cmd_retention_dispose, retention)
+    p.add_argument("--dry-run", action="store_true", help="show what would be disposed of; change nothing")
+    p.add_argument("--as", dest="actor", default="cli")
+    p = command("approve", governance.cmd_retention_approve, retention)
+    p.add_argument("run_id", type=int)
+    p.add_argument("--as", dest="actor", required=True, help="the approving manager's user name")
+    p.add_argument("--out", help="also write the disposal certificate to this file")
+    p = command("withdraw", governance.cmd_retention_withdraw, retention)
+    p.add_argument("run_id", type=int)
+    p.add_argument("--as", dest="actor", default="cli")
+    p = command("certificate", governance.cmd_retention_certificate, retention)
+    p.add_argument("run_id", type=int)
+    p = command("hold", governance.cmd_retention_hold, retention)
+    p.add_argument("case_ref")
+    p.add_argument("--reason", required=True)
+    p.add_argument("--until", help="when the hold ends, an ISO time with a zone (default: until lifted)")
+    p.add_argument("--as", dest="actor", required=True)
+    p = command("release", governance.cmd_retention_release, retention)
+    p.add_argument("hold_id", type=int)
+    p.add_argument("--as", dest="actor", required=True)
+    command("holds", governance.cmd_retention_holds, retention)
+    sar = sub.add_parser("sar", help="subject access requests").add_subparsers(dest="sar_command", required=True)
+    p = command("export", governance.cmd_sar_export, sar)
+    p.add_argument("case_ref")
+    p.add_argument("--out", required=True, help="an empty or new folder for the export")
+    p.add_argument("--as", dest="actor", required=True, help="the person preparing the response")
 
 
 def main(argv: list[str] | None = None) -> int:

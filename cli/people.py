@@ -5,9 +5,12 @@ from __future__ import annotations
 import getpass
 from typing import Any
 
+import segno
+
 from cli.common import services
 from engine.config import password_from_env
 from engine.errors import InvalidFormData
+from engine.people import mfa
 from engine.people.accounts import end_all_sessions, set_active, set_password
 from engine.people.directory import add_user, list_users, set_group_service
 from engine.people.leavers import disable_person
@@ -89,3 +92,26 @@ def cmd_tokens_revoke(args) -> dict[str, Any]:
     """frontdoor tokens revoke ID: the token stops working at once."""
     revoke_token(services(), args.token_id, args.actor)
     return {"id": args.token_id, "state": "revoked"}
+
+
+def cmd_mfa_enrol(args) -> Any:
+    """Start setting up an authenticator for a person: prints the secret, its link and a QR code to scan."""
+    enrolment = mfa.start_enrolment(services(), args.name)
+    if args.qr:
+        with open(args.qr, "w", encoding="utf-8") as out:
+            out.write(enrolment["qr_svg"])
+    if args.json:
+        return {k: v for k, v in enrolment.items() if k != "qr_svg"}
+    segno.make(enrolment["uri"], error="m").terminal(compact=True)
+    return {"secret": enrolment["secret"], "next": f"frontdoor mfa confirm {args.name} --code CODE"}
+
+
+def cmd_mfa_confirm(args) -> Any:
+    """Confirm an authenticator with the code it shows; prints the recovery codes once."""
+    return {"recovery_codes": mfa.confirm_enrolment(services(), args.name, args.code)}
+
+
+def cmd_mfa_reset(args) -> Any:
+    """An admin removes a person's authenticator (a lost phone), so they can set up a new one."""
+    mfa.reset(services(), args.name, actor=args.actor)
+    return {"reset": args.name}

@@ -89,6 +89,21 @@ VARIABLES: tuple[Variable, ...] = (
              "the map's tile server as a URL template, `https://tiles.example.org/{z}/{x}/{y}.png`; "
              "the Content-Security-Policy then allows that host's images"),
     Variable("FRONTDOOR_MAP_ATTRIBUTION", "none", "the attribution the tile server's licence asks for"),
+    Variable("FRONTDOOR_MFA_ROLES", "admin in production, none otherwise",
+             "roles that must sign in with a security code (comma-separated; `all` for everyone, `none` for no one)"),
+    Variable("FRONTDOOR_RETAIN_CONTEXT_YEARS", "6",
+             "years a closed context case (place, group, school, online space) is kept after it closes"),
+    Variable("FRONTDOOR_RETAIN_CHILD_AGE", "25",
+             "a closed child's case is kept until the child reaches this age (and at least the closed-case years)"),
+    Variable("FRONTDOOR_RETAIN_CHILD_YEARS", "6",
+             "years a closed child's case is kept after it closes (alone when the date of birth is not known)"),
+    Variable("FRONTDOOR_RETAIN_NOTE_VERSIONS_YEARS", "6",
+             "years the earlier wording of a corrected note is kept after the correction"),
+    Variable("FRONTDOOR_RETAIN_DELETED_DOCUMENT_DAYS", "30",
+             "days a document removed from a case is kept (for recovery) before its file is erased"),
+    Variable("FRONTDOOR_RETAIN_AUDIT_YEARS", "7", "years audit rows are kept (the chain restarts after them)"),
+    Variable("FRONTDOOR_RETAIN_SESSION_DAYS", "90",
+             "days ended sign-in sessions, sign-in attempts, ended API tokens and saved drafts are kept"),
 )
 KNOWN = frozenset(v.name for v in VARIABLES)
 
@@ -172,6 +187,41 @@ class DocumentSettings:
                    types=types, clamd=_host_port(_read(env, "FRONTDOOR_CLAMD", None)))
 
 
+@dataclass(frozen=True)
+class RetentionSchedule:
+    """How long each kind of record is kept before it falls due for disposal (docs/governance.md)."""
+
+    context_years: int = 6
+    child_age: int = 25
+    child_years: int = 6
+    note_version_years: int = 6
+    deleted_document_days: int = 30
+    audit_years: int = 7
+    session_days: int = 90
+
+    @classmethod
+    def from_env(cls, env: Env | None = None) -> RetentionSchedule:
+        """FRONTDOOR_RETAIN_*; raises InvalidSetting naming the variable."""
+        env = os.environ if env is None else env
+        return cls(context_years=_read(env, "FRONTDOOR_RETAIN_CONTEXT_YEARS", cls.context_years, int, 1, 100),
+                   child_age=_read(env, "FRONTDOOR_RETAIN_CHILD_AGE", cls.child_age, int, 18, 120),
+                   child_years=_read(env, "FRONTDOOR_RETAIN_CHILD_YEARS", cls.child_years, int, 1, 100),
+                   note_version_years=_read(env, "FRONTDOOR_RETAIN_NOTE_VERSIONS_YEARS", cls.note_version_years,
+                                            int, 1, 100),
+                   deleted_document_days=_read(env, "FRONTDOOR_RETAIN_DELETED_DOCUMENT_DAYS",
+                                               cls.deleted_document_days, int, 1, 3650),
+                   audit_years=_read(env, "FRONTDOOR_RETAIN_AUDIT_YEARS", cls.audit_years, int, 1, 100),
+                   session_days=_read(env, "FRONTDOOR_RETAIN_SESSION_DAYS", cls.session_days, int, 1, 3650))
+
+
+def _mfa_roles(raw: str | None, environment: str) -> tuple[str, ...]:
+    """FRONTDOOR_MFA_ROLES as a tuple of roles (``("*",)`` for everyone); admins by default in production."""
+    if raw is None:
+        return ("admin",) if environment == "production" else ()
+    words = tuple(w.strip() for w in raw.split(",") if w.strip())
+    return () if words == ("none",) else ("*",) if words == ("all",) else words
+
+
 def _host_port(value: str | None) -> tuple[str, int] | None:
     if not value:
         return None
@@ -226,6 +276,8 @@ class Settings:
     map_tiles: str | None = None
     map_attribution: str = ""
     programme: ProgrammeSettings = field(default_factory=ProgrammeSettings)
+    retention: RetentionSchedule = field(default_factory=RetentionSchedule)
+    mfa_roles: tuple[str, ...] = ()
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -267,6 +319,8 @@ class Settings:
                             "{z}, {x} and {y}"),
             map_attribution=_read(env, "FRONTDOOR_MAP_ATTRIBUTION", "")[:300],
             programme=ProgrammeSettings.from_env(env),
+            retention=RetentionSchedule.from_env(env),
+            mfa_roles=_mfa_roles(_read(env, "FRONTDOOR_MFA_ROLES", None), environment),
         )
         if settings.production:
             if settings.secret_key == defaults.secret_key or len(settings.secret_key) < 32:

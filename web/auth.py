@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 from flask import Blueprint, redirect, render_template, request, url_for
 
 from engine.people.accounts import DEVICE_COOKIE_DAYS, SignInRefused, TooManyAttempts, device_token, sign_in, sign_out
+from engine.people.mfa import SecondFactorNeeded
 from web.context import services
 from web.security import cookie_name, delete_cookie, session_token, set_cookie
 
@@ -45,8 +46,9 @@ def sign_in_page():
             # remote_addr is the client's own address behind the configured proxies (web/__init__.py)
             token, who = sign_in(services(), username, request.form.get("password", ""),
                                  address=request.remote_addr or "",
-                                 device=request.cookies.get(cookie_name("fd_device"), ""))
-        except (SignInRefused, TooManyAttempts) as exc:
+                                 device=request.cookies.get(cookie_name("fd_device"), ""),
+                                 code=request.form.get("code", ""))
+        except (SignInRefused, TooManyAttempts, SecondFactorNeeded) as exc:
             error, status = exc.message, exc.status
         else:
             response = redirect(safe_next(request.args.get("next")))

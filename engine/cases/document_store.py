@@ -23,6 +23,7 @@ class DocumentStore(Protocol):
 
     def put(self, sha256: str, data: bytes) -> None: ...
     def get(self, sha256: str) -> bytes: ...
+    def erase(self, sha256: str) -> None: ...
 
 
 def content_hash(data: bytes) -> str:
@@ -73,6 +74,10 @@ class FolderStore:
             raise NotFound("The document's file is missing from the store")
         return path.read_bytes()
 
+    def erase(self, sha256: str) -> None:
+        """Remove the file for good (disposal under the retention schedule); a missing file is fine."""
+        self._path(sha256).unlink(missing_ok=True)
+
 
 class BucketStore:
     """Objects in an S3-compatible bucket (boto3), keyed ``documents/<hash>``; server-side encrypted."""
@@ -101,6 +106,10 @@ class BucketStore:
         except self.client.exceptions.NoSuchKey as exc:
             raise NotFound("The document's file is missing from the store") from exc
         return answer["Body"].read()
+
+    def erase(self, sha256: str) -> None:
+        """Delete the object (disposal under the retention schedule); a missing object is fine."""
+        self.client.delete_object(Bucket=self.bucket, Key=self._key(sha256))
 
 
 def _base64_sha256(data: bytes) -> str:

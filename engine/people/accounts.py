@@ -19,6 +19,7 @@ from sqlalchemy import bindparam, select, update
 from engine import audit
 from engine.errors import FrontdoorError, InvalidFormData, NotFound
 from engine.people.directory import groups_of
+from engine.people.mfa import SecondFactorNeeded, WrongSecondFactor, check_second_factor
 from engine.people.passwords import MAX_LENGTH, MIN_LENGTH, check_password
 from engine.people.throttle import DEVICE_DAYS, issue_device_token, refusal_until, trusted_device
 from engine.people.tokens import revoke_personal_tokens
@@ -161,14 +162,18 @@ def device_token(svc: Services, username: str) -> str:
     return issue_device_token(svc.settings.secret_key, username, svc.now())
 
 
-def sign_in(svc: Services, username: str, password: str, address: str = "", device: str = "") -> tuple[str, SignedIn]:
-    """Check the password and open a session; returns (token for the cookie, who signed in).
+def sign_in(svc: Services, username: str, password: str, address: str = "", device: str = "",
+            code: str = "") -> tuple[str, SignedIn]:
+    """Check the password (and the security code, for an account with an authenticator) and open a session;
+    returns (token for the cookie, who signed in).
 
     ``address`` is the client's address; ``device`` the browser's trusted-device cookie, if any. Raises
-    TooManyAttempts while this account, address or device must wait (engine/people/throttle.py), else
-    SignInRefused for a wrong name or password. Every refusal is audited.
+    TooManyAttempts while this account, address or device must wait (engine/people/throttle.py),
+    SecondFactorNeeded when the password was right but a code is missing (or the role needs one set up),
+    else SignInRefused for a wrong name, password or code. Every refusal is audited.
     """
     username, address, now = username.strip()[:80], address[:64], svc.now()
+    needed = None
     trusted = trusted_device(svc.settings.secret_key, username, device, now)
     with svc.db.transaction() as session:
         until = refusal_until(session, username, address, trusted, now)
@@ -179,7 +184,10 @@ def sign_in(svc: Services, username: str, password: str, address: str = "", devi
         else:
             user = session.scalar(select(User).where(User.username == username))
             ok = _verify(user.password_hash if user else None, password) and user is not None and user.active
-            session.add(SignInAttempt(username=username, address=address, at=now, succeeded=ok, device=trusted))
+            if ok:
+                ok, needed = _second_factor(session, user, code, svc, now)
+            session.add(SignInAttempt(username=username, address=address, at=now, succeeded=ok and not needed,
+                                      device=trusted))
             if ok and HASHER.check_needs_rehash(user.password_hash):
                 user.password_hash = HASHER.hash(password)  # argon2 parameters were raised since it was set
             if not ok:
@@ -187,9 +195,23 @@ def sign_in(svc: Services, username: str, password: str, address: str = "", devi
                              subject_id=username or "-", address=address, trusted_device=bool(trusted))
     if until is not None:  # refusals are raised after the commit, so their audit rows stay
         raise TooManyAttempts(_wait_words(until - now), retry_after=_seconds(until - now))
+    if needed is not None:
+        raise needed
     if not ok:
-        raise SignInRefused("Enter a correct user name and password")
+        raise SignInRefused("Enter a correct user name and password" if not code.strip()
+                            else "Enter a correct user name, password and security code")
     return _open_session(svc, user, address)
+
+
+def _second_factor(session, user: User, code: str, svc: Services, now: datetime) -> tuple[bool, Exception | None]:
+    """(password and code good, the SecondFactorNeeded to raise after the commit or None)."""
+    try:
+        check_second_factor(session, user, code, svc.settings.mfa_roles, now)
+    except SecondFactorNeeded as exc:
+        return True, exc
+    except WrongSecondFactor:
+        return False, None
+    return True, None
 
 
 def _seconds(wait: timedelta) -> int:

@@ -13,6 +13,7 @@ from sqlalchemy.exc import DBAPIError
 
 from engine.clocks.case_clocks import breach_due_clocks
 from engine.config import ReminderPolicy
+from engine.governance.chain import seal as seal_audit
 from engine.insight.refresh import needs_refresh, refresh_due, refresh_insight
 from engine.patterns.sweep import sweep_due_query, sweep_patterns
 from engine.programme.duties import programme_due_query, run_programme_duties
@@ -31,7 +32,7 @@ from engine.scheduler.reminders import (
 from engine.scheduler.timers import fire_due
 from engine.store.cases import PendingStart
 from engine.store.clocks import Clock, WorkItemReminder
-from engine.store.models import Instance, Timer
+from engine.store.models import AuditEvent, Instance, Timer
 from engine.store.reads import reads
 
 log = logging.getLogger("frontdoor.scheduler")
@@ -53,6 +54,7 @@ class TickReport:
     insight_facts: int = 0
     patterns_checked: int = 0
     programme: int = 0
+    audit_sealed: int = 0
     seconds: float = 0.0
     full: bool = False
 
@@ -91,11 +93,13 @@ def run_tick(svc: Services, worker_id: str, batch: int = 500, policy: ReminderPo
     did_work = fired + breached + reminded + escalated + digests + alerted + emails + starts + programme > 0
     fresh = due["insight"] or (did_work and _guarded("insight", lambda: needs_refresh(svc), False))
     facts = _guarded("insight", lambda: refresh_insight(svc), 0) if go("insight", also=fresh) else 0
-    full = max(fired, breached, reminded + escalated, digests, alerted, emails, starts, swept) >= batch
+    # Last, so this tick's own audit rows are sealed into the chain before the next one.
+    sealed = _guarded("audit", lambda: seal_audit(svc, limit=batch * 4), 0) if go("audit", also=did_work) else 0
+    full = max(fired, breached, reminded + escalated, digests, alerted, emails, starts, swept, sealed // 4) >= batch
     return TickReport(worker_id=worker_id, timers_fired=fired, clocks_breached=breached, reminders=reminded,
                       escalations=escalated, digests=digests, alerts_escalated=alerted, emails_sent=emails,
                       starts=starts, insight_facts=facts, patterns_checked=swept, programme=programme,
-                      seconds=round(time.perf_counter() - started, 4), full=full)
+                      audit_sealed=sealed, seconds=round(time.perf_counter() - started, 4), full=full)
 
 
 def _guarded(step: str, work: Callable[[], Any], fallback: Any) -> Any:
@@ -123,6 +127,7 @@ def due_now(svc: Services, policy: ReminderPolicy) -> dict[str, bool]:
         "alerts": due_escalations_query(svc),
         "patterns": sweep_due_query(now),
         "programme": programme_due_query(svc),
+        "audit": select(AuditEvent.id).where(AuditEvent.seq.is_(None)),
         "emails": due_emails_query(svc) if svc.settings.smtp_port else None,
     }
     wanted = {kind: exists(query) for kind, query in checks.items() if query is not None}

@@ -239,8 +239,13 @@ class AuditEvent(Base):
     subject_type: Mapped[str] = mapped_column(String(40))
     subject_id: Mapped[str] = mapped_column(String(80))
     details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # Set when the row is sealed into the hash chain (engine/governance/chain.py), never on insert.
+    seq: Mapped[int | None] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), nullable=True)
+    prev_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    row_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
     __table_args__ = (Index("ix_audit_subject", "subject_type", "subject_id", "at"),
-                      Index("ix_audit_actor", "actor", "at"))
+                      Index("ix_audit_actor", "actor", "at"),
+                      Index("ix_audit_events_seq", "seq", unique=True))
 
 
 class LibraryForm(Base):

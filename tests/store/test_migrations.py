@@ -14,7 +14,9 @@ import engine.store.break_glass  # noqa: F401
 import engine.store.cases  # noqa: F401
 import engine.store.casework  # noqa: F401
 import engine.store.clocks  # noqa: F401
+import engine.store.governance  # noqa: F401
 import engine.store.insight  # noqa: F401
+import engine.store.mfa  # noqa: F401
 import engine.store.patterns  # noqa: F401
 import engine.store.plans  # noqa: F401
 import engine.store.programme  # noqa: F401
@@ -24,7 +26,7 @@ from engine.store.models import Base
 
 # The heads of the schema as released before the branches were merged (each a database's possible state).
 # The newest revision: every new migration chains onto it and moves this name.
-HEAD = "0016_speed"
+HEAD = "0020_golive"
 RELEASED_HEADS = ("0004_clocks", "0005_break_glass", "0006_api_tokens", "0007_insight", "0008_form_library",
                   "0009_timer_lease_order")
 

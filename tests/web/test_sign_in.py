@@ -102,3 +102,22 @@ def test_csrf_token_from_another_session_is_refused(app, client, started):
 def test_sign_in_form_needs_its_csrf_token(client):
     response = client.post("/sign-in", data={"username": "fd", "password": PASSWORD})
     assert response.status_code == 400
+
+
+def test_an_account_with_an_authenticator_signs_in_with_its_code(client, lite):
+    app_svc = lite
+    import pyotp
+
+    from engine.people import mfa
+
+    enrolment = mfa.start_enrolment(app_svc, "fd")
+    mfa.confirm_enrolment(app_svc, "fd", pyotp.TOTP(enrolment["secret"]).at(app_svc.now()))
+    without = sign_in(client, "fd")
+    assert without.status_code == 401
+    assert "Enter the security code from your authenticator app" in without.get_data(as_text=True)
+    assert client.get("/inbox").status_code == 302
+    app_svc.clock.advance(seconds=60)
+    code = pyotp.TOTP(enrolment["secret"]).at(app_svc.now())
+    ok = client.post("/sign-in", data={"username": "fd", "password": PASSWORD, "code": code,
+                                       "csrf_token": csrf(client)})
+    assert ok.status_code == 302 and client.get("/inbox").status_code == 200

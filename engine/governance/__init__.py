@@ -1,0 +1,2 @@
+"""Information governance: the tamper-evident audit chain, retention and disposal, legal holds and
+subject access exports (docs/governance.md)."""
