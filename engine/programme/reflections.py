@@ -1,8 +1,9 @@
 """Pilot reflections: when a pilot version has run for ``FRONTDOOR_PILOT_REFLECTION_DAYS``, the scheduler asks
 the CS lead and the partnership to reflect on it (a ``pilot_reflection`` route), beside its comparison figures.
 
-A pilot is a version deployed with a pilot rule and not yet superseded by a newer ordinary version
-(engine/runtime/version_choice.py). Each pilot version is reflected on once (a unique row per version).
+A pilot is a version deployed with a pilot rule that has not ended: it takes its cases, beside newer current
+versions, until it is promoted, withdrawn or replaced by its own next version (engine/runtime/version_choice.py).
+Each pilot version is reflected on once (a unique row per version).
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ from typing import Any
 
 from sqlalchemy import String, and_, cast, exists, func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import aliased
 
 from engine import audit
 from engine.errors import NotFound
@@ -62,13 +62,11 @@ def _has_rule(column: Any) -> Any:
 
 
 def reflections_due_query(svc: Services) -> Any:
-    """Pilot versions old enough to reflect on, not superseded, with no reflection yet (the tick's check)."""
+    """Active pilot versions old enough to reflect on, with no reflection yet (the tick's check)."""
     cutoff = svc.now() - timedelta(days=svc.settings.programme.pilot_reflection_days)
-    newer = aliased(ProcessVersion)
     return select(ProcessVersion.id).where(
-        _has_rule(ProcessVersion.pilot_rule), ProcessVersion.deployed_at <= cutoff,
-        ~exists(select(newer.id).where(newer.process_id == ProcessVersion.process_id,
-                                       newer.number > ProcessVersion.number, ~_has_rule(newer.pilot_rule))),
+        _has_rule(ProcessVersion.pilot_rule), ProcessVersion.pilot_ended_at.is_(None),
+        ProcessVersion.deployed_at <= cutoff,
         ~exists(select(PilotReflection.id).where(and_(PilotReflection.process_id == ProcessVersion.process_id,
                                                       PilotReflection.version == ProcessVersion.number))))
 

@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from engine.processes.deploy import deploy, read_paths
+from engine.processes.pilots import withdraw_pilot
 from engine.programme.actions import list_actions
 from engine.programme.duties import run_programme_duties
 from engine.programme.governance import call_meeting, meetings
@@ -205,13 +206,17 @@ def test_a_pilot_reflection_ends_in_its_decision_carried_out_as_a_version_change
     assert changes == ([audited] if audited else [])
 
 
-def test_a_superseded_pilot_is_not_reflected_on(routes, clock):
+def test_a_pilot_carrying_on_beside_a_newer_current_version_is_reflected_on_and_an_ended_one_is_not(routes, clock):
     files = read_paths([ROOT / "workflows" / "bpmn" / "critical_friend_question.bpmn",
                         ROOT / "forms" / "programme_question_answer.form"])
-    pilot = files["critical_friend_question.bpmn"].replace(b'name="Record the answer"', b'name="Keep the answer"')
-    deploy(routes, {**files, "critical_friend_question.bpmn": pilot}, actor="root",
-           pilot_rule={"field": "topic", "equals": "review"})
-    newer = files["critical_friend_question.bpmn"].replace(b'name="Question answered"', b'name="Answered"')
-    deploy(routes, {**files, "critical_friend_question.bpmn": newer}, actor="root")
+    route = files["critical_friend_question.bpmn"]
+    for topic, renamed in (("review", b'name="Keep the answer"'), ("other", b'name="Store the answer"')):
+        deploy(routes, {**files, "critical_friend_question.bpmn": route.replace(b'name="Record the answer"', renamed)},
+               actor="root", pilot_rule={"field": "topic", "equals": topic})  # versions 2 and 3
+    newer = route.replace(b'name="Question answered"', b'name="Answered"')
+    assert deploy(routes, {**files, "critical_friend_question.bpmn": newer}, actor="root")[0].version == 4
+    withdraw_pilot(routes, "critical_friend_question", 3, actor="root", reason="Fictional: not needed")
     clock.advance(days=routes.settings.programme.pilot_reflection_days + 1)
-    assert run_programme_duties(routes).reflections_asked == 0
+    assert run_programme_duties(routes).reflections_asked == 1
+    with routes.db.read() as session:
+        assert [r.version for r in list_reflections(session)] == [2]  # still taking its cases beside version 4
