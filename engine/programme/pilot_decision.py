@@ -5,9 +5,8 @@ The decision itself is written by the ``pilot_reflection`` route (engine/operati
 step that completes the decision task; the version change needs its own transaction, so it is made here
 afterwards, by the scheduler's tick (or straight away by whoever calls ``carry_out_decisions``).
 
-The version actions belong to the process versions (``promote_pilot`` and ``withdraw_pilot`` in
-engine/processes/pilots.py, where present). Until they are, ``_stand_in`` below makes the smallest
-audited change the version rules of engine/runtime/version_choice.py allow; it is the one place to swap.
+The version actions are the process versions' own (``promote_pilot`` and ``withdraw_pilot`` in
+engine/processes/pilots.py): audited, with the reason, and refused when the pilot already ended.
 """
 
 from __future__ import annotations
@@ -18,18 +17,11 @@ from sqlalchemy import select, update
 
 from engine import audit
 from engine.alerts.notifications import active_members, notify
-from engine.errors import Conflict, FrontdoorError, NotFound
+from engine.errors import FrontdoorError
+from engine.processes.pilots import promote_pilot, withdraw_pilot
 from engine.runtime.services import Services
 from engine.store.models import ProcessVersion
 from engine.store.programme import PilotReflection
-
-try:  # the process versions' own audited pilot actions, when this installation has them
-    from engine.processes.pilots import promote_pilot, withdraw_pilot
-except ImportError:
-    promote_pilot = withdraw_pilot = None
-
-# A rule no case's data can meet: a withdrawn pilot keeps its row (history) but starts nothing.
-WITHDRAWN_RULE = {"field": "pilot_withdrawn", "in": []}
 
 
 def carry_out_decisions(svc: Services, limit: int = 20) -> int:
@@ -77,34 +69,10 @@ def _act(svc: Services, decision: str, process_id: str, number: int, actor: str,
         return f"Version {number} carries on until a new pilot replaces it; the administrators were asked to draw it."
     action = "promote" if decision == "embed" else "withdraw"
     versions_action = promote_pilot if action == "promote" else withdraw_pilot
-    if versions_action is not None:
-        versions_action(svc, process_id, number, actor, reason)
-    else:
-        _stand_in(svc, process_id, number, action, actor, reason)
+    versions_action(svc, process_id, number, actor, reason)
     if action == "promote":
         return f"Version {number} is now the route for every new case."
     return f"Version {number} takes no new cases; they start on the current route again."
-
-
-def _stand_in(svc: Services, process_id: str, number: int, action: str, actor: str, reason: str) -> None:
-    """STAND-IN for engine.processes.pilots.promote_pilot / withdraw_pilot: swap for them when present.
-
-    Promote: the pilot loses its rule, so as the newest ordinary version every new case starts on it.
-    Withdraw: its rule can no longer match, so new cases start on the newest ordinary version again.
-    Audited as the version actions are (``pilot_promoted`` / ``pilot_withdrawn`` with the reason).
-    """
-    with svc.db.transaction() as session:
-        row = session.scalars(select(ProcessVersion).where(ProcessVersion.process_id == process_id,
-                                                           ProcessVersion.number == number)).first()
-        if row is None:
-            raise NotFound(f"Process '{process_id}' has no version {number}")
-        if not row.pilot_rule or row.pilot_rule == WITHDRAWN_RULE:
-            raise Conflict(f"Version {number} of {row.name} is not an active pilot, so it cannot be changed")
-        before = dict(row.pilot_rule)
-        row.pilot_rule = None if action == "promote" else dict(WITHDRAWN_RULE)
-        audit.record(session, at=svc.now(), actor=actor,
-                     action="pilot_promoted" if action == "promote" else "pilot_withdrawn", subject_type="process",
-                     subject_id=process_id, version=number, pilot_rule=before, reason=reason)
 
 
 def _ask_for_new_pilot(svc: Services, process_id: str, number: int, reason: str) -> None:
