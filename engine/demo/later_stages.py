@@ -20,7 +20,8 @@ from engine.work.items import complete_work_item
 
 SCREENED = {"harm_severity": "serious", "guardianship_level": "some", "incident_count": 4, "young_people_count": 6}
 QUIET_CHILD = {"screening_rag": "green", "provisional_level": 1, "harm_types": ["none"], "efh_indicated": "no",
-               "consent_status": "given"}
+               "consent_status": "given",
+               "screening_summary": "Fictional: no harm outside the home known; the agency checks will say more."}
 MAX_STEPS = 40
 
 

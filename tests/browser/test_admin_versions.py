@@ -104,11 +104,11 @@ def test_a_later_context_referral_takes_the_new_route_while_an_earlier_one_finis
     assert HOUSING in laurel.page.locator(".govuk-list--bullet").inner_text()  # "The case now waits for"
 
     finished = summary(laurel, earlier)
-    assert (finished["Version"], finished["Status"]) == ("1", "completed")
+    assert (finished["Version"], finished["Status"]) == ("1", "Completed")
     assert "Add information to the open context" in table(laurel, "Finished tasks")
     assert HOUSING not in laurel.page.content()  # never offered: version 1 has no housing check
     newer = summary(laurel, later)
-    assert (newer["Version"], newer["Status"]) == ("2", "waiting")
+    assert (newer["Version"], newer["Status"]) == ("2", "Waiting")
     assert HOUSING in table(laurel, "Open tasks")
 
 

@@ -32,7 +32,9 @@ ADD_THANKS = """() => {
   const root = editor._getState().schema;
   editor.get('modeling').addFormField({type: 'text', text: 'Thank you for telling us.'}, root, root.components.length);
 }"""
-SCHOOL = {**context_referral(context_type="school", context_name="Westgate Academy", school_urn="100099"),
+# A school has no public-space type: that question is only shown for public spaces.
+SCHOOL = {**{k: v for k, v in context_referral(context_type="school", context_name="Westgate Academy",
+                                                school_urn="100099").items() if k != "public_space_type"},
           "location": {"address": "Westgate Academy, Exampletown", "postcode": "ZZ7 7GG"}}
 PARK = {**context_referral(context_name="Lowfield Park"),
         "location": {"address": "Lowfield Park, Exampletown", "postcode": "ZZ8 8HH"}}

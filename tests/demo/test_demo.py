@@ -43,8 +43,8 @@ def test_the_demo_leaves_a_case_at_every_stage_a_closed_route_of_each_kind_and_a
         finished = {(i.process_id, i.status) for i in session.query(Instance)}
     assert {("context_referral", "completed"), ("child_referral", "completed"),
             ("system_review", "completed")} <= finished
-    [review] = system_review_results(lite, "cslead.laurel")
-    assert review.status == "completed" and review.items and review.cells
+    reviews = system_review_results(lite, "cslead.laurel")  # the programme's rating may add more
+    assert any(r.status == "completed" and r.items and r.cells for r in reviews)
     assert summary["reviews"] and summary["skipped"] == []
 
 
