@@ -8,7 +8,7 @@ from collections.abc import Callable
 from flask import request
 from werkzeug.wrappers import Response
 
-from engine.runtime.idempotency import claim_key, keep_response, release_key, request_fingerprint
+from engine.runtime.idempotency import request_fingerprint, run_once
 from web.api.auth import caller
 from web.context import services
 
@@ -20,23 +20,22 @@ DOC = {"parameters": [{"in": "header", "name": HEADER, "required": False,
 
 
 def idempotent(view: Callable) -> Callable:
-    """Replay the stored answer for a repeated key; store the answer to a first, successful request."""
+    """Replay the stored answer for a repeated key; otherwise run the view once, its answer stored with its work.
+
+    The claim, the view's work and the stored answer commit together (engine/runtime/idempotency.py), so
+    a crash anywhere leaves either nothing (the retry does the work) or the answer (the retry replays it).
+    """
     @functools.wraps(view)
     def guarded(*args, **kwargs):
         key = request.headers.get(HEADER)
         if key is None:
             return view(*args, **kwargs)
-        svc, who = services(), caller().username
         fingerprint = request_fingerprint(request.method, request.path, request.get_data())
-        stored = claim_key(svc, who, key, request.path, fingerprint)
+        stored, response = run_once(services(), caller().username, key, request.path, fingerprint,
+                                    lambda: view(*args, **kwargs),
+                                    lambda answer: (answer.status_code, answer.get_data(as_text=True)))
         if stored is not None:
             return Response(stored.body, status=stored.status, mimetype="application/json",
                             headers={"Idempotent-Replayed": "true"})
-        try:
-            response = view(*args, **kwargs)
-        except BaseException:
-            release_key(svc, who, key)
-            raise
-        keep_response(svc, who, key, response.status_code, response.get_data(as_text=True))
         return response
     return guarded
