@@ -13,7 +13,7 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-from cli import demo, insight, people, processes, scheduler, web
+from cli import demo, insight, patterns, people, processes, scheduler, web
 from engine.demo.cast import DEMO_PASSWORD
 from engine.errors import FrontdoorError, InvalidFormData, InvalidProcess
 from engine.people.tokens import DEFAULT_DAYS, KINDS, MAX_DAYS, SCOPES
@@ -78,6 +78,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--agency")
     p.add_argument("--as", dest="actor", default="cli")
     command("list", people.cmd_users_list, users)
+    p = command("disable", people.cmd_users_disable, users)
+    p.add_argument("name")
+    p.add_argument("--hand-to", dest="hand_to", help="a person who takes over the work they hold")
+    p.add_argument("--hand-to-group", dest="hand_to_group", help="a group that takes over the work they hold")
+    p.add_argument("--reason")
+    p.add_argument("--as", dest="actor", default="cli")
+    p = command("enable", people.cmd_users_enable, users)
+    p.add_argument("name")
+    p.add_argument("--as", dest="actor", default="cli")
+    groups = sub.add_parser("groups", help="groups and their services").add_subparsers(dest="groups_command",
+                                                                                       required=True)
+    p = command("set", people.cmd_groups_set, groups)
+    p.add_argument("group")
+    p.add_argument("--service", required=True)
+    p.add_argument("--name")
     p = command("end-sessions", people.cmd_users_end_sessions, users)
     p.add_argument("name")
     p.add_argument("--as", dest="actor", default="cli")
@@ -91,6 +106,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("paths", nargs="+")
     p.add_argument("--as", dest="actor", default="cli")
     p.add_argument("--note")
+    p.add_argument("--pilot-rule", help='deploy as a pilot, e.g. \'{"field": "context_type", "equals": "school"}\'')
+    p.add_argument("--plan", action="store_true", help="say which versions a deploy would create; deploy nothing")
     command("processes", processes.cmd_processes)
     p = command("start", processes.cmd_start)
     p.add_argument("process_id")
@@ -134,6 +151,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--to", dest="end", help="day after the last, YYYY-MM-DD (default: tomorrow)")
     p.add_argument("--area", help="postcode district, e.g. ZZ1")
     p.add_argument("--rebuild", action="store_true", help="forget the pre-aggregated counts and recount all history")
+    found = sub.add_parser("patterns", help="patterns across referrals").add_subparsers(dest="patterns_command",
+                                                                                      required=True)
+    p = command("recompute", patterns.cmd_patterns_recompute, found)
+    p.add_argument("--as", dest="actor", default="cli")
     tokens = sub.add_parser("tokens", help="API tokens").add_subparsers(dest="tokens_command", required=True)
     p = command("create", people.cmd_tokens_create, tokens)
     p.add_argument("--user", required=True)

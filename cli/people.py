@@ -8,8 +8,9 @@ from typing import Any
 from cli.common import services
 from engine.config import password_from_env
 from engine.errors import InvalidFormData
-from engine.people.accounts import end_all_sessions, set_password
-from engine.people.directory import add_user, list_users
+from engine.people.accounts import end_all_sessions, set_active, set_password
+from engine.people.directory import add_user, list_users, set_group_service
+from engine.people.leavers import disable_person
 from engine.people.throttle import current_locks, lift
 from engine.people.tokens import create_token, list_tokens, revoke_token
 
@@ -23,6 +24,24 @@ def cmd_users_add(args) -> Any:
 def cmd_users_list(args) -> Any:
     """frontdoor users list"""
     return list_users(services(args))
+
+
+def cmd_users_disable(args) -> dict[str, Any]:
+    """frontdoor users disable NAME [--hand-to USER | --hand-to-group GROUP] --reason R: ends their sessions;
+    the work they hold goes to the person or group named, or else back to each task's groups."""
+    return disable_person(services(args), args.name, args.actor, args.reason or "", to_user=args.hand_to,
+                          to_group=args.hand_to_group)
+
+
+def cmd_users_enable(args) -> dict[str, Any]:
+    """frontdoor users enable NAME"""
+    set_active(services(args), args.name, True, args.actor)
+    return {"username": args.name, "active": True}
+
+
+def cmd_groups_set(args) -> dict[str, Any]:
+    """frontdoor groups set GROUP --service S [--name N]: groups of one service are managed together."""
+    return set_group_service(services(args), args.group, args.service, args.actor, name=args.name or "")
 
 
 def cmd_set_password(args) -> dict[str, Any]:

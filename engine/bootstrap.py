@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import engine.cases.route_records as route_records
 import engine.operations.builtin  # noqa: F401  (registers every topic on import)
+import engine.operations.programme  # noqa: F401  (the change programme's topics)
 from engine.calendar.timescales import load_timescales
 from engine.config import Settings
 from engine.runtime.operations import OPERATIONS
@@ -24,4 +25,5 @@ def bootstrap(settings: Settings | None = None, clock: Clock | None = None,
     settings = settings or Settings.from_env()
     db = db or Database(database_url or settings.database_url)
     book = load_timescales(settings.timescales_path, settings.timescales_overrides)
-    return Services(settings, db, book, OPERATIONS, clock or system_clock, route_records.RECORDS)
+    return Services(settings, db, book, OPERATIONS, clock or system_clock,
+                    route_records.records_for(settings))

@@ -22,20 +22,29 @@ def create_app(services: Services | None = None, config: Mapping[str, Any] | Non
         account,
         admin_accounts,
         admin_forms,
+        admin_mail,
         admin_processes,
         api,
         assets,
         auth,
         cases,
+        casework,
         errors,
         filters,
         front_door,
         inbox,
         insight,
         instances,
+        kept,
+        merging,
+        navigation,
         notifications,
+        patterns,
+        plans,
+        programme,
         security,
         tasks,
+        team,
     )
 
     svc = services or bootstrap()
@@ -55,10 +64,17 @@ def create_app(services: Services | None = None, config: Mapping[str, Any] | Non
     security.init_app(app)
     errors.init_app(app)
     filters.init_app(app)
-    for module in (assets, auth, inbox, tasks, instances, cases, front_door, admin_processes, admin_forms, account,
-                   admin_accounts):
+    navigation.init_app(app)
+    for module in (assets, auth, inbox, tasks, instances, cases, casework, merging, front_door, admin_processes,
+                   admin_forms, account, admin_accounts):
+        app.register_blueprint(module.bp)
+    for module in (team, plans, admin_mail):  # managers' team page, a context's plan, e-mail not yet sent
         app.register_blueprint(module.bp)
     api.init_app(app)  # the JSON API under /api/v1
+    merging.init_app(app)  # after the API's handlers: a merged record's reference leads to the kept one
+    kept.init_app(app)  # a post that arrives after the session ended is kept for its author
     app.register_blueprint(insight.bp)
     app.register_blueprint(notifications.bp)
+    app.register_blueprint(patterns.bp)  # /patterns, /map, /cases/<ref>/network
+    app.register_blueprint(programme.bp)  # the partnership's change programme (/programme)
     return app

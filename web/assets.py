@@ -16,10 +16,12 @@ ROOT = Path(__file__).resolve().parent.parent
 SOURCE = ROOT / "node_modules" / "govuk-frontend" / "dist" / "govuk"
 VENDOR = Path(__file__).resolve().parent / "static" / "vendor" / "govuk-frontend"
 FILES = ("govuk-frontend.min.css", "govuk-frontend.min.js")
-# The bpmn.io viewer for case diagrams (its licence asks that the bpmn.io watermark stays visible).
+# The bpmn.io viewers for diagrams (its licence asks that the bpmn.io watermark stays visible); the navigated
+# viewer zooms and pans.
 BPMN_SOURCE = ROOT / "node_modules" / "bpmn-js" / "dist"
 BPMN_VENDOR = VENDOR.parent / "bpmn-js"
-BPMN_FILES = ("bpmn-viewer.production.min.js", "assets/bpmn-js.css", "assets/diagram-js.css")
+BPMN_FILES = ("bpmn-viewer.production.min.js", "bpmn-navigated-viewer.production.min.js", "assets/bpmn-js.css",
+              "assets/diagram-js.css")
 # Swagger UI for the API's docs page (/api/v1/docs), from npm like the rest.
 SWAGGER_SOURCE = ROOT / "node_modules" / "swagger-ui-dist"
 SWAGGER_VENDOR = VENDOR.parent / "swagger-ui"
@@ -44,7 +46,7 @@ def copy_assets(source: Path = SOURCE, target: Path = VENDOR) -> list[Path]:
         copied.append(Path(shutil.copy(source / name, target / name)))  # fresh mtime for make
     shutil.copytree(source / "assets", target / "assets", dirs_exist_ok=True)
     copied.append(target / "assets")
-    return copied + copy_bpmn_viewer() + copy_swagger_ui() + copy_modeller()
+    return copied + copy_bpmn_viewer() + copy_swagger_ui() + copy_modeller() + copy_maps()
 
 
 def copy_bpmn_viewer(source: Path = BPMN_SOURCE, target: Path = BPMN_VENDOR) -> list[Path]:
@@ -93,6 +95,31 @@ def copy_modeller(modules: Path = ROOT / "node_modules", target: Path = MODELLER
             copied.append(Path(shutil.copy(modules / source, target / name)))
     return copied
 
+
+
+# The map (Leaflet and its marker clusters) and the network (cytoscape.js), as built dist files.
+MAPS_FILES = {
+    "leaflet/dist/leaflet.js": "leaflet/leaflet.js", "leaflet/dist/leaflet.css": "leaflet/leaflet.css",
+    "leaflet/dist/images": "leaflet/images",
+    "leaflet.markercluster/dist/leaflet.markercluster.js": "leaflet/leaflet.markercluster.js",
+    "leaflet.markercluster/dist/MarkerCluster.css": "leaflet/MarkerCluster.css",
+    "leaflet.markercluster/dist/MarkerCluster.Default.css": "leaflet/MarkerCluster.Default.css",
+    "cytoscape/dist/cytoscape.esm.min.mjs": "cytoscape/cytoscape.esm.min.mjs",
+}
+
+
+def copy_maps(modules: Path = ROOT / "node_modules", target: Path = VENDOR.parent) -> list[Path]:
+    """Copy Leaflet, its marker clusters and cytoscape.js; returns what was copied."""
+    copied = []
+    for source, name in MAPS_FILES.items():
+        if not (modules / source).exists():
+            raise SystemExit(f"{modules / source} is missing: run `npm ci` first")
+        (target / name).parent.mkdir(parents=True, exist_ok=True)
+        if (modules / source).is_dir():
+            copied.append(Path(shutil.copytree(modules / source, target / name, dirs_exist_ok=True)))
+        else:
+            copied.append(Path(shutil.copy(modules / source, target / name)))
+    return copied
 
 if __name__ == "__main__":
     for path in copy_assets():

@@ -8,14 +8,14 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import Blueprint, Response, g, jsonify, render_template, request
+from flask import Blueprint, Response, g, jsonify, redirect, render_template, request, url_for
 
 from engine.errors import InvalidFormData
 from engine.insight.exports import export_csv
 from engine.insight.journeys import case_journey
 from engine.insight.measures import Period, default_period, known_areas, outcome_measures, parse_period
 from engine.insight.pilots import compare_versions
-from engine.insight.system_review import system_review_results
+from engine.insight.system_review import ROLES_STARTING_REVIEWS, start_system_review, system_review_results
 from engine.insight.tables import (
     Table,
     journey_table,
@@ -121,4 +121,12 @@ def system_review():
     reviews = system_review_results(services(), current_user().username)
     if _wants_csv():
         return _csv(review_table(reviews), "system-review", "system_review")
-    return render_template("insight/system_review.html", title="System review results", reviews=reviews)
+    return render_template("insight/system_review.html", title="System review results", reviews=reviews,
+                           may_start=current_user().role in ROLES_STARTING_REVIEWS)
+
+
+@bp.post("/system-review/start")
+def start_review():
+    """Start a new system review (the CS lead only); its first task goes to the partnership's inbox."""
+    instance_id = start_system_review(services(), current_user().username)
+    return redirect(url_for("instances.show", instance_id=instance_id))

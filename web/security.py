@@ -111,15 +111,17 @@ def _inline_script_hash() -> str:
     return "sha256-" + base64.b64encode(hashlib.sha256(script.encode("utf-8")).digest()).decode("ascii")
 
 
-def content_security_policy(inline_styles: bool = False) -> str:
+def content_security_policy(inline_styles: bool = False, img_origin: str | None = None) -> str:
     """No inline script except GOV.UK's known one (by hash); nothing from other origins; no framing.
 
     ``inline_styles`` is for the admin modeller pages only: bpmn-js, its properties panel and the
     bpmn.io watermark set style attributes in markup they build. Scripts stay 'self' only.
+    ``img_origin`` is the map's configured tile server, on the map page only: exactly that origin.
     """
     styles = "style-src 'self' 'unsafe-inline'" if inline_styles else "style-src 'self'"
+    images = f"img-src 'self' data: {img_origin}" if img_origin else "img-src 'self' data:"
     return "; ".join([
-        "default-src 'self'", f"script-src 'self' '{_SCRIPT_HASH}'", styles, "img-src 'self' data:",
+        "default-src 'self'", f"script-src 'self' '{_SCRIPT_HASH}'", styles, images,
         "font-src 'self'", "object-src 'none'", "base-uri 'none'", "form-action 'self'",
         "frame-ancestors 'none'"])
 
@@ -129,7 +131,8 @@ _SCRIPT_HASH = _inline_script_hash()
 
 def _headers(response: Response) -> Response:
     headers = response.headers
-    headers["Content-Security-Policy"] = content_security_policy(g.get("csp_inline_styles", False))
+    headers["Content-Security-Policy"] = content_security_policy(g.get("csp_inline_styles", False),
+                                                                 g.get("csp_img_origin"))
     headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
     headers["X-Content-Type-Options"] = "nosniff"
     headers["X-Frame-Options"] = "DENY"

@@ -8,7 +8,8 @@ read case content by default (ICO: access limited to a business need). Anyone el
 with a reason, which grants time-limited access, is audited and alerts the case's manager. Reviewers
 (the critical friend) come from outside the organisation to review the system, not children: they never
 open a case, a child or a route instance, and may not break glass. Unknown or disabled users see nothing
-(fail closed).
+(fail closed). An alert a route raised about a case counts as involvement in it for its recipients
+(docs/decisions.md, D45).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from sqlalchemy.orm import Session
 from engine.errors import NotPermitted
 from engine.store.break_glass import BreakGlassGrant
 from engine.store.cases import Case, CaseInvolvement
+from engine.store.clocks import Notification
 from engine.store.models import Instance, User, WorkItem
 
 # Roles whose job is to decide on any referral: the front door, managers and the CS lead.
@@ -58,12 +60,15 @@ def require_case_reader(session: Session, username: str) -> str:
 
 
 def cases_visible_to(session: Session, username: str, case_ids: Iterable[int],
-                     now: datetime | None = None) -> set[int]:
-    """The subset of the given case ids that ``username`` may open (break-glass grants count when ``now``)."""
+                     now: datetime | None = None, role: str | None = None) -> set[int]:
+    """The subset of the given case ids that ``username`` may open (break-glass grants count when ``now``).
+
+    ``role``: the user's active role when the caller has just read it (saves reading it again).
+    """
     wanted = set(case_ids)
     if not wanted:
         return set()
-    role = active_role(session, username)
+    role = role or active_role(session, username)
     if role is None or role in ROLES_WITHOUT_CASES:
         return set()
     if role in ROLES_SEEING_ALL_CASES:
@@ -77,10 +82,13 @@ def cases_visible_to(session: Session, username: str, case_ids: Iterable[int],
         select(Case.id).join(Instance, Instance.case_ref == Case.ref)
         .join(WorkItem, WorkItem.instance_id == Instance.id)
         .where(Case.id.in_(wanted), or_(WorkItem.assignee == username, WorkItem.completed_by == username))))
+    # A route that alerted you about a case asked you to act on it (docs/decisions.md, D45).
+    alerted = set(session.scalars(select(Case.id).join(Notification, Notification.case_ref == Case.ref).where(
+        Case.id.in_(wanted), Notification.recipient == username, Notification.alert_id.is_not(None))))
     granted = set() if now is None else set(session.scalars(select(BreakGlassGrant.case_id).where(
         BreakGlassGrant.username == username, BreakGlassGrant.case_id.in_(wanted),
         BreakGlassGrant.expires_at > now)))
-    return involved | worked | granted
+    return involved | worked | alerted | granted
 
 
 def children_visible_to(session: Session, username: str, child_case_ids: Iterable[int],

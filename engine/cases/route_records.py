@@ -6,8 +6,19 @@ so the operations (below the use cases) never import this package.
 
 from __future__ import annotations
 
-from engine.cases import matching, records
+from collections.abc import Mapping
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from engine.cases import matching, plans, records, route_lifecycle
+from engine.config import Settings
+from engine.patterns.finder import index_for_sweep
+from engine.patterns.rules import load_rules
 from engine.runtime.operations import CaseRecords
+from engine.store.cases import Case, Referral
 
 
 class _RouteRecords:
@@ -21,10 +32,28 @@ class _RouteRecords:
     case_by_ref = staticmethod(records.case_by_ref)
     create_context_case = staticmethod(records.create_context_case)
     create_child_case = staticmethod(records.create_child_case)
-    add_referral = staticmethod(records.add_referral)
+
+    def __init__(self, patterns_path: Path | None = None) -> None:
+        self.patterns_path = patterns_path or Settings().patterns_path
+
+    def add_referral(self, session: Session, case: Case, data: Mapping[str, Any], actor: str, now: datetime, *,
+                     is_repeat: bool = False, source: str = "front_door") -> Referral:
+        """Record the referral and index it for patterns; the scheduler's sweep checks it (docs/patterns.md)."""
+        referral = records.add_referral(session, case, data, actor, now, is_repeat=is_repeat, source=source)
+        index_for_sweep(session, referral, case, data, load_rules(self.patterns_path))
+        return referral
+
     add_link = staticmethod(records.add_link)
     referrer_of = staticmethod(records.referrer_of)
     record_notice = staticmethod(records.record_notice)
+    apply_lifecycle = staticmethod(route_lifecycle.apply_lifecycle)
+    record_plan = staticmethod(plans.record_plan)
+    record_plan_update = staticmethod(plans.record_plan_update)
 
 
 RECORDS: CaseRecords = _RouteRecords()
+
+
+def records_for(settings: Settings) -> CaseRecords:
+    """The case records with this installation's pattern rules."""
+    return _RouteRecords(settings.patterns_path)

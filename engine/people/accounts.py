@@ -26,6 +26,7 @@ from engine.runtime.services import Services
 from engine.store.accounts import AccountSession, SignInAttempt
 from engine.store.models import Membership, User
 from engine.store.reads import reads
+from engine.work.handover import release_held_work
 
 HASHER = PasswordHasher()
 # Verified when the user name is unknown, so both failures take the same time (no user enumeration).
@@ -284,12 +285,14 @@ def sign_out(svc: Services, token: str | None) -> None:
 
 
 def set_active(svc: Services, username: str, active: bool, actor: str) -> None:
-    """Enable or disable an account; disabling ends every session it has (ASVS 5.0 7.4.2)."""
+    """Enable or disable an account; disabling ends every session it has (ASVS 5.0 7.4.2) and gives the
+    work items it held back to their groups, so none is stranded (docs/decisions.md, D46)."""
     with svc.db.transaction() as session:
         user = _user(session, username)
         user.active = active
         if not active:
             _revoke_all(session, user.id, svc.now())
+            release_held_work(session, username, actor, svc.now())
         audit.record(session, at=svc.now(), actor=actor, action="user_enabled" if active else "user_disabled",
                      subject_type="user", subject_id=username)
 

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from engine import audit
 from engine.access.need_to_know import active_role, may_break_glass
 from engine.alerts.notifications import notify, users_with_role
-from engine.cases.records import case_by_ref
+from engine.cases.records import live_case
 from engine.errors import InvalidFormData, NotPermitted
 from engine.runtime.services import Services
 from engine.store.break_glass import BreakGlassGrant
@@ -50,7 +50,7 @@ def break_glass(svc: Services, ref: str, actor: str, reason: str) -> Grant:
     with svc.db.transaction() as session:
         if active_role(session, actor) is None:
             raise NotPermitted("Your account is not active")
-        case = case_by_ref(session, ref)
+        case = live_case(session, ref)
         expires = now + timedelta(hours=GRANT_HOURS)
         session.add(BreakGlassGrant(case_id=case.id, username=actor, reason=reason, granted_at=now,
                                     expires_at=expires))
@@ -72,7 +72,7 @@ def _refuse_reviewers(svc: Services, ref: str, actor: str, reason: str) -> None:
         role = active_role(session, actor)
         if role is None or may_break_glass(role):
             return
-        case = case_by_ref(session, ref)
+        case = live_case(session, ref)
         audit.record(session, at=svc.now(), actor=actor, action="break_glass_refused", subject_type="case",
                      subject_id=case.ref, case_ref=case.ref, role=role, reason=reason)
     raise NotPermitted("Reviewers from outside the organisation cannot open case records")

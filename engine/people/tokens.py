@@ -23,10 +23,13 @@ from sqlalchemy import select, update
 from engine import audit
 from engine.errors import InvalidFormData, NotFound, NotPermitted
 from engine.runtime.services import Services
+from engine.store import hotreads
 from engine.store.models import User
+from engine.store.reads import reads
 from engine.store.tokens import ApiToken
 
-SCOPES = ("referrals:write", "cases:read", "work:read", "work:write", "processes:read", "processes:deploy")
+SCOPES = ("referrals:write", "cases:read", "cases:write", "work:read", "work:write", "processes:read",
+          "processes:start", "processes:deploy")
 DEFAULT_SCOPES = tuple(s for s in SCOPES if s != "processes:deploy")  # deploying is asked for by name
 KINDS = ("personal", "service")
 DEFAULT_DAYS = 90
@@ -158,16 +161,15 @@ def token_caller(svc: Services, secret: str | None) -> TokenCaller | None:
     if not secret or len(secret) > 200 or not secret.startswith(TOKEN_START):
         return None
     now = svc.now()
-    with svc.db.read() as session:
-        found = session.execute(select(ApiToken, User).join(User, User.id == ApiToken.user_id)
-                                .where(ApiToken.secret_hash == secret_hash(secret))).first()
-        if found is None:
-            return None
-        token, user = found
-        if token.revoked_at is not None or token.expires_at <= now or not user.active:
-            return None
-        stale = token.last_used_at is None or now - token.last_used_at >= TOUCH_EVERY
-    if stale:  # when a token was last used helps spot a forgotten or leaked one; once a minute is enough
-        with svc.db.transaction() as session:
-            session.execute(update(ApiToken).where(ApiToken.id == token.id).values(last_used_at=now))
-    return TokenCaller(token.id, user.username, user.role, frozenset(token.scopes.split()))
+    # Every API request comes through here: one indexed read on the driver, outside a transaction (the ORM
+    # cost several times the statement; bench/peer.py --profile). Never cached across requests, so a
+    # revocation or a disabled user stops the very next request in every worker.
+    with reads(svc.db) as conn:
+        token = hotreads.bearer(conn, secret_hash(secret))
+    if token is None or token.revoked_at is not None or token.expires_at <= now or not token.active:
+        return None
+    if token.last_used_at is None or now - token.last_used_at >= TOUCH_EVERY:
+        # when a token was last used helps spot a forgotten or leaked one; once a minute is enough
+        with svc.db.step() as session:
+            hotreads.touch_token(session.connection(), token.id, now)
+    return TokenCaller(token.id, token.username, token.role, frozenset(token.scopes.split()))

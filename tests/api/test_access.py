@@ -13,6 +13,7 @@ ENDPOINTS = [  # (method, path, scope, json body)
     ("POST", "/api/v1/contexts", "referrals:write", {"data": {}}),
     ("POST", "/api/v1/children", "referrals:write", {"data": {}}),
     ("GET", "/api/v1/cases/X-1", "cases:read", None),
+    ("GET", "/api/v1/cases/X-1/record", "cases:read", None),
     ("GET", "/api/v1/cases?q=park", "cases:read", None),
     ("GET", "/api/v1/work-items", "work:read", None),
     ("GET", "/api/v1/work-items/{item}", "work:read", None),
@@ -20,9 +21,20 @@ ENDPOINTS = [  # (method, path, scope, json body)
     ("POST", "/api/v1/work-items/{item}/unclaim", "work:write", None),
     ("POST", "/api/v1/work-items/{item}/reassign", "work:write", {"reason": "r", "to_group": "police"}),
     ("POST", "/api/v1/work-items/{item}/complete", "work:write", {"data": {"rag": "red"}}),
+    ("POST", "/api/v1/work-items/reassign", "work:write", {"ids": [1], "reason": "Covering today", "to_user": "fd2"}),
+    ("GET", "/api/v1/notifications", "work:read", None),
+    ("POST", "/api/v1/notifications/1/acknowledge", "work:write", None),
+    ("GET", "/api/v1/team", "work:read", None),
+    ("POST", "/api/v1/team/allocations", "work:write", {"case_ref": "CX-000001", "worker": "fd2"}),
+    ("POST", "/api/v1/team/handovers", "work:write", {"person": "fd", "reason": "On leave from today"}),
     ("GET", "/api/v1/instances/{instance}", "cases:read", None),
     ("GET", "/api/v1/processes", "processes:read", None),
+    ("POST", "/api/v1/processes/demo_intake/instances", "processes:start", {"data": {}}),
     ("POST", "/api/v1/deployments", "processes:deploy", None),
+    ("GET", "/api/v1/patterns", "cases:read", None),
+    ("POST", "/api/v1/patterns/1/open-context", "referrals:write", None),
+    ("POST", "/api/v1/patterns/1/add-to-context", "referrals:write", {"case_ref": "CX-000001"}),
+    ("POST", "/api/v1/patterns/1/dismiss", "referrals:write", {"reason": "Not a pattern to act on"}),
 ]
 IDS = [f"{m} {p.split('?')[0]}" for m, p, _s, _b in ENDPOINTS]
 

@@ -7,8 +7,10 @@ import pytest
 from engine.runtime.instances import get_instance
 from tests.support.web import sign_in
 
-PAGES = ["/inbox", "/tasks/{item}", "/tasks/{item}/reassign", "/tasks/{item}/done", "/instances/{instance}", "/"]
-ACTIONS = ["/tasks/{item}", "/tasks/{item}/claim", "/tasks/{item}/unclaim", "/tasks/{item}/reassign", "/sign-out"]
+PAGES = ["/inbox", "/tasks/{item}", "/tasks/{item}/reassign", "/tasks/{item}/done", "/instances/{instance}", "/",
+         "/notifications", "/team", "/team/allocate", "/team/people/fd/handover", "/admin/mail"]
+ACTIONS = ["/tasks/{item}", "/tasks/{item}/claim", "/tasks/{item}/unclaim", "/tasks/{item}/reassign", "/sign-out",
+           "/team/reassign", "/team/people/fd/handover", "/team/allocate"]
 
 
 @pytest.mark.parametrize("path", PAGES)
@@ -46,7 +48,7 @@ def test_every_case_view_is_audited_including_refusals(client, started, lite):
     client2 = client.application.test_client()
     sign_in(client2, "fd")
     page = client2.get(f"/instances/{started.id}").get_data(as_text=True)
-    assert "Triage the contact" in page and "Instance started" in page
+    assert "Triage the contact" in page and "Demo intake started" in page  # the history names the route
     actions = [(e["actor"], e["action"], e["details"].get("role")) for e in get_instance(lite, started.id).history
                if e["action"].startswith("case_view")]
     assert actions == [("pc", "case_view_refused", "practitioner"), ("fd", "case_viewed", "front_door")]

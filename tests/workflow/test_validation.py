@@ -198,9 +198,33 @@ def test_multi_instance_user_tasks_keep_their_form_and_groups(lite):
         ("t", "demo_note", ["front_door"])] * 2
 
 
-WITH_TIMESCALES = Catalogue(forms={"demo_note"}, topics={"demo_lookup"}, processes=set(),
-                            timescales={"screening", "agency_check"})
+def _declaring(*props: tuple[str, str]) -> str:
+    lines = "".join(f'<camunda:property name="{n}" value="{v}"/>' for n, v in props)
+    return linear(user_task(inner=f"<bpmn:extensionElements><camunda:properties>{lines}"
+                                  "</camunda:properties></bpmn:extensionElements>"))
 
+
+WITH_TIMESCALES = Catalogue(forms={"demo_note"}, topics={"demo_lookup"}, processes=set(),
+                            timescales={"referral_decision", "icpc", "screening", "agency_check"})
+
+
+def test_declared_clocks_and_stages_that_can_be_read_pass():
+    text = _declaring(("stage", "threshold_decision"), ("clock.start", "icpc from strategy_discussion_at"),
+                      ("clock.stop", "referral_decision"), ("note", "any other property is left alone"))
+    assert problems(text, catalogue=WITH_TIMESCALES) == []
+
+
+@pytest.mark.parametrize("prop, words", [
+    (("clock.begin", "icpc"), "is not a clock property"),
+    (("clock.start", "icpc from"), "cannot be read"),
+    (("clock.start", "no_such_clock"), "is not a configured timescale"),
+    (("clock.stop", "icpc from strategy_discussion_at"), "Only clock.start takes an anchor"),
+    (("clock.start", "icpc from __import__('os')"), "anchor of the clock 'icpc'"),
+    (("stage", "Threshold Decision!"), "must be lower-case letters"),
+])
+def test_unreadable_clock_or_stage_declarations_are_refused_on_their_element(prop, words):
+    [found] = problems(_declaring(prop), catalogue=WITH_TIMESCALES)
+    assert found.startswith("t: ") and words in found
 
 def _gateway(condition: str) -> str:
     return process('<bpmn:startEvent id="s"/><bpmn:exclusiveGateway id="g" default="f2"/>'

@@ -33,7 +33,19 @@ class FrontdoorApi(Api):
 def init_app(app: Flask) -> Api:
     """Mount the API, its spec and docs page, the bearer check and the problem+json handlers."""
     from web import account_tokens
-    from web.api import cases, docs, instances, processes, referrals, work_items
+    from web.api import (
+        cases,
+        casework,
+        docs,
+        instances,
+        notifications,
+        patterns,
+        processes,
+        referrals,
+        team,
+        work_items,
+        work_moves,
+    )
 
     for key, value in CONFIG.items():
         app.config.setdefault(key, value)
@@ -42,7 +54,8 @@ def init_app(app: Flask) -> Api:
     api.spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer",
                                                    "description": "a token from /account/tokens or "
                                                                   "`frontdoor tokens create`"})
-    for module in (referrals, cases, work_items, instances, processes):
+    for module in (referrals, cases, casework, work_items, work_moves, instances, processes, notifications, team,
+                   patterns):
         api.register_blueprint(module.bp, url_prefix=PREFIX + module.PATH)
     app.register_blueprint(docs.bp, url_prefix=PREFIX)
     app.register_blueprint(account_tokens.bp)  # the page where people make their own tokens

@@ -1,14 +1,14 @@
 """security: sign-in attempts remember the trusted device they came from and when an administrator lifted them
 
 Revision ID: 0015_security
-Revises: 0010_one_head
+Revises: 0019_casework_more
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0015_security"
-down_revision = "0010_one_head"
+down_revision = "0019_casework_more"
 branch_labels = None
 depends_on = None
 
