@@ -19,7 +19,7 @@ def _links(user) -> list[tuple[str, str, tuple[str, ...]]]:
     """(endpoint, words, blueprints that count as 'here') for the signed-in person, in header order."""
     role = user.role
     links = [("inbox.index", "Inbox", ("inbox", "tasks"))]
-    if role not in ROLES_WITHOUT_CASES:  # reviewers from outside the organisation open no case
+    if role not in ROLES_WITHOUT_CASES:
         links.append(("cases.search", "Find a case", ("cases", "instances", "plans")))
     if can_refer(role):
         links.append(("front_door.index", "Front door", ("front_door",)))
