@@ -40,8 +40,7 @@ BUCKETS = (("/flask/", FRAMEWORK), ("/werkzeug/", FRAMEWORK), ("/flask_smorest/"
 PHASES = (
     ("bearer check", ("web/api/auth.py:_authenticate",)),
     ("session check (pages' hook)", ("web/security.py:_load_user",)),
-    ("idempotency (own transactions)", ("engine/runtime/idempotency.py:claim_key",
-                                        "engine/runtime/idempotency.py:keep_response")),
+    ("idempotency (claiming the key)", ("engine/runtime/idempotency.py:_claim",)),
     ("reading the request (webargs, marshmallow)", ("webargs/core.py:parse",)),
     ("the use case (engine)", ("engine/processes/starting.py:start_instance", "engine/work/items.py:complete_work_item",
                                "engine/work/items.py:claim", "engine/work/inbox.py:inbox")),

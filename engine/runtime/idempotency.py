@@ -1,10 +1,15 @@
 """Safe retries: an ``Idempotency-Key`` makes a repeated request replay the first answer, not act twice.
 
 A partner that times out cannot know whether its referral was recorded; it retries with the same key.
-The key is claimed by an insert guarded by a unique constraint (user, key), so of two concurrent
-requests with one key exactly one goes ahead; the other is told the first is still running. Only a
-successful answer is kept: after an error nothing was changed, so the key is released and a corrected
-retry may use it again.
+Either way the key's claim, everything the request does and the answer it gives commit together, or
+not at all: a single engine step (complete, start) claims and answers inside its own transaction
+(``StepRetry``); any other request runs as one unit of work (``run_once``, ``Database.unit_of_work``).
+So there is no "in progress" state for a crash to leave behind: a server killed mid-request commits
+nothing, and the retry does the work now; a server killed after the commit but before answering has
+stored the answer, and the retry gets it at once. The claim is an insert guarded by a unique constraint
+(user, key): of two concurrent requests with one key, the second waits for the first to finish
+(PostgreSQL waits on the unique index; SQLite's writers queue) and then replays its answer. After an
+error nothing changed, so the key is free for a corrected retry (docs/security.md).
 """
 
 from __future__ import annotations
@@ -13,9 +18,9 @@ import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import Connection, delete, select, update
+from sqlalchemy import Connection, select, update
 from sqlalchemy.exc import IntegrityError
 
 from engine.errors import FrontdoorError
@@ -24,7 +29,10 @@ from engine.store import hotreads
 from engine.store.tokens import IdempotencyRecord
 
 MAX_KEY = 200
-ABANDONED_AFTER = timedelta(minutes=10)  # a claim older than this belongs to a request that died midway
+# A claim with no answer can only have been left by an earlier release (which claimed before acting);
+# one younger than this may still belong to a request running on such a server during an upgrade.
+ABANDONED_AFTER = timedelta(minutes=10)
+Result = TypeVar("Result")
 
 
 class IdempotencyKeyReused(FrontdoorError):
@@ -49,62 +57,73 @@ class StoredResponse:
     body: str
 
 
+class _Answered(Exception):
+    """Leaves the unit of work (rolling back the claim attempt) with the answer to replay."""
+
+    def __init__(self, stored: StoredResponse) -> None:
+        super().__init__("answered before")
+        self.stored = stored
+
+
 def request_fingerprint(method: str, endpoint: str, body: bytes) -> str:
     """SHA-256 of what was asked, to tell a true retry from a reused key."""
     return hashlib.sha256(method.encode() + b" " + endpoint.encode() + b"\n" + body).hexdigest()
 
 
-def claim_key(svc: Services, username: str, key: str, endpoint: str, fingerprint: str) -> StoredResponse | None:
-    """Claim the key for this request: None means go ahead; a StoredResponse is the answer to replay.
+def run_once(svc: Services, username: str, key: str, endpoint: str, fingerprint: str,
+             act: Callable[[], Result], answer_of: Callable[[Result], tuple[int, str]]
+             ) -> tuple[StoredResponse | None, Result | None]:
+    """Do ``act`` once for this key: (None, its result) the first time, (the stored answer, None) after.
 
-    Raises IdempotencyKeyReused (different request) or IdempotencyInProgress (the first is running).
+    ``answer_of`` turns the result into the (status, body) kept for later requests. ``act``'s own errors
+    propagate and leave nothing behind. Raises IdempotencyKeyReused (a different request used the key),
+    or IdempotencyInProgress (only for a claim left by a server that claimed before acting).
     """
     if not 1 <= len(key) <= MAX_KEY:
         raise IdempotencyKeyReused(f"An Idempotency-Key is 1 to {MAX_KEY} characters", field="Idempotency-Key")
+    try:
+        with svc.db.unit_of_work():
+            claim_id = _claim(svc, username, key, endpoint, fingerprint)
+            result = act()
+            status, body = answer_of(result)
+            with svc.db.transaction() as session:  # joins the unit: stored only if the work commits
+                session.execute(update(IdempotencyRecord).where(IdempotencyRecord.id == claim_id).values(
+                    status_code=status, body=body, completed_at=svc.now()))
+    except _Answered as answered:
+        return answered.stored, None
+    return None, result
+
+
+def _claim(svc: Services, username: str, key: str, endpoint: str, fingerprint: str) -> int:
+    """Insert this request's claim (inside the unit of work); raise _Answered to replay an earlier answer."""
     now = svc.now()
     try:
-        with svc.db.transaction() as session:
-            session.add(IdempotencyRecord(username=username, key=key, endpoint=endpoint, request_hash=fingerprint,
-                                          created_at=now))
-        return None
+        with svc.db.transaction() as session:  # a savepoint: a duplicate key rolls back only the insert
+            row = IdempotencyRecord(username=username, key=key, endpoint=endpoint, request_hash=fingerprint,
+                                    created_at=now)
+            session.add(row)
+            session.flush()
+            return row.id
     except IntegrityError:
-        pass  # the key was claimed before: replay, refuse, or take over an abandoned claim
-    with svc.db.read() as session:
+        pass  # the key was used before (a concurrent first request has committed by now)
+    with svc.db.transaction() as session:
         row = session.scalar(select(IdempotencyRecord).where(IdempotencyRecord.username == username,
                                                              IdempotencyRecord.key == key))
-    if row is None or (row.status_code is None and row.created_at > now - ABANDONED_AFTER):
+        if row is None:
+            raise IdempotencyInProgress("A request with this Idempotency-Key is still being handled; retry shortly")
+        if row.request_hash != fingerprint:
+            raise IdempotencyKeyReused("This Idempotency-Key was used for a different request; use a new key")
+        if row.status_code is not None:
+            raise _Answered(StoredResponse(row.status_code, row.body or ""))
+        return _take_over(session, row, now)
+
+
+def _take_over(session, row: IdempotencyRecord, now: datetime) -> int:
+    """A claim without an answer, left by an earlier release: refuse while it may still run, else take it."""
+    if row.created_at > now - ABANDONED_AFTER:
         raise IdempotencyInProgress("A request with this Idempotency-Key is still being handled; retry shortly")
-    if row.request_hash != fingerprint:
-        raise IdempotencyKeyReused("This Idempotency-Key was used for a different request; use a new key")
-    if row.status_code is not None:
-        return StoredResponse(row.status_code, row.body or "")
-    return _take_over(svc, row, now)
-
-
-def _take_over(svc: Services, row: IdempotencyRecord, now) -> None:
-    with svc.db.transaction() as session:
-        won = session.execute(update(IdempotencyRecord).where(
-            IdempotencyRecord.id == row.id, IdempotencyRecord.status_code.is_(None),
-            IdempotencyRecord.created_at == row.created_at).values(created_at=now)).rowcount
-    if won != 1:
-        raise IdempotencyInProgress("A request with this Idempotency-Key is still being handled; retry shortly")
-    return None
-
-
-def keep_response(svc: Services, username: str, key: str, status: int, body: str) -> None:
-    """Store the answer to replay for later requests with the key."""
-    with svc.db.transaction() as session:
-        session.execute(update(IdempotencyRecord).where(
-            IdempotencyRecord.username == username, IdempotencyRecord.key == key,
-            IdempotencyRecord.status_code.is_(None)).values(status_code=status, body=body, completed_at=svc.now()))
-
-
-def release_key(svc: Services, username: str, key: str) -> None:
-    """Forget an unfinished claim (the request failed and changed nothing), so the key can be used again."""
-    with svc.db.transaction() as session:
-        session.execute(delete(IdempotencyRecord).where(
-            IdempotencyRecord.username == username, IdempotencyRecord.key == key,
-            IdempotencyRecord.status_code.is_(None)))
+    session.execute(update(IdempotencyRecord).where(IdempotencyRecord.id == row.id).values(created_at=now))
+    return row.id
 
 
 class Replay(Exception):  # noqa: N818 - not an error: the answer the first request got
@@ -144,7 +163,7 @@ class StepRetry:
             raise IdempotencyKeyReused("This Idempotency-Key was used for a different request; use a new key")
         if row is not None and row.status_code is not None:
             raise Replay(StoredResponse(row.status_code, row.body or ""))
-        # unanswered: a request claiming outside its step (claim_key) is running, or died before ABANDONED_AFTER
+        # unanswered: left by an earlier release that claimed before acting; taken over after ABANDONED_AFTER
         if row is None or row.created_at > now - ABANDONED_AFTER or not hotreads.reclaim_key(conn, row, now):
             raise IdempotencyInProgress("A request with this Idempotency-Key is still being handled; retry shortly")
 

@@ -66,7 +66,7 @@ def version_files(session: Session, version_id: int) -> dict[str, bytes]:
 
 def load_version(session: Session, version_id: int) -> LoadedVersion:
     """Parse (once per process) the files of a version; raises NotFound."""
-    key = (str(session.get_bind().url), version_id)
+    key = (str(session.get_bind().engine.url), version_id)  # a Connection inside a unit of work
     cached = _CACHE.get(key)
     if cached is not None:
         return cached

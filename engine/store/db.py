@@ -8,6 +8,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
@@ -179,11 +180,43 @@ class Database:
         self.lock_errors: tuple[type[Exception], ...] = (self.engine.dialect.loaded_dbapi.OperationalError,)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         self._read_sessions = sessionmaker(self.read_engine, expire_on_commit=False)
+        # the connection of the unit of work open in this thread or task, if any (see unit_of_work)
+        self._unit: ContextVar[Connection | None] = ContextVar(f"frontdoor_unit_{id(self)}", default=None)
+
+    @contextmanager
+    def unit_of_work(self) -> Iterator[Connection]:
+        """One transaction around everything in the block: commit at its end, roll back on any exception.
+
+        Every ``transaction()``, ``step()``, ``read()`` and ``reads()`` inside it, however deep in the use
+        cases, joins it (a savepoint each, so a use case that catches its own failure still works), so a
+        command made of several transactions commits as one or not at all. Used where that matters more
+        than holding the write lock a little longer: a request with an Idempotency-Key, whose claim, work
+        and stored answer must commit together (engine/runtime/idempotency.py).
+        """
+        if self._unit.get() is not None:
+            raise RuntimeError("a unit of work is already open here")
+        conn = self.engine.connect()
+        mark = self._unit.set(conn)
+        try:
+            with conn.begin():
+                yield conn
+        except Exception as exc:
+            self._reopen_if_read_only(exc)
+            raise
+        finally:
+            self._unit.reset(mark)
+            conn.close()
+
+    def ambient(self) -> Connection | None:
+        """The open unit of work's connection in this thread or task, or None."""
+        return self._unit.get()
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:
         """Commit when the block ends normally; roll back on any exception (nothing half-written)."""
-        session = self._sessions()
+        unit = self._unit.get()
+        session = self._sessions(bind=unit, join_transaction_mode="create_savepoint") if unit is not None \
+            else self._sessions()
         try:
             with session.begin():
                 yield session
@@ -213,11 +246,12 @@ class Database:
         A caller running many steps in a row (the scheduler) may pass its own connection, saving a pool
         check-out (and PostgreSQL's pre-ping round trip) per step.
         """
-        own = conn is None
-        conn = self.engine.connect() if own else conn
+        ambient = self._unit.get()
+        own = conn is None and ambient is None
+        conn = ambient if ambient is not None else (self.engine.connect() if own else conn)
         unit = StepUnit(conn, self._sessions)
         try:
-            with conn.begin():
+            with conn.begin_nested() if ambient is not None else conn.begin():
                 yield unit
                 unit.flush()
         except Exception as exc:
@@ -230,8 +264,11 @@ class Database:
 
     @contextmanager
     def read(self) -> Iterator[Session]:
-        """A session for queries only: one snapshot, never holding SQLite's write lock."""
-        session = self._read_sessions()
+        """A session for queries only: one snapshot, never holding SQLite's write lock (inside a unit of
+        work, the unit's own connection, so it sees what the unit wrote)."""
+        unit = self._unit.get()
+        session = self._read_sessions(bind=unit, join_transaction_mode="create_savepoint") if unit is not None \
+            else self._read_sessions()
         try:
             yield session
         finally:

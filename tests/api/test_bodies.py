@@ -23,7 +23,7 @@ POSTS = ["/api/v1/contexts", "/api/v1/children", "/api/v1/work-items/{item}/comp
 
 
 @pytest.mark.parametrize("path", POSTS)
-def test_f8_an_unreadable_body_is_a_400_problem_and_changes_nothing(client, tokens, lite, started, item, path):
+def test_an_unreadable_body_is_a_400_problem_and_changes_nothing(client, tokens, lite, started, item, path):
     before = get_instance(lite, started.id).open_work_items
     for name, body in UNREADABLE.items():
         response = client.post(path.format(item=item), data=body,
@@ -34,18 +34,18 @@ def test_f8_an_unreadable_body_is_a_400_problem_and_changes_nothing(client, toke
     assert get_instance(lite, started.id).open_work_items == before
 
 
-def test_f8_ordinary_nesting_is_read_as_before(client, tokens, item):
+def test_ordinary_nesting_is_read_as_before(client, tokens, item):
     deep_but_fine = {"data": {"rag": "red", "notes": [[[[["a"]]]]]}}
     response = client.post(f"/api/v1/work-items/{item}/complete", json=deep_but_fine, headers=tokens["fd"])
     assert response.status_code == 422 and response.json["code"] == "invalid_form_data"  # read, then checked
 
 
-def test_f8_an_unreadable_body_from_a_stranger_is_still_a_401(client):
+def test_an_unreadable_body_from_a_stranger_is_still_a_401(client):
     response = client.post("/api/v1/contexts", data=b"{", headers={"Content-Type": "application/json"})
     assert response.status_code == 401 and response.json["code"] == "unauthorized"
 
 
-def test_f8_errors_are_documented_as_problem_json(client):
+def test_errors_are_documented_as_problem_json(client):
     spec = client.get("/api/v1/openapi.json").json
     documented = {(path, method, status): set(answer.get("content", {}))
                   for path, methods in spec["paths"].items() for method, op in methods.items() if method != "parameters"

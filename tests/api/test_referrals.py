@@ -9,10 +9,12 @@ from sqlalchemy import func, select
 
 from engine.store.cases import Referral
 from tests.support.case_data import child_referral, context_referral, deploy_routes
+from tests.support.walker import ensure_group_users
 
 
 @pytest.fixture
 def routes(lite, api):
+    ensure_group_users(lite)  # the routes offer work to every partner agency's group
     deploy_routes(lite)
     return lite
 

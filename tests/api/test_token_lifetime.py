@@ -29,7 +29,7 @@ def _works(client, secret: str) -> bool:
     return api.get("/api/v1/work-items", headers={"Authorization": f"Bearer {secret}"}).status_code == 200
 
 
-def test_f5_a_web_session_cannot_mint_a_token_without_the_password(client, lite):
+def test_a_web_session_cannot_mint_a_token_without_the_password(client, lite):
     _person(lite, client)
     for password, words in ((None, "Enter your current password"), ("", "Enter your current password"),
                             ("guess", "Enter your current password correctly")):
@@ -42,7 +42,7 @@ def test_f5_a_web_session_cannot_mint_a_token_without_the_password(client, lite)
     assert _works(client, secret)
 
 
-def test_f5_guessing_the_password_on_the_token_page_is_throttled_like_sign_in(client, lite):
+def test_guessing_the_password_on_the_token_page_is_throttled_like_sign_in(client, lite):
     _person(lite, client)
     for _ in range(5):
         assert _mint(client, "guess").status_code == 422
@@ -50,7 +50,7 @@ def test_f5_guessing_the_password_on_the_token_page_is_throttled_like_sign_in(cl
     assert list_tokens(lite, "kim") == []
 
 
-def test_f5_a_password_change_revokes_personal_tokens_and_keeps_service_tokens(client, lite):
+def test_a_password_change_revokes_personal_tokens_and_keeps_service_tokens(client, lite):
     _person(lite, client)
     personal = create_token(lite, "kim", "kim")
     service = create_token(lite, "kim", "admin", kind="service", name="partner feed")
@@ -59,7 +59,7 @@ def test_f5_a_password_change_revokes_personal_tokens_and_keeps_service_tokens(c
     assert not _works(client, personal.secret) and _works(client, service.secret)
 
 
-def test_f5_an_administrator_ends_all_sessions_and_personal_tokens(client, lite):
+def test_an_administrator_ends_all_sessions_and_personal_tokens(client, lite):
     _person(lite, client)
     personal = create_token(lite, "kim", "kim")
     service = create_token(lite, "kim", "admin", kind="service", name="partner feed")
@@ -75,7 +75,7 @@ def test_f5_an_administrator_ends_all_sessions_and_personal_tokens(client, lite)
     assert f"fd_{service.prefix}" in listing and "partner feed" in listing  # service tokens are listed
 
 
-def test_f5_ending_sessions_for_nobody_is_a_clear_error(client, lite):
+def test_ending_sessions_for_nobody_is_a_clear_error(client, lite):
     _person(lite, client, "nettle", role="admin")
     page = post(client, "/admin/accounts/end-sessions", {"username": "nobody"}, token_from="/admin/accounts")
     assert page.status_code == 422 and "There is no one with the user name" in page.get_data(as_text=True)

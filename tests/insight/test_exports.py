@@ -39,7 +39,7 @@ def _cells(response) -> list[list[str]]:
 
 
 @pytest.mark.parametrize("start", FORMULA_START)
-def test_f4_a_cell_starting_like_a_formula_is_shown_as_text(start):
+def test_a_cell_starting_like_a_formula_is_shown_as_text(start):
     text = csv_text((["name", "count"], [[f"{start}SUM(A1:A9)", -3], ["plain", 2], [None, 0]]))
     rows = list(csv.reader(io.StringIO(text)))
     assert rows[1] == [f"'{start}SUM(A1:A9)", "-3"]  # the number stays a number
@@ -47,7 +47,7 @@ def test_f4_a_cell_starting_like_a_formula_is_shown_as_text(start):
     assert neutralise("a=b") == "a=b"
 
 
-def test_f4_a_context_named_like_a_formula_is_neutralised_in_the_journey_csv(app, routes, clock):
+def test_a_context_named_like_a_formula_is_neutralised_in_the_journey_csv(app, routes, clock):
     park = log_context(routes, clock, utc(2026, 3, 2, 9), context_name=HOSTILE_NAME)
     rows = _cells(browser(app, "boss").get(f"/insight/journeys/{park.case_ref}?format=csv"))
     subjects = {row[rows[0].index("subject")] for row in rows[1:]}
@@ -55,7 +55,7 @@ def test_f4_a_context_named_like_a_formula_is_neutralised_in_the_journey_csv(app
     assert not [cell for row in rows for cell in row if cell.startswith(FORMULA_START)]
 
 
-def test_f15_every_export_is_audited_as_an_export_with_its_row_count(app, routes, clock):
+def test_every_export_is_audited_as_an_export_with_its_row_count(app, routes, clock):
     child = refer(routes, clock, utc(2026, 3, 2, 9), 1)
     manager, friend = browser(app, "boss"), browser(app, "friend")
     for export, path in EXPORTS.items():
@@ -68,7 +68,7 @@ def test_f15_every_export_is_audited_as_an_export_with_its_row_count(app, routes
         assert exported.details["columns"] == _cells(response)[0]
 
 
-def test_f15_an_export_of_a_childs_journey_says_whose_data_left(app, routes, clock):
+def test_an_export_of_a_childs_journey_says_whose_data_left(app, routes, clock):
     child = refer(routes, clock, utc(2026, 3, 2, 9), 1)
     browser(app, "boss").get(f"/insight/journeys/{child.case_ref}?format=csv")
     exported = audit_rows(routes, "data_exported", "web_boss")

@@ -18,33 +18,33 @@ ACCEPTED = ["kettle orbit marble seven", "a long enough passphrase", "demo-passw
 
 
 @pytest.mark.parametrize("password", REFUSED)
-def test_f14_common_and_breached_pattern_passwords_are_refused(password):
+def test_common_and_breached_pattern_passwords_are_refused(password):
     assert password_problems(password) != []
 
 
 @pytest.mark.parametrize("password", ACCEPTED)
-def test_f14_long_unusual_passwords_need_no_digits_capitals_or_symbols(password):
+def test_long_unusual_passwords_need_no_digits_capitals_or_symbols(password):
     assert password_problems(password) == []
 
 
-def test_f14_length_is_the_only_size_rule():
+def test_length_is_the_only_size_rule():
     assert password_problems("short words") == ["Password must be 12 characters or more"]
     assert password_problems("x" * 11 + "yz" * 200) == [f"Password must be {MAX_LENGTH} characters or fewer"]
     assert password_problems("kettle orbit marble seven " * 10)[0].startswith("Password must be")
 
 
-def test_f14_the_users_own_name_is_refused():
+def test_the_users_own_name_is_refused():
     assert password_problems("amber-likes-tea-99", "amber") == ["Your password must not contain your user name"]
 
 
-def test_f14_the_shipped_list_is_read_and_lower_case():
+def test_the_shipped_list_is_read_and_lower_case():
     listed = common_passwords()
     assert {"password", "qwerty", "letmein", "frontdoor"} <= listed and len(listed) > 200
     assert all(entry == entry.lower() and not entry.startswith("#") for entry in listed)
 
 
 @pytest.mark.parametrize("password", ["aaaaaaaaaaaa", "password1234"])
-def test_f14_setting_a_weak_password_is_refused_and_changes_nothing(svc, password):
+def test_setting_a_weak_password_is_refused_and_changes_nothing(svc, password):
     make_user(svc, "ana", "police")
     set_password(svc, "ana", "kettle orbit marble seven", actor="admin")
     with pytest.raises(InvalidFormData) as refused:

@@ -42,7 +42,7 @@ def read_only_file(tmp_path):
     _set_read_only(path, False)
 
 
-def test_f13_writes_succeed_once_the_read_only_file_is_writable_again(read_only_file, clock):
+def test_writes_succeed_once_the_read_only_file_is_writable_again(read_only_file, clock):
     path, url, set_read_only = read_only_file
     prepared = make_services(url, clock)
     deploy_demo(prepared)

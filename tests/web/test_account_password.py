@@ -17,7 +17,7 @@ def _change(client, current: str, new: str):
                 token_from="/account/password")
 
 
-def test_f14_the_page_asks_for_the_current_and_the_new_password(client):
+def test_the_page_asks_for_the_current_and_the_new_password(client):
     sign_in(client, "fd")
     page = client.get("/account/password").get_data(as_text=True)
     assert 'autocomplete="current-password"' in page and 'autocomplete="new-password"' in page
@@ -31,7 +31,7 @@ def test_f14_the_page_asks_for_the_current_and_the_new_password(client):
     (PASSWORD, "password1234", "new_password", "harder to guess"),
     (PASSWORD, "too short", "new_password", "12 characters or more"),
 ])
-def test_f14_a_wrong_current_or_a_weak_new_password_changes_nothing(client, lite, current, new, field, words):
+def test_a_wrong_current_or_a_weak_new_password_changes_nothing(client, lite, current, new, field, words):
     sign_in(client, "fd")
     response = _change(client, current, new)
     page = response.get_data(as_text=True)
@@ -40,7 +40,7 @@ def test_f14_a_wrong_current_or_a_weak_new_password_changes_nothing(client, lite
     assert engine_sign_in(lite, "fd", PASSWORD)[1].username == "fd"  # the old password still works
 
 
-def test_f14_f5_changing_it_ends_other_sessions_and_personal_tokens_but_keeps_service_tokens(app, client, lite):
+def test_changing_it_ends_other_sessions_and_personal_tokens_but_keeps_service_tokens(app, client, lite):
     sign_in(client, "fd")
     elsewhere = app.test_client()
     sign_in(elsewhere, "fd")

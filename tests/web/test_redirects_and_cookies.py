@@ -31,21 +31,21 @@ def _sign_in_with_next(client, target: str):
 
 
 @pytest.mark.parametrize("target", HOSTILE, ids=[repr(t) for t in HOSTILE])
-def test_f3_f10_sign_in_never_redirects_off_site_nor_fails(client, target):
+def test_sign_in_never_redirects_off_site_nor_fails(client, target):
     response = _sign_in_with_next(client, target)
-    assert response.status_code == 302  # F10: a line break in `next` used to give a 500
+    assert response.status_code == 302  # a line break in `next` used to give a 500
     assert urlsplit(browser_destination(response.headers["Location"])).netloc == "frontdoor.example"
     assert response.headers["Location"] == "/inbox"
     assert client.get("/inbox").status_code == 200  # the person is signed in all the same
 
 
 @pytest.mark.parametrize("target", ["/inbox?view=mine", "/cases?q=riverside%20park", "/cases/CX-000001#clocks"])
-def test_f3_same_site_paths_are_kept(client, target):
+def test_same_site_paths_are_kept(client, target):
     response = _sign_in_with_next(client, target)
     assert response.headers["Location"] == target
 
 
-def test_f11_sign_out_deletes_the_cookie_with_the_attributes_it_was_set_with(lite):
+def test_sign_out_deletes_the_cookie_with_the_attributes_it_was_set_with(lite):
     from tests.support.web import team_app
 
     team_app(lite)
@@ -64,7 +64,7 @@ def test_f11_sign_out_deletes_the_cookie_with_the_attributes_it_was_set_with(lit
     assert "Max-Age=0" in deletion or "expires=Thu, 01 Jan 1970" in deletion
 
 
-def test_f11_sign_out_in_development_still_forgets_the_cookie(client):
+def test_sign_out_in_development_still_forgets_the_cookie(client):
     sign_in(client, "fd")
     response = post(client, "/sign-out")
     assert any(h.startswith("fd_session=;") for h in response.headers.getlist("Set-Cookie"))

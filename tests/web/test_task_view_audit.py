@@ -6,7 +6,7 @@ from tests.support.audit import audit_rows
 from tests.support.web import sign_in
 
 
-def test_f9_a_refused_task_page_view_is_audited(client, lite, started):
+def test_a_refused_task_page_view_is_audited(client, lite, started):
     item = started.open_work_items[0]["id"]
     sign_in(client, "pc")  # police: the triage task is not offered to them
     assert client.get(f"/tasks/{item}").status_code == 403
@@ -16,7 +16,7 @@ def test_f9_a_refused_task_page_view_is_audited(client, lite, started):
     assert audit_rows(lite, "task_viewed", "pc") == []
 
 
-def test_f9_refused_reassign_and_done_pages_are_audited_too(client, lite, started):
+def test_refused_reassign_and_done_pages_are_audited_too(client, lite, started):
     item = started.open_work_items[0]["id"]
     sign_in(client, "pc")
     assert client.get(f"/tasks/{item}/reassign").status_code == 403
@@ -25,7 +25,7 @@ def test_f9_refused_reassign_and_done_pages_are_audited_too(client, lite, starte
     assert sections == ["task", "task_done"]
 
 
-def test_f9_an_allowed_view_is_still_one_task_viewed_row(client, lite, started):
+def test_an_allowed_view_is_still_one_task_viewed_row(client, lite, started):
     item = started.open_work_items[0]["id"]
     sign_in(client, "fd")
     assert client.get(f"/tasks/{item}").status_code == 200

@@ -18,7 +18,7 @@ def _attempt(client, name: str, password: str, forwarded_for: str | None = None)
                        headers=headers)
 
 
-def test_f7_others_guesses_never_lock_out_a_browser_the_person_signed_in_on(app, client):
+def test_others_guesses_never_lock_out_a_browser_the_person_signed_in_on(app, client):
     assert sign_in(client, "fd").status_code == 302
     post(client, "/sign-out")
     guesser = app.test_client()
@@ -28,7 +28,7 @@ def test_f7_others_guesses_never_lock_out_a_browser_the_person_signed_in_on(app,
     assert sign_in(client, "fd").status_code == 302  # the person, on their own browser, does not
 
 
-def test_f7_the_wait_grows_from_a_second_and_passes_on_its_own(client, clock):
+def test_the_wait_grows_from_a_second_and_passes_on_its_own(client, clock):
     for _ in range(FREE_PER_ACCOUNT):
         assert _attempt(client, "fd", "guess").status_code == 401
     waiting = _attempt(client, "fd", PASSWORD)
@@ -40,7 +40,7 @@ def test_f7_the_wait_grows_from_a_second_and_passes_on_its_own(client, clock):
     assert _attempt(client, "fd", PASSWORD).status_code == 302  # seconds, not a 15-minute lockout
 
 
-def test_f7_a_device_cookie_for_someone_else_or_forged_earns_nothing(app, client):
+def test_a_device_cookie_for_someone_else_or_forged_earns_nothing(app, client):
     sign_in(client, "sw")  # this browser is trusted for sw, not for fd
     for _ in range(FREE_PER_ACCOUNT):
         _attempt(client, "fd", "guess")
@@ -50,7 +50,7 @@ def test_f7_a_device_cookie_for_someone_else_or_forged_earns_nothing(app, client
     assert _attempt(forged, "fd", PASSWORD).status_code == 429
 
 
-def test_f7_a_trusted_browser_is_still_slowed_by_its_own_failures(client):
+def test_a_trusted_browser_is_still_slowed_by_its_own_failures(client):
     sign_in(client, "fd")
     for _ in range(FREE_PER_ACCOUNT):
         assert _attempt(client, "fd", "guess").status_code == 401
@@ -63,7 +63,7 @@ def proxied(lite, app):
     return create_app(lite, {"TESTING": True, "TRUSTED_PROXIES": 1})
 
 
-def test_f7_the_address_limit_keys_on_the_client_behind_a_trusted_proxy(proxied, lite):
+def test_the_address_limit_keys_on_the_client_behind_a_trusted_proxy(proxied, lite):
     office, other = proxied.test_client(), proxied.test_client()
     for n in range(FREE_PER_ADDRESS):
         _attempt(office, f"guess{n}", "guess", forwarded_for="203.0.113.9")
@@ -74,14 +74,14 @@ def test_f7_the_address_limit_keys_on_the_client_behind_a_trusted_proxy(proxied,
     assert {e.details["address"] for e in audit_rows(lite, "sign_in_failed")} == {"203.0.113.9"}
 
 
-def test_f7_without_trusted_proxies_a_forwarded_header_is_ignored(client, lite):
+def test_without_trusted_proxies_a_forwarded_header_is_ignored(client, lite):
     for n in range(FREE_PER_ADDRESS):
         _attempt(client, f"guess{n}", "guess", forwarded_for=f"198.51.100.{n}")
     assert _attempt(client, "fd", PASSWORD, forwarded_for="192.0.2.1").status_code == 429
     assert {e.details["address"] for e in audit_rows(lite, "sign_in_failed")} == {"127.0.0.1"}
 
 
-def test_f7_an_administrator_sees_and_lifts_the_wait(app, client, lite):
+def test_an_administrator_sees_and_lifts_the_wait(app, client, lite):
     add_user(lite, "root", ["admins"], actor="test", role="admin", password_hash=PASSWORD_HASH)
     guesser = app.test_client()
     for _ in range(FREE_PER_ACCOUNT + 2):  # five failures, then two attempts refused unchecked (no time passes)
@@ -97,7 +97,7 @@ def test_f7_an_administrator_sees_and_lifts_the_wait(app, client, lite):
         ("root", "fd", FREE_PER_ACCOUNT)]
 
 
-def test_f7_only_administrators_manage_accounts(client):
+def test_only_administrators_manage_accounts(client):
     sign_in(client, "boss")
     assert client.get("/admin/accounts").status_code == 403
     assert post(client, "/admin/accounts/locks/lift", {"kind": "account", "key": "fd"}).status_code == 403

@@ -260,7 +260,7 @@ def _timer(literal: str, kind: str = "timeDuration") -> str:
     (_timer("R999999/P1D", "timeCycle"), "late", "at most 1000 times"),
     (_timer("R3/P11Y", "timeCycle"), "late", "longer than 10 years"),
 ])
-def test_f12_what_can_never_evaluate_is_refused_at_deploy_with_its_element(text, element, words):
+def test_what_can_never_evaluate_is_refused_at_deploy_with_its_element(text, element, words):
     found = problems(text, catalogue=WITH_TIMESCALES)
     assert len(found) == 1 and found[0].startswith(f"{element}: ") and words in found[0], found
 
@@ -271,11 +271,11 @@ def test_f12_what_can_never_evaluate_is_refused_at_deploy_with_its_element(text,
     _due("${hours(4)}"), _due("P10D"), _timer("PT4H"), _timer("R3/P6M", "timeCycle"), _timer("P10Y"),
     _timer("2026-12-01T09:00:00Z", "timeDate"),
 ])
-def test_f12_ordinary_conditions_due_dates_and_timers_stay_valid(text):
+def test_ordinary_conditions_due_dates_and_timers_stay_valid(text):
     assert problems(text, catalogue=WITH_TIMESCALES) == []
 
 
-def test_f12_the_modellers_check_reports_the_bounds_at_the_element(lite):
+def test_the_modellers_check_reports_the_bounds_at_the_element(lite):
     from engine.processes.deploy import check_files
     from tests.support.factories import demo_files
 

@@ -1,8 +1,9 @@
 """The ``Idempotency-Key`` header on POSTs that create (referrals, starts) or advance (completing a work item).
 
-Two ways: ``idempotent`` claims the key and keeps the answer in transactions of their own around the view
-(referrals, whose use case runs several transactions); ``idempotent_in_step`` hands the key to the use
-case as a ``StepRetry``, claimed and answered inside the step's own transaction (starts, completions).
+Two ways, each committing the claim, the work and the answer together: ``idempotent`` runs the view as one
+unit of work (referrals, whose use case runs several transactions); ``idempotent_in_step`` hands the key
+to the use case as a ``StepRetry``, claimed and answered inside the step's own transaction (starts,
+completions).
 """
 
 from __future__ import annotations
@@ -14,15 +15,7 @@ from typing import Any
 from flask import request
 from werkzeug.wrappers import Response
 
-from engine.runtime.idempotency import (
-    Replay,
-    StepRetry,
-    StoredResponse,
-    claim_key,
-    keep_response,
-    release_key,
-    request_fingerprint,
-)
+from engine.runtime.idempotency import Replay, StepRetry, StoredResponse, request_fingerprint, run_once
 from web.api.answers import json_answer, json_text
 from web.api.auth import caller
 from web.context import services
@@ -35,23 +28,22 @@ DOC = {"parameters": [{"in": "header", "name": HEADER, "required": False,
 
 
 def idempotent(view: Callable) -> Callable:
-    """Replay the stored answer for a repeated key; store the answer to a first, successful request."""
+    """Replay the stored answer for a repeated key; otherwise run the view once, its answer stored with its work.
+
+    The claim, the view's work and the stored answer commit together (engine/runtime/idempotency.py), so
+    a crash anywhere leaves either nothing (the retry does the work) or the answer (the retry replays it).
+    """
     @functools.wraps(view)
     def guarded(*args, **kwargs):
         key = request.headers.get(HEADER)
         if key is None:
             return view(*args, **kwargs)
-        svc, who = services(), caller().username
         fingerprint = request_fingerprint(request.method, request.path, request.get_data())
-        stored = claim_key(svc, who, key, request.path, fingerprint)
+        stored, response = run_once(services(), caller().username, key, request.path, fingerprint,
+                                    lambda: view(*args, **kwargs),
+                                    lambda answer: (answer.status_code, answer.get_data(as_text=True)))
         if stored is not None:
             return _replayed(stored)
-        try:
-            response = view(*args, **kwargs)
-        except BaseException:
-            release_key(svc, who, key)
-            raise
-        keep_response(svc, who, key, response.status_code, response.get_data(as_text=True))
         return response
     return guarded
 
