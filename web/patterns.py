@@ -16,10 +16,9 @@ from engine.config import tile_origin
 from engine.errors import InvalidFormData
 from engine.patterns.actions import REASON_MAX, add_to_context, dismiss_pattern, open_context, peer_group_from
 from engine.patterns.network import network_of
-from engine.patterns.places import MapFilters, map_points
+from engine.patterns.places import CONTEXT_TYPES, MapFilters, map_points
 from engine.patterns.views import KIND_WORDS, get_pattern, list_patterns
 from engine.patterns.weights import case_weights, context_ranking
-from engine.store.cases import CONTEXT_TYPES
 from web.context import current_user, services
 
 bp = Blueprint("patterns", __name__)
@@ -165,7 +164,7 @@ def context_weights(ref: str) -> list:
     return case_weights(services(), ref, current_user().username)
 
 
-@bp.get("/insight/contexts")
+@bp.get("/insight/contexts", endpoint="context_ranking")
 def context_ranking_page():
     """Contexts ranked by the weights assessments gave them and the children linked."""
     ranked = context_ranking(services(), current_user().username)
