@@ -193,3 +193,13 @@ def test_the_map_filters_by_harm_period_and_what_to_show(app, routes, clock):
     clock.advance(days=60)
     clients.append(_client(app, "fd.web"))  # the session has long timed out
     assert count("period=30") == "0 points on the map" and count("period=") == "4 points on the map"
+
+
+def test_a_contexts_network_shows_its_children_and_an_unknown_case_is_not_found(app, routes, clock):
+    made = _three(routes, clock)
+    client = _client(app, "fd.web")
+    opened = _post(client, f"/patterns/{made[2].patterns[0]}/open-context", {}, "/patterns")
+    context_ref = re.search(r"/cases/(CX-[0-9-]+)", opened.headers["Location"]).group(1)
+    text = client.get(f"/cases/{context_ref}/network").get_data(as_text=True)
+    assert all(m.case_ref in text for m in made) and "Kai Example" in text
+    assert client.get("/cases/CX-999999/network").status_code == 404
