@@ -14,11 +14,11 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/activate
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $@
 
-setup: $(VENV)/.installed web/static/vendor/bpmn-js/bpmn-viewer.production.min.js
+setup: $(VENV)/.installed web/static/vendor/bpmn-js/bpmn-navigated-viewer.production.min.js
 
 # GOV.UK Frontend, the bpmn-js viewer and axe-core (browser tests) from npm (exact versions in
 # package-lock.json); python -m web.assets copies the first two into web/static/vendor/.
-web/static/vendor/bpmn-js/bpmn-viewer.production.min.js: package-lock.json | $(VENV)/.installed
+web/static/vendor/bpmn-js/bpmn-navigated-viewer.production.min.js: package-lock.json | $(VENV)/.installed
 	npm ci --no-audit --no-fund --ignore-scripts
 	$(BIN)/python -m web.assets
 

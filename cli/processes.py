@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 from cli.common import json_arg, services
-from engine.processes.deploy import deploy, read_paths
+from engine.processes.deploy import read_paths
+from engine.processes.plans import DeployStep, deploy_change, plan_change
 from engine.runtime.instances import get_instance, send_message, start_process
 from engine.runtime.version_cache import list_versions
 from engine.scheduler.timers import fire_due
@@ -20,8 +22,16 @@ def cmd_db_upgrade(args) -> Any:
 
 
 def cmd_deploy(args) -> Any:
-    """frontdoor deploy PATH..."""
-    results = deploy(services(args), read_paths(args.paths), actor=args.actor, note=args.note or "")
+    """frontdoor deploy PATH... [--pilot-rule JSON] [--plan]: says what it will do, then does it (unless --plan)."""
+    svc = services(args)
+    step = DeployStep(read_paths(args.paths), json_arg(getattr(args, "pilot_rule", None)) or None)
+    plan = plan_change(svc, [step])
+    if getattr(args, "plan", False):
+        return ([v.to_dict() for v in plan.versions] if args.json
+                else [s for v in plan.versions for s in v.sentences()])
+    for sentence in (s for v in plan.versions for s in v.sentences()):
+        print(sentence, file=sys.stderr)  # before it happens; stdout keeps the result scripts read
+    results = deploy_change(svc, [step], actor=args.actor, note=args.note or "", expected=plan.fingerprint)
     return [{"process_id": r.process_id, "version": r.version, "version_id": r.version_id,
              "content_hash": r.content_hash, "created": r.created} for r in results]
 

@@ -36,9 +36,10 @@ def cmd_serve(args) -> None:
 def demo_sign_ins(svc) -> list[str]:
     """Lines naming the demo people who exist in this database, with their role and the demo password."""
     present = {u["username"] for u in list_users(svc)}
-    people = [(name, display, role) for name, display, role, _agency, _groups in PEOPLE if name in present]
+    people = [(name, display, role, agency) for name, display, role, agency, _groups in PEOPLE if name in present]
     if not people:
         return []
-    lines = [f"Demo sign-ins (password '{DEMO_PASSWORD}' unless you gave `frontdoor demo --password`):"]
-    lines += [f"  {name:<18} {role:<12} {display}" for name, display, role in people]
+    lines = [f"Demo sign-ins (password '{DEMO_PASSWORD}' unless you gave `frontdoor demo --password`; "
+             "the README lists them too):"]
+    lines += [f"  {name:<18} {role:<12} {display:<22} {agency}" for name, display, role, agency in people]
     return lines

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import engine.cases.route_records as route_records
 import engine.operations.builtin  # noqa: F401  (registers every topic on import)
+import engine.operations.programme  # noqa: F401  (the change programme's topics)
 from engine.calendar.timescales import load_timescales
 from engine.config import Settings
 from engine.runtime.operations import OPERATIONS

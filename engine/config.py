@@ -44,6 +44,8 @@ VARIABLES: tuple[Variable, ...] = (
     Variable("FRONTDOOR_SMTP_PORT", "0 (off)", "its port; 0 keeps e-mail in the outbox unsent"),
     Variable("FRONTDOOR_MAIL_FROM", "frontdoor@example.invalid", "the sender address of e-mail"),
     Variable("FRONTDOOR_SESSION_MINUTES", "30", "idle timeout of a signed-in session"),
+    Variable("FRONTDOOR_KEPT_ANSWERS_HOURS", "24",
+             "how long a form posted after its author's session ended is kept for them to get back by signing in"),
     Variable("FRONTDOOR_MATCH_RADIUS_M", "250", "radius for matching a new context to an open one"),
     Variable("FRONTDOOR_TIMER_LEASE_SECONDS", "60",
              "after this long, timers leased by a scheduler that stopped mid-batch are taken over by another"),
@@ -57,7 +59,30 @@ VARIABLES: tuple[Variable, ...] = (
     Variable("FRONTDOOR_ESCALATION_GRACE_DAYS", "1",
              "working days an overdue item waits before its holder's manager is told"),
     Variable("FRONTDOOR_DIGEST_HOUR", "7", "local hour (0-23) of each person's daily digest e-mail"),
+    Variable("FRONTDOOR_ALERT_ESCALATION_GROUPS", "mash_manager,service_manager",
+             "who an urgent alert nobody has acknowledged goes to next, level by level (duty managers, then "
+             "service managers); the wait is the `alert_escalation` timescale"),
+    Variable("FRONTDOOR_CHAMPION_TRAINING_MONTHS", "12",
+             "months a champion's training lasts before it is due for renewal"),
+    Variable("FRONTDOOR_CHAMPION_RENEWAL_NOTICE_DAYS", "30",
+             "days before a champion's training runs out that the champion and the CS lead are reminded"),
+    Variable("FRONTDOOR_PILOT_REFLECTION_DAYS", "90",
+             "days a pilot version runs before the CS lead and the partnership are asked to reflect on it"),
     Variable("FRONTDOOR_PASSWORD", "asked for", "the new password `frontdoor set-password` sets (never stored)"),
+    Variable("FRONTDOOR_DOCUMENTS_DIR", "instance/documents",
+             "folder for documents attached to cases (outside the web root), unless a bucket is set"),
+    Variable("FRONTDOOR_DOCUMENTS_BUCKET", "none",
+             "an S3-compatible bucket for documents instead of the folder (credentials: the usual `AWS_*` variables)"),
+    Variable("FRONTDOOR_DOCUMENTS_ENDPOINT", "none",
+             "the S3-compatible server's address when it is not Amazon S3 (e.g. `https://s3.council.example`)"),
+    Variable("FRONTDOOR_DOCUMENTS_MAX_MB", "20", "largest document accepted, in megabytes"),
+    Variable("FRONTDOOR_DOCUMENTS_TYPES", "pdf,docx,xlsx,odt,txt,png,jpeg",
+             "the kinds of document accepted (checked by content, not by name)"),
+    Variable("FRONTDOOR_CLAMD", "none",
+             "`host:port` of a ClamAV daemon that scans each upload (none: documents are marked not scanned)"),
+    Variable("FRONTDOOR_TRUSTED_PROXIES", "0",
+             "reverse proxies in front of the web shell that set `X-Forwarded-For` and `X-Forwarded-Proto`; "
+             "sign-in throttling keys on the address the last of them saw (0: the connection's own address)"),
     Variable("FRONTDOOR_PATTERNS", "config/patterns.toml",
              "the rules for patterns across referrals (window, count, radius, name tolerance)"),
     Variable("FRONTDOOR_MAP_TILES", "none (plain background)",
@@ -123,6 +148,59 @@ class ReminderPolicy:
 
 
 @dataclass(frozen=True)
+class DocumentSettings:
+    """Where documents are kept, what is accepted, and the virus scanner (none by default)."""
+
+    folder: Path = ROOT / "instance" / "documents"
+    bucket: str | None = None
+    endpoint: str | None = None
+    max_bytes: int = 20 * 1024 * 1024
+    types: tuple[str, ...] = ("pdf", "docx", "xlsx", "odt", "txt", "png", "jpeg")
+    clamd: tuple[str, int] | None = None
+
+    @classmethod
+    def from_env(cls, env: Env | None = None) -> DocumentSettings:
+        """FRONTDOOR_DOCUMENTS_* and FRONTDOOR_CLAMD; raises InvalidSetting naming the variable."""
+        env = os.environ if env is None else env
+        folder = _read(env, "FRONTDOOR_DOCUMENTS_DIR", None)
+        megabytes = _read(env, "FRONTDOOR_DOCUMENTS_MAX_MB", cls.max_bytes / 1024 / 1024, float, 0.001, 2048,
+                          "a number of megabytes")
+        types = tuple(t.strip().lower() for t in _read(env, "FRONTDOOR_DOCUMENTS_TYPES", ",".join(cls.types))
+                      .split(",") if t.strip())
+        return cls(folder=Path(folder) if folder else cls.folder, bucket=_read(env, "FRONTDOOR_DOCUMENTS_BUCKET", None),
+                   endpoint=_read(env, "FRONTDOOR_DOCUMENTS_ENDPOINT", None), max_bytes=int(megabytes * 1024 * 1024),
+                   types=types, clamd=_host_port(_read(env, "FRONTDOOR_CLAMD", None)))
+
+
+def _host_port(value: str | None) -> tuple[str, int] | None:
+    if not value:
+        return None
+    host, _, port = value.rpartition(":")
+    if not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise InvalidSetting(f"FRONTDOOR_CLAMD must be host:port, not {value!r}", setting="FRONTDOOR_CLAMD")
+    return host, int(port)
+
+
+@dataclass(frozen=True)
+class ProgrammeSettings:
+    """The change programme's timings: how long champions' training lasts, the renewal notice, pilot reflection."""
+
+    training_months: int = 12
+    renewal_notice_days: int = 30
+    pilot_reflection_days: int = 90
+
+    @classmethod
+    def from_env(cls, env: Env | None = None) -> ProgrammeSettings:
+        """The FRONTDOOR_CHAMPION_* and FRONTDOOR_PILOT_REFLECTION_DAYS settings; raises InvalidSetting."""
+        env = os.environ if env is None else env
+        return cls(training_months=_read(env, "FRONTDOOR_CHAMPION_TRAINING_MONTHS", cls.training_months, int, 1, 120),
+                   renewal_notice_days=_read(env, "FRONTDOOR_CHAMPION_RENEWAL_NOTICE_DAYS", cls.renewal_notice_days,
+                                             int, 0, 365),
+                   pilot_reflection_days=_read(env, "FRONTDOOR_PILOT_REFLECTION_DAYS", cls.pilot_reflection_days,
+                                               int, 1, 3650))
+
+
+@dataclass(frozen=True)
 class Settings:
     """Runtime settings; ``from_env`` is the only constructor the app, the CLI and the scheduler use."""
 
@@ -137,12 +215,17 @@ class Settings:
     smtp_port: int = 0
     mail_from: str = "frontdoor@example.invalid"
     session_minutes: int = 30
+    kept_answers_hours: int = 24
     context_match_radius_m: int = 250
+    trusted_proxies: int = 0
     firing: FiringSettings = field(default_factory=FiringSettings)
     reminders: ReminderPolicy = field(default_factory=ReminderPolicy)
+    documents: DocumentSettings = field(default_factory=DocumentSettings)
+    alert_escalation_groups: tuple[str, ...] = ("mash_manager", "service_manager")
     patterns_path: Path = ROOT / "config" / "patterns.toml"
     map_tiles: str | None = None
     map_attribution: str = ""
+    programme: ProgrammeSettings = field(default_factory=ProgrammeSettings)
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -170,14 +253,20 @@ class Settings:
             smtp_port=_read(env, "FRONTDOOR_SMTP_PORT", defaults.smtp_port, int, 0, 65535),
             mail_from=_read(env, "FRONTDOOR_MAIL_FROM", defaults.mail_from),
             session_minutes=_read(env, "FRONTDOOR_SESSION_MINUTES", defaults.session_minutes, int, 1, 24 * 60),
+            kept_answers_hours=_read(env, "FRONTDOOR_KEPT_ANSWERS_HOURS", defaults.kept_answers_hours, int, 1,
+                                     24 * 7),
             context_match_radius_m=_read(env, "FRONTDOOR_MATCH_RADIUS_M", defaults.context_match_radius_m, int,
                                          1, 100_000),
+            trusted_proxies=_read(env, "FRONTDOOR_TRUSTED_PROXIES", defaults.trusted_proxies, int, 0, 5),
             firing=FiringSettings.from_env(env),
             reminders=ReminderPolicy.from_env(env),
+            documents=DocumentSettings.from_env(env),
+            alert_escalation_groups=_groups(env, "FRONTDOOR_ALERT_ESCALATION_GROUPS", defaults.alert_escalation_groups),
             patterns_path=Path(_read(env, "FRONTDOOR_PATTERNS", defaults.patterns_path)),
             map_tiles=_read(env, "FRONTDOOR_MAP_TILES", None, map_tiles, words="an http(s) URL template with "
                             "{z}, {x} and {y}"),
             map_attribution=_read(env, "FRONTDOOR_MAP_ATTRIBUTION", "")[:300],
+            programme=ProgrammeSettings.from_env(env),
         )
         if settings.production:
             if settings.secret_key == defaults.secret_key or len(settings.secret_key) < 32:
@@ -186,6 +275,17 @@ class Settings:
             if "DATABASE_URL" not in env:
                 raise InvalidSetting("DATABASE_URL must be set in production", setting="DATABASE_URL")
         return settings
+
+
+def _groups(env: Env, name: str, default: tuple[str, ...]) -> tuple[str, ...]:
+    """A comma-separated list of group ids (letters, digits and underscores), in order."""
+    raw = _read(env, name, None)
+    if raw is None:
+        return default
+    groups = tuple(g.strip() for g in raw.split(",") if g.strip())
+    if not groups or not all(g.replace("_", "").isalnum() for g in groups):
+        raise InvalidSetting(f"{name} must be group ids separated by commas, not {raw!r}", setting=name)
+    return groups
 
 
 def map_tiles(value: str) -> str | None:

@@ -25,7 +25,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("interfaces", ("web", "engine.scheduler", "engine.insight", "engine.demo")),
     ("composition root", ("engine.bootstrap",)),
     ("use cases", ("engine.cases", "engine.work", "engine.processes", "engine.people", "engine.clocks",
-                   "engine.alerts", "engine.patterns")),
+                   "engine.alerts", "engine.patterns", "engine.programme")),
     ("route operations", ("engine.operations",)),
     ("runtime", ("engine.runtime",)),
     ("building blocks", ("engine.workflow", "engine.forms", "engine.calendar", "engine.access", "engine.audit")),

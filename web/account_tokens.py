@@ -1,10 +1,15 @@
-"""Your API tokens: create one (its secret is shown once, on this page only), see them, revoke them."""
+"""Your API tokens: create one (its secret is shown once, on this page only), see them, revoke them.
+
+Creating one asks for your password again: a token works without a session, so whoever found a browser
+left signed in must not be able to mint one (docs/security.md).
+"""
 
 from __future__ import annotations
 
 from flask import Blueprint, render_template, request
 
 from engine.errors import InvalidFormData
+from engine.people.accounts import TooManyAttempts, confirm_password
 from engine.people.tokens import DEFAULT_DAYS, DEFAULT_SCOPES, SCOPES, create_token, list_tokens, revoke_token
 from web.context import current_user, services
 
@@ -34,10 +39,13 @@ def create():
     try:
         if days and not days.isdigit():
             raise InvalidFormData({"days": ["Enter the number of days, for example 90"]})
+        confirm_password(services(), me, request.form.get("password", ""), address=request.remote_addr or "")
         issued = create_token(services(), me, me, scopes=request.form.getlist("scopes"),
                               days=int(days) if days else None, name=request.form.get("name", "").strip())
     except InvalidFormData as exc:
         return _page(errors=exc.errors, status=422)
+    except TooManyAttempts as exc:
+        return _page(errors={"password": [exc.message]}, status=429)
     return _page(issued=issued)
 
 

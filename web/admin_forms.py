@@ -5,7 +5,15 @@ from __future__ import annotations
 from flask import Blueprint, Response, g, jsonify, redirect, render_template, request, url_for
 
 from engine.errors import Conflict, InvalidFormData, InvalidProcess, NotPermitted
-from engine.processes.form_editing import check_form, delete_form, form_version, get_form, list_forms, save_form
+from engine.processes.form_editing import (
+    check_form,
+    delete_form,
+    form_version,
+    get_form,
+    list_forms,
+    save_form,
+    save_plan,
+)
 from engine.processes.new_forms import create_form
 from web.context import current_user, services
 
@@ -63,23 +71,33 @@ def form_json(form_id: str):
 
 @bp.post("/<form_id>/check")
 def check(form_id: str):
-    """Check the posted form JSON: readable, same id, and no field a condition reads has gone."""
+    """Check the posted form JSON (readable, same id, no field a condition reads has gone) and, when it could
+    be saved, say what saving would do: the versions it creates, from which, and for pilots and running cases."""
     problems = check_form(services(), form_id, _posted())
-    return jsonify({"problems": [p.to_dict() for p in problems]})
+    if problems:
+        return jsonify({"problems": [p.to_dict() for p in problems], "plan": None})
+    try:
+        plan = save_plan(services(), form_id, _posted())
+    except InvalidProcess as exc:
+        return jsonify({"problems": [p.to_dict() for p in exc.problems], "plan": None})
+    return jsonify({"problems": [], "plan": plan.to_dict()})
 
 
 @bp.post("/<form_id>/save")
 def save(form_id: str):
-    """Check again and save: each process using the form gets a new version; running cases stay."""
+    """Check again and save as planned (``?expected=`` the plan's fingerprint): each live version using the form
+    gets its own next version (a pilot keeps its rule); running cases stay. 409 when the versions changed."""
     before = form_version(services(), form_id)
     try:
-        deployed = save_form(services(), form_id, _posted(), actor=current_user().username)
+        deployed = save_form(services(), form_id, _posted(), actor=current_user().username,
+                             expected=request.args.get("expected") or None)
     except InvalidProcess as exc:
         return jsonify({"problems": [p.to_dict() for p in exc.problems]}), 422
     except Conflict as exc:
         return jsonify({"problems": [{"element_id": "", "message": exc.message, "file": ""}]}), 409
     result = {"problems": [], "created": any(d.created for d in deployed),
-              "versions": [{"process_id": d.process_id, "version": d.version} for d in deployed]}
+              "versions": [{"process_id": d.process_id, "version": d.version, "created": d.created}
+                           for d in deployed]}
     if not deployed:  # a form no process uses yet: only the form library keeps its versions
         after = form_version(services(), form_id)
         result |= {"created": after != before, "form_version": after}

@@ -16,10 +16,12 @@ ROOT = Path(__file__).resolve().parent.parent
 SOURCE = ROOT / "node_modules" / "govuk-frontend" / "dist" / "govuk"
 VENDOR = Path(__file__).resolve().parent / "static" / "vendor" / "govuk-frontend"
 FILES = ("govuk-frontend.min.css", "govuk-frontend.min.js")
-# The bpmn.io viewer for case diagrams (its licence asks that the bpmn.io watermark stays visible).
+# The bpmn.io viewers for diagrams (its licence asks that the bpmn.io watermark stays visible); the navigated
+# viewer zooms and pans.
 BPMN_SOURCE = ROOT / "node_modules" / "bpmn-js" / "dist"
 BPMN_VENDOR = VENDOR.parent / "bpmn-js"
-BPMN_FILES = ("bpmn-viewer.production.min.js", "assets/bpmn-js.css", "assets/diagram-js.css")
+BPMN_FILES = ("bpmn-viewer.production.min.js", "bpmn-navigated-viewer.production.min.js", "assets/bpmn-js.css",
+              "assets/diagram-js.css")
 # Swagger UI for the API's docs page (/api/v1/docs), from npm like the rest.
 SWAGGER_SOURCE = ROOT / "node_modules" / "swagger-ui-dist"
 SWAGGER_VENDOR = VENDOR.parent / "swagger-ui"

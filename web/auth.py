@@ -2,20 +2,37 @@
 
 from __future__ import annotations
 
+import re
+from urllib.parse import urlsplit
+
 from flask import Blueprint, redirect, render_template, request, url_for
 
-from engine.people.accounts import SignInRefused, TooManyAttempts, sign_in, sign_out
+from engine.people.accounts import DEVICE_COOKIE_DAYS, SignInRefused, TooManyAttempts, device_token, sign_in, sign_out
 from web.context import services
-from web.security import cookie_name, session_token, set_cookie
+from web.security import cookie_name, delete_cookie, session_token, set_cookie
 
 bp = Blueprint("auth", __name__)
 
 
-def _safe_next(target: str | None) -> str:
-    """Only a path on this site, so sign-in cannot bounce someone to another site (open redirect)."""
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return url_for("inbox.index")
+# What a browser drops from a URL before reading it (WHATWG URL standard): C0 controls and spaces at
+# either end, tabs and line breaks anywhere, and a backslash it reads as a slash. A target holding any of
+# them is refused rather than cleaned, so the Location we send is exactly what the browser will follow.
+_BROWSER_REWRITES = re.compile(r"[\x00-\x1f\x7f\\]|^ | $")
+
+
+def safe_next(target: str | None) -> str:
+    """Only a path on this site, so sign-in cannot bounce someone to another site (open redirect).
+
+    A browser reads a slash, a tab and ``/evil.example`` as ``//evil.example`` (another site), and a line
+    break cannot go into a header at all, so any character a browser would strip or rewrite sends the
+    person to the inbox instead; so does anything that is not a plain path (a scheme, a host, ``//``).
+    """
+    if not target or _BROWSER_REWRITES.search(target):
+        return url_for("inbox.index")
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return url_for("inbox.index")
+    return target
 
 
 @bp.route("/sign-in", endpoint="sign_in", methods=["GET", "POST"])
@@ -25,13 +42,18 @@ def sign_in_page():
     if request.method == "POST":
         username = request.form.get("username", "")
         try:
-            token, _who = sign_in(services(), username, request.form.get("password", ""),
-                                  address=request.remote_addr or "")
+            # remote_addr is the client's own address behind the configured proxies (web/__init__.py)
+            token, who = sign_in(services(), username, request.form.get("password", ""),
+                                 address=request.remote_addr or "",
+                                 device=request.cookies.get(cookie_name("fd_device"), ""))
         except (SignInRefused, TooManyAttempts) as exc:
             error, status = exc.message, exc.status
         else:
-            response = redirect(_safe_next(request.args.get("next")))
+            response = redirect(safe_next(request.args.get("next")))
             set_cookie(response, "fd_session", token)
+            # this browser is now trusted for this person: others' failed guesses do not slow it
+            set_cookie(response, "fd_device", device_token(services(), who.username),
+                       max_age=DEVICE_COOKIE_DAYS * 86400)
             return response
     return render_template("auth/sign_in.html", title="Sign in", error=error,
                            username=request.form.get("username", "")), status
@@ -42,7 +64,7 @@ def sign_out_page():
     """End the session on the server and forget the cookie."""
     sign_out(services(), session_token())
     response = redirect(url_for("auth.sign_in"))
-    response.delete_cookie(cookie_name("fd_session"), path="/")
+    delete_cookie(response, "fd_session")
     return response
 
 

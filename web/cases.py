@@ -7,22 +7,26 @@ break-glass page (web/errors.py), where a reason opens the case for a few hours.
 from __future__ import annotations
 
 import re
+from datetime import date
 
 from flask import Blueprint, abort, redirect, render_template, request, url_for
 
+from engine.access.need_to_know import may_break_glass
 from engine.cases.page import case_page
 from engine.cases.protection import PROTECT, REMOVE, protection_choice, set_address_protection
 from engine.cases.protection import REASON_MAX as PROTECTION_REASON_MAX  # the clocks' is REASON_MAX
+from engine.cases.record import case_record
 from engine.cases.views import search_cases
 from engine.clocks.actions import REASON_MAX, act_on_clock, clock_actions
-from engine.errors import InvalidFormData
+from engine.errors import InvalidFormData, NotPermitted
 from engine.people.break_glass import GRANT_HOURS, break_glass
 from web.context import current_user, services
 
 bp = Blueprint("cases", __name__, url_prefix="/cases")
 
 NOTICES = {"protected": "The address is now protected: it is withheld everywhere this child appears.",
-           "unprotected": "The protection has been removed: the address is shown again."}
+           "unprotected": "The protection has been removed: the address is shown again.",
+           "merged": "The two records are now one. The other record's reference leads here."}
 POSTCODE = re.compile(r"^[A-Z]{1,2}\d[A-Z\d]?\s*\d[A-Z]{2}$", re.I)
 SCHOOL_URN = re.compile(r"^\d{6}$")  # DfE unique reference numbers are six digits
 
@@ -39,10 +43,20 @@ def search_terms(q: str) -> dict[str, str]:
 
 @bp.get("")
 def search():
-    """Search by reference, name (only children you may see), context name, postcode or school URN."""
+    """Search by reference, name (spelling variants too; only children you may see), context name, postcode,
+    school URN, date of birth or NHS number."""
     q = request.args.get("q", "").strip()
-    found = search_cases(services(), current_user().username, **search_terms(q)) if q else None
-    return render_template("cases/search.html", title="Find a case", q=q, found=found)
+    terms = search_terms(q) if q else {}
+    dob, nhs = request.args.get("dob", "").strip(), request.args.get("nhs_number", "").strip()[:20]
+    try:
+        terms["dob"] = date.fromisoformat(dob) if dob else None
+    except ValueError:
+        terms["dob"] = None
+    if nhs:
+        terms["nhs_number"] = nhs
+    asked = any(terms.values())
+    found = search_cases(services(), current_user().username, **terms) if asked else None
+    return render_template("cases/search.html", title="Find a case", q=q, dob=dob, nhs_number=nhs, found=found)
 
 
 @bp.get("/<ref>")
@@ -51,6 +65,14 @@ def show(ref: str):
     section = request.args.get("section", "summary")
     return _case_page(ref, section if section in ("summary", "timeline") else "summary",
                       notice=NOTICES.get(request.args.get("notice", "")))
+
+
+@bp.get("/<ref>/print")
+def print_record(ref: str):
+    """The case record laid out to print and take to a meeting (every section open); audited as a view."""
+    record = case_record(services(), ref, current_user().username, section="print")
+    return render_template("cases/print.html", title=f"Record of case {record.view.ref}", record=record,
+                           view=record.view, printed_by=current_user().display_name)
 
 
 def _case_page(ref: str, section: str = "summary", errors: dict[str, list[str]] | None = None,
@@ -122,6 +144,8 @@ def address_protection(ref: str):
 @bp.route("/<ref>/break-glass", methods=["GET", "POST"])
 def break_glass_page(ref: str):
     """No need-to-know: give a reason to open the case for a limited time; the manager is told."""
+    if request.method == "GET" and not may_break_glass(current_user().role):
+        raise NotPermitted("Reviewers from outside the organisation cannot open case records")
     errors: dict[str, list[str]] = {}
     if request.method == "POST":
         try:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, redirect, render_template, url_for
+from flask import Flask, g, redirect, render_template, url_for
 from werkzeug.exceptions import HTTPException
 
+from engine.access.need_to_know import may_break_glass
 from engine.cases.views import NoNeedToKnow
 from engine.errors import FrontdoorError
 
@@ -28,8 +29,9 @@ def _domain_error(exc: FrontdoorError):
 
 
 def _no_need_to_know(exc: NoNeedToKnow):
-    """A case refused for lack of need-to-know: offer break glass; anything else is a 403."""
-    if exc.case_ref:
+    """A case refused for lack of need-to-know: offer break glass (not to reviewers); anything else is a 403."""
+    user = g.get("user")
+    if exc.case_ref and user is not None and may_break_glass(user.role):
         return redirect(url_for("cases.break_glass_page", ref=exc.case_ref))
     return _page(exc.status, exc.message)
 

@@ -6,17 +6,16 @@ decided by the services (engine/insight/readers.py and need-to-know for cases).
 
 from __future__ import annotations
 
-import csv
-import io
 from datetime import date
 
-from flask import Blueprint, Response, g, jsonify, render_template, request
+from flask import Blueprint, Response, g, jsonify, redirect, render_template, request, url_for
 
 from engine.errors import InvalidFormData
+from engine.insight.exports import export_csv
 from engine.insight.journeys import case_journey
 from engine.insight.measures import Period, default_period, known_areas, outcome_measures, parse_period
 from engine.insight.pilots import compare_versions
-from engine.insight.system_review import system_review_results
+from engine.insight.system_review import ROLES_STARTING_REVIEWS, start_system_review, system_review_results
 from engine.insight.tables import (
     Table,
     journey_table,
@@ -40,12 +39,10 @@ def _period() -> Period:
         return default_period(services())
 
 
-def _csv(table: Table, name: str) -> Response:
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(table[0])
-    writer.writerows([["" if v is None else v for v in row] for row in table[1]])
-    return Response(out.getvalue(), mimetype="text/csv",
+def _csv(table: Table, name: str, export: str, case_refs: tuple[str, ...] = (), **details) -> Response:
+    """The table as a CSV download: cells neutralised and the export audited (engine/insight/exports.py)."""
+    text = export_csv(services(), current_user().username, export, table, case_refs=case_refs, **details)
+    return Response(text, mimetype="text/csv",
                     headers={"Content-Disposition": f'attachment; filename="{name}-{date.today().isoformat()}.csv"'})
 
 
@@ -59,7 +56,8 @@ def measures():
     period, area = _period(), request.args.get("area") or None
     results = outcome_measures(services(), current_user().username, period, area)
     if _wants_csv():
-        return _csv(measures_table(results), "measures")
+        return _csv(measures_table(results), "measures", "measures", start=period.start.isoformat(),
+                    end=period.end.isoformat(), area=area)
     return render_template("insight/measures.html", title="Outcome measures", results=results, period=period,
                            area=area, areas=known_areas(services()))
 
@@ -69,7 +67,8 @@ def journey(ref: str):
     """One child's or context's journey across every route it has had (need-to-know applies)."""
     found = case_journey(services(), ref, current_user().username)
     if _wants_csv():
-        return _csv(journey_table(found), f"journey-{found.ref}")
+        return _csv(journey_table(found), f"journey-{found.ref}", "journey",
+                    case_refs=tuple(r.case_ref for r in found.routes) + (found.ref,))
     return render_template("insight/journey.html", title=f"Journey of {found.ref}", journey=found)
 
 
@@ -89,7 +88,8 @@ def waiting(process_id: str, version: int):
     if element:
         cases, hidden = cases_waiting_at(services(), current_user().username, process_id, version, element)
     if _wants_csv():
-        return _csv(waiting_table(found), f"waiting-{process_id}-v{version}")
+        return _csv(waiting_table(found), f"waiting-{process_id}-v{version}", "waiting", process_id=process_id,
+                    version=version)
     g.csp_inline_styles = True  # bpmn-js's watermark and markup carry style attributes (web/security.py)
     heat = waiting_diagram(found)["steps"]
     return render_template("insight/waiting.html", title=f"Where cases wait: {process_id} version {version}",
@@ -110,7 +110,8 @@ def pilots():
     period, area = _period(), request.args.get("area") or None
     comparisons = compare_versions(services(), current_user().username, period, area)
     if _wants_csv():
-        return _csv(pilots_table(comparisons), "pilots")
+        return _csv(pilots_table(comparisons), "pilots", "pilots", start=period.start.isoformat(),
+                    end=period.end.isoformat(), area=area)
     return render_template("insight/pilots.html", title="Pilots", comparisons=comparisons, period=period, area=area)
 
 
@@ -119,5 +120,13 @@ def system_review():
     """The system review's RAG grid with the change since the previous review, values check and actions."""
     reviews = system_review_results(services(), current_user().username)
     if _wants_csv():
-        return _csv(review_table(reviews), "system-review")
-    return render_template("insight/system_review.html", title="System review results", reviews=reviews)
+        return _csv(review_table(reviews), "system-review", "system_review")
+    return render_template("insight/system_review.html", title="System review results", reviews=reviews,
+                           may_start=current_user().role in ROLES_STARTING_REVIEWS)
+
+
+@bp.post("/system-review/start")
+def start_review():
+    """Start a new system review (the CS lead only); its first task goes to the partnership's inbox."""
+    instance_id = start_system_review(services(), current_user().username)
+    return redirect(url_for("instances.show", instance_id=instance_id))

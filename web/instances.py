@@ -1,11 +1,11 @@
-"""Instance pages: where a case's process stands, its open and done work, and its history."""
+"""Instance pages: where a case's process stands, its open and done work with their answers, and its history."""
 
 from __future__ import annotations
 
 from flask import Blueprint, jsonify, render_template
 
-from engine.cases.instance_page import view_instance
-from engine.cases.page import instance_diagram
+from engine.cases.diagrams import instance_diagram
+from engine.cases.record import instance_page
 from web.context import current_user, services
 
 bp = Blueprint("instances", __name__, url_prefix="/instances")
@@ -14,12 +14,12 @@ bp = Blueprint("instances", __name__, url_prefix="/instances")
 @bp.get("/<int:instance_id>")
 def show(instance_id: int):
     """One instance; the need-to-know check and the audit row happen in the service."""
-    page = view_instance(services(), instance_id, current_user().username)
-    return render_template("instances/show.html", title=f"{page.view.process_id} {page.view.case_ref or ''}",
+    page = instance_page(services(), instance_id, current_user().username)
+    return render_template("instances/show.html", title=f"{page.process} {page.view.case_ref or ''}".strip(),
                            page=page)
 
 
 @bp.get("/<int:instance_id>/diagram.json")
 def diagram(instance_id: int):
-    """The route's BPMN XML and the element ids done, open and failed, for the diagram viewer."""
+    """The route's BPMN XML, the element ids done, open and failed, and the same for each called process."""
     return jsonify(instance_diagram(services(), instance_id, current_user().username))

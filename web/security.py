@@ -50,6 +50,13 @@ def set_cookie(response: Response, base: str, value: str, max_age: int | None = 
                         secure=current_app.config["SECURE_COOKIES"])
 
 
+def delete_cookie(response: Response, base: str) -> None:
+    """Forget a cookie set by ``set_cookie``: a browser ignores a deletion whose attributes differ (a
+    ``__Host-`` cookie is only replaced by a Secure one), so it carries the same ones."""
+    response.delete_cookie(cookie_name(base), path="/", httponly=True, samesite="Lax",
+                           secure=current_app.config["SECURE_COOKIES"])
+
+
 def session_token() -> str | None:
     """The raw session token from the browser's cookie, if any."""
     return request.cookies.get(cookie_name("fd_session"))

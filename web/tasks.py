@@ -1,4 +1,9 @@
-"""Task pages: the form, save a draft, complete, what happens next; claim, give back and reassign."""
+"""Task pages: the form, save a draft, complete, what happens next; claim, give back and reassign.
+
+A form with a file picker posts its files with the answers: each is stored as a document on the task and
+its case before the answers are read (web/task_files.py), so a mistake elsewhere on the form never loses
+a file. A post that arrived after the session ended comes back here after signing in (web/kept.py).
+"""
 
 from __future__ import annotations
 
@@ -6,6 +11,7 @@ from flask import Blueprint, redirect, render_template, request, url_for
 
 from engine.errors import InvalidFormData, TaskAlreadyCompleted
 from engine.forms import data_from_post
+from engine.people.directory import work_targets
 from engine.work.items import (
     claim,
     complete_work_item,
@@ -16,13 +22,19 @@ from engine.work.items import (
     what_happens_next,
 )
 from web.context import current_user, services
+from web.kept import take_kept
+from web.task_files import file_names, with_uploads
 from web.task_form import ADD_ROW, render_form
+from web.uploads import allow_document_upload
 
 bp = Blueprint("tasks", __name__, url_prefix="/tasks")
+bp.before_request(allow_document_upload)
+KEPT_NOTICE = "What you typed before your session ended has been kept for you. Check it, then complete the task."
 
 
 def _page(task, answers, errors=None, extra_rows=None, status: int = 200, notice: str | None = None):
-    rendered = render_form(task.form, answers, errors, extra_rows) if task.form else None
+    files = file_names(task)
+    rendered = render_form(task.form, answers, errors, extra_rows, task.data, files) if task.form else None
     general = [m for k, ms in (errors or {}).items() if k in ("", "_form") for m in ms]
     error_list = (rendered.error_list if rendered else []) or [{"text": m} for m in general]
     return render_template("tasks/task.html", title=task.item["name"], task=task, form=rendered,
@@ -35,6 +47,11 @@ def show(work_item_id: int):
     task = open_task(services(), work_item_id, current_user().username)
     if task.item["status"] != "open":
         return _finished(task.item)
+    kept_post, kept = take_kept() if task.may_act and task.form else (None, None)
+    if kept is not None:  # kept as the task's draft at once, so leaving the page cannot lose it again
+        answers = data_from_post(task.form, kept_post)
+        save_draft(services(), work_item_id, current_user().username, answers)
+        return _page(task, answers, notice=KEPT_NOTICE)
     return _page(task, task.draft)
 
 
@@ -53,12 +70,16 @@ def submit(work_item_id: int):
     transaction (no read or audited view of our own first), keeping the web's cost over the engine's small.
     """
     svc, me = services(), current_user().username
-    if request.form.get(ADD_ROW) or request.form.get("action") == "draft":
-        return _add_row_or_draft(svc, me, work_item_id)
+    posted, refused = with_uploads(svc, work_item_id, me)
+    if refused:  # a file was refused: nothing else is done, and the form comes back with the reason
+        task = open_task(svc, work_item_id, me)
+        return _page(task, data_from_post(task.form, posted), refused, status=422)
+    if posted.get(ADD_ROW) or posted.get("action") == "draft":
+        return _add_row_or_draft(svc, me, work_item_id, posted)
     answers: dict = {}
 
     def read_answers(form):  # called by the engine once it has the item's form (no read of our own)
-        answers.update(data_from_post(form, request.form) if form else {})
+        answers.update(data_from_post(form, posted) if form else {})
         return answers
 
     try:
@@ -70,11 +91,11 @@ def submit(work_item_id: int):
     return redirect(url_for("tasks.done", work_item_id=work_item_id))
 
 
-def _add_row_or_draft(svc, me: str, work_item_id: int):
+def _add_row_or_draft(svc, me: str, work_item_id: int, posted):
     task = open_task(svc, work_item_id, me)
-    answers = data_from_post(task.form, request.form) if task.form else {}
-    if request.form.get(ADD_ROW):
-        return _page(task, answers, extra_rows={request.form[ADD_ROW]: 1})
+    answers = data_from_post(task.form, posted) if task.form else {}
+    if posted.get(ADD_ROW):
+        return _page(task, answers, extra_rows={posted[ADD_ROW]: 1})
     try:
         save_draft(svc, work_item_id, me, answers)
     except InvalidFormData as exc:
@@ -123,4 +144,5 @@ def reassign_item(work_item_id: int):
             return redirect(url_for("inbox.index", notice="reassigned"))
     error_list = [{"text": messages[0], "href": f"#{key}"} for key, messages in errors.items() if messages]
     return render_template("tasks/reassign.html", title="Reassign this task", task=task, errors=errors,
-                           error_list=error_list, form=request.form, error_count=len(errors)), 422 if errors else 200
+                           error_list=error_list, form=request.form, error_count=len(errors),
+                           targets=work_targets(svc)), 422 if errors else 200

@@ -17,7 +17,7 @@ from engine.calendar.working_days import NATION_SUBDIVISIONS, WorkingCalendar, p
 from engine.config import timescales_overrides_from_env
 from engine.errors import FrontdoorError
 
-Unit = Literal["working_days", "days", "hours", "weeks", "months"]
+Unit = Literal["working_days", "days", "hours", "weeks", "months", "end_of_working_day"]
 UNITS: tuple[str, ...] = get_args(Unit)
 OVERRIDES_ENV = "FRONTDOOR_TIMESCALES_OVERRIDES"
 DEFAULT_PATH = Path(__file__).resolve().parents[2] / "config" / "timescales.toml"
@@ -40,6 +40,22 @@ class InvalidTimescales(FrontdoorError):
     status = 422
 
 
+# The events a timescale counts from, in the words a due reason uses ("within 1 working day of ...").
+ANCHOR_WORDS = {
+    "referral_received": "the referral being received", "context_referral_received": "the referral being received",
+    "task_created": "the task being given", "strategy_discussion": "the strategy discussion",
+    "concern_identified": "the concern being identified", "s47_started": "the section 47 enquiry starting",
+    "s47_outcome": "the section 47 enquiry's outcome", "icpc": "the initial child protection conference",
+    "previous_review": "the previous review", "plan_agreed": "the plan being agreed",
+    "context_decision": "the threshold decision", "assessment_signed_off": "the assessment being signed off",
+    "context_conference": "the context conference", "action_due": "the action's due date",
+    "context_closed": "the context being closed", "school_assessment_started": "the school assessment starting",
+    "system_review_started": "the system review starting", "system_review_rated": "the ratings being agreed",
+}
+UNIT_WORDS = {"working_days": ("working day", "working days"), "days": ("day", "days"), "hours": ("hour", "hours"),
+              "weeks": ("week", "weeks"), "months": ("month", "months")}
+
+
 @dataclass(frozen=True)
 class Timescale:
     """How long a step may take, counted from a named anchor event, and where that rule comes from."""
@@ -51,6 +67,13 @@ class Timescale:
     source: str
     national: bool
     label: str
+
+    def reason_words(self) -> str:
+        """Why a task is due, in plain words: "Decide the response to a referral: within 1 working day of ..."."""
+        one, many = UNIT_WORDS.get(self.unit, (self.unit, self.unit))
+        anchor = ANCHOR_WORDS.get(self.anchor, self.anchor.replace("_", " "))
+        kind = "a national timescale" if self.national else "a local timescale"
+        return f"{self.label}: within {self.amount} {one if self.amount == 1 else many} of {anchor} ({kind})"
 
 
 def add_duration(calendar: WorkingCalendar, start: datetime, amount: int, unit: str) -> datetime:
@@ -65,6 +88,8 @@ def add_duration(calendar: WorkingCalendar, start: datetime, amount: int, unit: 
         return calendar.add_hours(start, amount)
     if unit == "months":
         return calendar.add_months(start, amount)
+    if unit == "end_of_working_day":  # 1: the end of the same working day (docs/decisions.md, D48)
+        return calendar.end_of_working_day(start, amount)
     raise ValueError(f"unit must be one of {', '.join(UNITS)}, got {unit!r}")
 
 

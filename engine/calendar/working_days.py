@@ -8,7 +8,7 @@ office calendar, not in UTC.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import holidays
@@ -101,6 +101,22 @@ class WorkingCalendar:
             if self.is_working_day(day):
                 remaining -= 1
         return self._at_local_time(day, local)
+
+    def end_of_working_day(self, start: datetime, n: int = 1) -> datetime:
+        """The end (23:59 local) of the n-th working day counting start's own day when it is one.
+
+        "The same working day": n=1 gives the end of today on a working day, else the end of the next
+        working day (a referral on Saturday is due by the end of Monday); n=2 the working day after.
+        """
+        local = self.to_local(start)
+        day = local.date()
+        while not self.is_working_day(day):
+            day += timedelta(days=1)
+        for _ in range(n - 1):
+            day += timedelta(days=1)
+            while not self.is_working_day(day):
+                day += timedelta(days=1)
+        return datetime.combine(day, time(23, 59), tzinfo=self.tz).astimezone(UTC)
 
     def working_days_between(self, a: datetime, b: datetime) -> int:
         """Working days after a's local date up to and including b's; negative when b is before a."""

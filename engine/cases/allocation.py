@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from engine import audit
-from engine.cases.records import case_by_ref, involve
+from engine.cases.records import involve, live_case
 from engine.errors import Conflict, InvalidFormData
 from engine.runtime.services import Services
 
@@ -16,7 +16,7 @@ def allocate_case(svc: Services, ref: str, actor: str, *, worker: str | None = N
     if not worker and not manager:
         raise InvalidFormData({"worker": ["Choose a worker or a manager"]})
     with svc.db.transaction() as session:
-        case, now = case_by_ref(session, ref), svc.now()
+        case, now = live_case(session, ref), svc.now()
         if case.status != "open":
             raise Conflict(f"Case {case.ref} is closed")
         if worker:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import select
@@ -19,10 +19,12 @@ from engine.store.shapes import work_item_dict
 
 @dataclass(frozen=True)
 class InstancePage:
-    """An instance as its page shows it: the engine's view plus the finished work items."""
+    """An instance as its page shows it: the engine's view, the finished work items and their answers."""
 
     view: InstanceView
     done: list[dict[str, Any]]
+    record: list[Any] = field(default_factory=list)  # engine.cases.record.RecordEntry, newest first
+    process: str = ""
 
 
 def view_instance(svc: Services, instance_id: int, actor: str, section: str = "summary") -> InstancePage:

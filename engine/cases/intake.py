@@ -15,6 +15,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from engine import audit
+from engine.cases.form_files import file_answers
 from engine.cases.matching import Candidate, child_candidates, context_candidates
 from engine.cases.records import (
     add_link,
@@ -27,6 +28,7 @@ from engine.cases.records import (
     serialise_matching,
     switch_address_protection,
 )
+from engine.cases.references import check_references
 from engine.errors import FrontdoorError, InvalidFormData, NotFound
 from engine.forms import FormDefinition, parse_form, validate_submission
 from engine.patterns.finder import check_on_arrival
@@ -34,7 +36,7 @@ from engine.patterns.rules import load_rules
 from engine.runtime.instances import start_process
 from engine.runtime.outbox import start_pending
 from engine.runtime.services import Services
-from engine.runtime.version_cache import latest_version, load_version
+from engine.runtime.version_cache import current_version, latest_version, load_version
 from engine.store.cases import Case, Referral
 
 ROUTES = {"context_referral": "ctx_referral", "child_referral": "child_referral"}
@@ -71,11 +73,11 @@ class ReferralLogged:
 
 
 def referral_form(svc: Services, process_id: str) -> FormDefinition:
-    """The referral form of a route: from its newest deployed version, else from the forms folder."""
+    """The referral form of a route: from its current version (never a pilot's), else from the forms folder."""
     form_id = ROUTES[process_id]
     with svc.db.read() as session:
         try:
-            form = load_version(session, latest_version(session, process_id).id).form(form_id)
+            form = load_version(session, current_version(session, process_id).id).form(form_id)
         except NotFound:
             form = None
     if form is None:
@@ -152,13 +154,18 @@ def _log_referral(svc: Services, intake: _Intake, data: Mapping[str, Any], actor
     _check_choice(add_to_case, new_reason)
     form = referral_form(svc, intake.process_id)
     clean = with_defaults(form, validate_submission(form, data))
+    _no_files(form, clean)
     facts, now = intake.facts(clean), svc.now()
     with svc.db.transaction() as session:
         _require_route(session, intake.process_id)
+        check_references(session, form, clean)
         checked = intake.before(session, clean)
         serialise_matching(session)
         if add_to_case:
             case = case_by_ref(session, add_to_case, intake.subject_type)
+            if case.merged_into:  # never add to a record merged into another: name the one to use
+                raise InvalidFormData({"match": [f"{case.ref} was merged into {case.merged_into}: "
+                                                 f"add to {case.merged_into}"]})
             decision, created = intake.added(session, case, actor, now), False
         else:
             candidates = intake.candidates(svc, session, facts)
@@ -173,6 +180,14 @@ def _log_referral(svc: Services, intake: _Intake, data: Mapping[str, Any], actor
         case_ref, referral_id = case.ref, referral.id
     logged = _start(svc, intake.process_id, clean, actor, case_ref, referral_id, decision, created)
     return replace(logged, patterns=joined)
+
+
+def _no_files(form: FormDefinition, clean: Mapping[str, Any]) -> None:
+    """A referral has no case yet to hold a file: files are attached on the case page once it is sent."""
+    errors = {path: ["Send the referral first, then attach files on the case page"]
+              for path, _ids in file_answers(form, clean)}
+    if errors:
+        raise InvalidFormData(errors)
 
 
 def _linked_children(session: Session, clean: Mapping[str, Any]) -> list[tuple[Case, str]]:

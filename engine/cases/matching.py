@@ -1,7 +1,9 @@
 """Matching on the way in: offer the open context or child case instead of opening a duplicate.
 
 Contexts match on school URN, UPRN, a point within the configured radius, or the same name at the
-same postcode (docs/domain.md, the context's route). Children match on NHS number, UPN, or name and date of birth.
+same postcode (docs/domain.md, the context's route). Children match on NHS number, UPN, or a name that is
+the same or a spelling variant (engine/cases/fuzzy.py) with the same date of birth, postcode or address;
+each candidate carries the evidence: which fields agreed (never the other child's name).
 """
 
 from __future__ import annotations
@@ -13,8 +15,10 @@ from datetime import datetime
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
+from engine.cases.fuzzy import key, similar
 from engine.cases.records import ChildFacts, ContextFacts
 from engine.store.cases import Case, Child, Context
+from engine.store.casework import SearchKey
 
 EARTH_RADIUS_M = 6_371_008.8  # mean Earth radius (IUGG)
 METRES_PER_DEGREE = 111_320.0
@@ -31,11 +35,12 @@ class Candidate:
     name: str | None = None
     why: tuple[str, ...] = field(default_factory=tuple)
     strong: bool = False
+    agreed: tuple[str, ...] = field(default_factory=tuple)  # the fields that agreed, in words
 
     def to_dict(self) -> dict:
         """Plain-data form for the PossibleMatches error and the API."""
         return {"ref": self.ref, "subject_type": self.subject_type, "status": self.status, "type": self.type,
-                "name": self.name, "why": list(self.why)}
+                "name": self.name, "why": list(self.why), "agreed": list(self.agreed)}
 
 
 def distance_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
@@ -70,7 +75,7 @@ def context_candidates(session: Session, facts: ContextFacts, radius_m: float, n
         return []
     live = or_(Case.status == "open", Context.watch_until > now)
     rows = session.execute(select(Case, Context).join(Context, Context.case_id == Case.id)
-                           .where(live, or_(*tests)).order_by(Case.id)).all()
+                           .where(live, or_(*tests), Case.merged_into.is_(None)).order_by(Case.id)).all()
     found = [_context_candidate(case, ctx, facts, radius_m) for case, ctx in rows]
     return [c for c in found if c.why]
 
@@ -95,31 +100,64 @@ def _context_candidate(case: Case, ctx: Context, facts: ContextFacts, radius_m: 
 
 
 def child_candidates(session: Session, facts: ChildFacts) -> list[Candidate]:
-    """Child cases with the same NHS number, UPN, or name and date of birth (names are not returned)."""
+    """Child cases this referral may be about (names are not returned): see the module's rule."""
     tests = []
     if facts.nhs_number:
         tests.append(Child.nhs_number == facts.nhs_number)
     if facts.upn:
         tests.append(Child.upn == facts.upn)
-    if facts.first_name and facts.last_name and facts.dob:
-        tests.append(and_(func.lower(Child.last_name) == facts.last_name.lower(),
-                          func.lower(Child.first_name) == facts.first_name.lower(), Child.dob == facts.dob))
+    if facts.last_name:  # the same or a similar-sounding surname; the Python below decides
+        tests.append(Child.case_id.in_(select(SearchKey.case_id).where(SearchKey.key == key(facts.last_name))))
+    if facts.dob:
+        tests.append(Child.dob == facts.dob)
     if not tests:
         return []
     rows = session.execute(select(Case, Child).join(Child, Child.case_id == Case.id)
-                           .where(or_(*tests)).order_by(Case.id)).all()
-    return [_child_candidate(case, child, facts) for case, child in rows]
+                           .where(or_(*tests), Case.merged_into.is_(None)).order_by(Case.id)).all()
+    found = [_child_candidate(case, child, facts) for case, child in rows]
+    return [c for c in found if c.why]
 
 
 def _child_candidate(case: Case, child: Child, facts: ChildFacts) -> Candidate:
+    agreed = _agreed(child, facts)
     why = []
-    if facts.nhs_number and child.nhs_number == facts.nhs_number:
+    if "NHS number" in agreed:
         why.append("same NHS number")
-    if facts.upn and child.upn == facts.upn:
+    if "UPN" in agreed:
         why.append("same UPN")
-    if (facts.dob and child.dob == facts.dob and child.last_name.lower() == facts.last_name.lower()
-            and child.first_name.lower() == facts.first_name.lower()):
-        why.append("same name and date of birth")
-    strong = any(w != "same name and date of birth" for w in why)
+    names = {"first name", "surname"} <= set(agreed)
+    if names and "date of birth" in agreed:
+        why.append("similar name and same date of birth" if _variant(child, facts) else "same name and date of birth")
+    elif names and ({"postcode", "address"} & set(agreed)) and not (facts.dob and child.dob):
+        why.append("similar name at the same address")
+    strong = any(w in ("same NHS number", "same UPN") for w in why)
     return Candidate(ref=case.ref, subject_type="child", status=case.status, type="child", why=tuple(why),
-                     strong=strong)
+                     strong=strong, agreed=tuple(agreed))
+
+
+def _agreed(child: Child, facts: ChildFacts) -> list[str]:
+    """Which of the referral's fields agree with this child's record (a name may be a spelling variant)."""
+    agreed = []
+    if facts.nhs_number and child.nhs_number == facts.nhs_number:
+        agreed.append("NHS number")
+    if facts.upn and child.upn == facts.upn:
+        agreed.append("UPN")
+    if facts.first_name and similar(child.first_name, facts.first_name):
+        agreed.append("first name")
+    if facts.last_name and similar(child.last_name, facts.last_name):
+        agreed.append("surname")
+    if facts.dob and child.dob == facts.dob:
+        agreed.append("date of birth")
+    if facts.postcode and child.postcode == facts.postcode and not child.protected_address:
+        agreed.append("postcode")
+    if facts.address and child.address and _plain(child.address) == _plain(facts.address):
+        agreed.append("address")
+    return agreed
+
+
+def _variant(child: Child, facts: ChildFacts) -> bool:
+    return (child.first_name.lower(), child.last_name.lower()) != (facts.first_name.lower(), facts.last_name.lower())
+
+
+def _plain(text: str) -> str:
+    return " ".join("".join(ch for ch in text.lower() if ch.isalnum() or ch.isspace()).split())

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from engine.access.need_to_know import NoNeedToKnow, active_role, may_see_case
 from engine.access.rules import can_protect_address, can_remove_address_protection
-from engine.cases.records import case_by_ref, switch_address_protection
+from engine.cases.records import live_case, switch_address_protection
 from engine.errors import Conflict, InvalidFormData, NotPermitted
 from engine.runtime.services import Services
 from engine.store.cases import Case, Child
@@ -48,7 +48,7 @@ def set_address_protection(svc: Services, ref: str, protected: bool, actor: str,
     reason = (reason or "").strip()
     now = svc.now()
     with svc.db.transaction() as session:
-        case = case_by_ref(session, ref, "child")
+        case = live_case(session, ref, "child")
         _check_may_switch(session, case, actor, protected, now)
         _check_reason(reason, protected)
         if not switch_address_protection(session, case, protected, actor, now, reason):

@@ -16,7 +16,8 @@ from sqlalchemy import select, text, update
 from sqlalchemy.orm import Session
 
 from engine import audit
-from engine.errors import InvalidFormData, NotFound
+from engine.cases.fuzzy import name_keys
+from engine.errors import FrontdoorError, InvalidFormData, NotFound
 from engine.store.cases import (
     LINK_ROLES,
     Case,
@@ -27,6 +28,7 @@ from engine.store.cases import (
     Context,
     Referral,
 )
+from engine.store.casework import SearchKey
 
 # Harm types and their EFH codes (docs/domain.md, what gets recorded). The context form uses words.
 HARM_CODES = {
@@ -142,6 +144,7 @@ def create_context_case(session: Session, facts: ContextFacts, actor: str, now: 
                         name=facts.name, address=facts.address, postcode=facts.postcode, uprn=facts.uprn,
                         latitude=facts.latitude, longitude=facts.longitude, school_urn=facts.school_urn,
                         online_platform=facts.online_platform, status="referred"))
+    store_search_keys(session, case.id, facts.name)
     audit.record(session, at=now, actor=actor, action="case_opened", subject_type="case", subject_id=case.ref,
                  subject="context", context_type=facts.type)
     return case
@@ -153,11 +156,18 @@ def create_child_case(session: Session, facts: ChildFacts, actor: str, now: date
     session.add(Child(case_id=case.id, first_name=facts.first_name, last_name=facts.last_name, dob=facts.dob,
                       nhs_number=facts.nhs_number, upn=facts.upn, address=facts.address,
                       postcode=facts.postcode, school=facts.school, protected_address=facts.protected_address))
+    store_search_keys(session, case.id, facts.first_name, facts.last_name)
     audit.record(session, at=now, actor=actor, action="case_opened", subject_type="case", subject_id=case.ref,
                  subject="child")
     if facts.protected_address:
         record_address_protection(session, case, True, actor, now, "marked as protected on the referral")
     return case
+
+
+def store_search_keys(session: Session, case_id: int, *names: str | None) -> None:
+    """The phonetic keys search and matching find this case by (engine/cases/fuzzy.py)."""
+    for key in sorted(name_keys(*names)):
+        session.add(SearchKey(case_id=case_id, key=key))
 
 
 # The audit says who, when, why and on or off; never the address (docs/domain.md: hidden everywhere).
@@ -195,6 +205,26 @@ def case_by_ref(session: Session, ref: str, subject_type: str | None = None) -> 
     return case
 
 
+class CaseMerged(FrontdoorError):
+    """The case was merged into another (a duplicate record): reading it leads there; nothing more is added to it."""
+
+    code = "case_merged"
+    status = 409
+
+    def __init__(self, ref: str, merged_into: str) -> None:
+        super().__init__(f"{ref} was merged into {merged_into}: use {merged_into}", case_ref=ref,
+                         merged_into=merged_into)
+        self.case_ref, self.merged_into = ref, merged_into
+
+
+def live_case(session: Session, ref: str, subject_type: str | None = None) -> Case:
+    """``case_by_ref`` for what a person reads or adds to: a merged case raises CaseMerged naming the kept one."""
+    case = case_by_ref(session, ref, subject_type)
+    if case.merged_into:
+        raise CaseMerged(case.ref, case.merged_into)
+    return case
+
+
 def referrer_of(data: Mapping[str, Any]) -> dict[str, str]:
     """Referrer name, role, agency and contact from either referral form."""
     who = data.get("referrer") or {}
@@ -225,8 +255,8 @@ def add_referral(session: Session, case: Case, data: Mapping[str, Any], actor: s
 
 
 def add_link(session: Session, child: Case, context: Case, role: str, source: str, actor: str,
-             now: datetime) -> ChildContextLink:
-    """Link a child case to a context case (idempotent per role while the link is current); audited."""
+             now: datetime, *, reason: str = "", started_on: date | None = None) -> ChildContextLink:
+    """Link a child case to a context case (idempotent per role while the link is current); audited on both."""
     if role not in LINK_ROLES:
         raise InvalidFormData({"role": [f"Choose how the child is linked: {', '.join(LINK_ROLES)}"]})
     if child.subject_type != "child" or context.subject_type != "context":
@@ -237,10 +267,15 @@ def add_link(session: Session, child: Case, context: Case, role: str, source: st
     if existing is not None:
         return existing
     link = ChildContextLink(child_case_id=child.id, context_case_id=context.id, role=role,
-                            started_on=now.date(), source=source[:120], created_by=actor)
+                            started_on=started_on or now.date(), source=source[:120], created_by=actor,
+                            reason=reason)
     session.add(link)
+    session.flush()
+    # One row on each case, so both timelines show it; the context's row names the child by reference only.
     audit.record(session, at=now, actor=actor, action="case_linked", subject_type="case", subject_id=context.ref,
-                 child_ref=child.ref, role=role, source=source)
+                 child_ref=child.ref, role=role, source=source, link_id=link.id, reason=reason or None)
+    audit.record(session, at=now, actor=actor, action="case_linked", subject_type="case", subject_id=child.ref,
+                 context_ref=context.ref, role=role, source=source, link_id=link.id, reason=reason or None)
     return link
 
 

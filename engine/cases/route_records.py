@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from engine.cases import matching, records
+from engine.cases import matching, plans, records, route_lifecycle
 from engine.config import Settings
 from engine.patterns.finder import index_for_sweep
 from engine.patterns.rules import load_rules
@@ -46,6 +46,9 @@ class _RouteRecords:
     add_link = staticmethod(records.add_link)
     referrer_of = staticmethod(records.referrer_of)
     record_notice = staticmethod(records.record_notice)
+    apply_lifecycle = staticmethod(route_lifecycle.apply_lifecycle)
+    record_plan = staticmethod(plans.record_plan)
+    record_plan_update = staticmethod(plans.record_plan_update)
 
 
 RECORDS: CaseRecords = _RouteRecords()

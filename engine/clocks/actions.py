@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine.access.need_to_know import NoNeedToKnow, active_role, may_see_case
-from engine.cases.records import case_by_ref
+from engine.cases.records import live_case
 from engine.clocks.case_clocks import ClockView, pause_clock, record_exceed_reason, resume_clock, stop_clock
 from engine.errors import InvalidFormData, NotFound, NotPermitted
 from engine.people.directory import groups_of
@@ -60,7 +60,7 @@ def act_on_clock(svc: Services, case_ref: str, clock_id: int, action: str, usern
 
 def _check_may_act(svc: Services, session: Session, case_ref: str, clock_id: int, username: str) -> None:
     clock = session.get(Clock, clock_id)
-    case = case_by_ref(session, case_ref)
+    case = live_case(session, case_ref)
     if clock is None or clock.case_ref != case.ref:
         raise NotFound(f"Clock {clock_id} is not on case {case.ref}")
     if not may_see_case(session, username, case.id, svc.now()):

@@ -60,60 +60,89 @@ def start_clock(svc: Services, case_ref: str, name: str, anchor_at: datetime | N
 
     Raises UnknownTimescale, or Conflict if that clock is already open on the case.
     """
+    with svc.db.transaction() as session:
+        return _view(svc, start_in(session, svc, case_ref, name, anchor_at, owner_user=owner_user,
+                                   owner_group=owner_group, actor=actor, timescale=timescale))
+
+
+def start_in(session: Session, svc: Services, case_ref: str, name: str, anchor_at: datetime | None = None, *,
+             owner_user: str | None = None, owner_group: str | None = None, actor: str = "system",
+             timescale: str | None = None, instance_id: int | None = None) -> Clock:
+    """``start_clock`` inside the caller's transaction (a route step); returns the new clock row."""
     ts = svc.timescales.get(timescale or name)
     now = svc.now()
     anchor = anchor_at or now
-    with svc.db.transaction() as session:
-        if session.scalar(select(Clock.id).where(Clock.case_ref == case_ref, Clock.name == name,
-                                                 Clock.status.in_(OPEN))) is not None:
-            raise Conflict(f"The clock '{name}' is already running on case {case_ref}")
-        clock = Clock(case_ref=case_ref, name=name, timescale=ts.name, anchor_event=ts.anchor, anchor_at=anchor,
-                      limit_amount=ts.amount, limit_unit=ts.unit, source=ts.source, status="running",
-                      due_at=add_duration(svc.timescales.calendar, anchor, ts.amount, ts.unit), paused_days=0,
-                      total_paused_seconds=0, owner_user=owner_user, owner_group=owner_group,
-                      started_by=actor, started_at=now)
-        session.add(clock)
-        session.flush()
-        _event(session, clock, now, actor, "clock_started")
-        return _view(svc, clock)
+    if session.scalar(select(Clock.id).where(Clock.case_ref == case_ref, Clock.name == name,
+                                             Clock.status.in_(OPEN))) is not None:
+        raise Conflict(f"The clock '{name}' is already running on case {case_ref}")
+    clock = Clock(case_ref=case_ref, name=name, timescale=ts.name, anchor_event=ts.anchor, anchor_at=anchor,
+                  limit_amount=ts.amount, limit_unit=ts.unit, source=ts.source, status="running",
+                  due_at=add_duration(svc.timescales.calendar, anchor, ts.amount, ts.unit), paused_days=0,
+                  total_paused_seconds=0, owner_user=owner_user, owner_group=owner_group,
+                  started_by=actor, started_at=now, instance_id=instance_id)
+    session.add(clock)
+    session.flush()
+    _event(session, clock, now, actor, "clock_started")
+    return clock  # one anchored in the past and already due is breached by the scheduler's next tick
 
 
 def pause_clock(svc: Services, clock_id: int, reason: str, actor: str) -> ClockView:
     """Pause a running clock; the reason is required (it is shown wherever the clock is)."""
+    with svc.db.transaction() as session:
+        return _view(svc, pause_in(session, svc, clock_id, reason, actor))
+
+
+def pause_in(session: Session, svc: Services, clock_id: int, reason: str, actor: str) -> Clock:
+    """``pause_clock`` inside the caller's transaction."""
     if not reason or not reason.strip():
         raise InvalidFormData({"reason": ["Enter why the clock is paused"]})
     now = svc.now()
-    with svc.db.transaction() as session:
-        clock = _transition(session, clock_id, ("running",), "paused", paused_at=now, pause_reason=reason.strip())
-        _event(session, clock, now, actor, "clock_paused", reason.strip())
-        return _view(svc, clock)
+    clock = _transition(session, clock_id, ("running",), "paused", paused_at=now, pause_reason=reason.strip())
+    _event(session, clock, now, actor, "clock_paused", reason.strip())
+    return clock
 
 
 def resume_clock(svc: Services, clock_id: int, actor: str) -> ClockView:
     """Resume a paused clock; its due time moves on by the time it was paused, in its own unit."""
-    now = svc.now()
     with svc.db.transaction() as session:
-        clock = _get(session, clock_id)
-        if clock.status != "paused":
-            raise Conflict(f"The clock '{clock.name}' is {clock.status}, not paused")
-        days, seconds = _pause_length(svc, clock, now)
-        clock = _transition(session, clock_id, ("paused",), "running", paused_at=None, pause_reason=None,
-                            paused_days=clock.paused_days + days,
-                            total_paused_seconds=clock.total_paused_seconds + seconds)
-        clock.due_at = _recomputed_due(svc, clock)
-        _event(session, clock, now, actor, "clock_resumed", f"paused {days} day(s) in the clock's unit")
-        return _view(svc, clock)
+        return _view(svc, resume_in(session, svc, clock_id, actor))
+
+
+def resume_in(session: Session, svc: Services, clock_id: int, actor: str) -> Clock:
+    """``resume_clock`` inside the caller's transaction."""
+    now = svc.now()
+    clock = _get(session, clock_id)
+    if clock.status != "paused":
+        raise Conflict(f"The clock '{clock.name}' is {clock.status}, not paused")
+    days, seconds = _pause_length(svc, clock, now)
+    clock = _transition(session, clock_id, ("paused",), "running", paused_at=None, pause_reason=None,
+                        paused_days=clock.paused_days + days,
+                        total_paused_seconds=clock.total_paused_seconds + seconds)
+    clock.due_at = _recomputed_due(svc, clock)
+    _event(session, clock, now, actor, "clock_resumed", f"paused {days} day(s) in the clock's unit")
+    return clock
 
 
 def stop_clock(svc: Services, clock_id: int, actor: str) -> ClockView:
     """Stop a clock because its step is done; stopping after the due time still asks for a reason."""
-    now = svc.now()
     with svc.db.transaction() as session:
-        clock = _transition(session, clock_id, OPEN, "stopped", stopped_at=now)
-        _event(session, clock, now, actor, "clock_stopped")
-        if clock.breached_at is None and clock.due_at < now:
-            _ask_for_exceed_reason(svc, session, clock, now)
-        return _view(svc, clock)
+        return _view(svc, stop_in(session, svc, clock_id, actor))
+
+
+def stop_in(session: Session, svc: Services, clock_id: int, actor: str, reason: str | None = None) -> Clock:
+    """``stop_clock`` inside the caller's transaction."""
+    now = svc.now()
+    clock = _transition(session, clock_id, OPEN, "stopped", stopped_at=now)
+    _event(session, clock, now, actor, "clock_stopped", reason)
+    if clock.breached_at is None and clock.due_at < now:
+        _ask_for_exceed_reason(svc, session, clock, now)
+    return clock
+
+
+def open_clock(session: Session, case_ref: str, name: str) -> Clock | None:
+    """The open (running, paused or breached) clock of that name on a case, if any."""
+    return session.scalar(select(Clock).where(Clock.case_ref == case_ref, Clock.name == name,
+                                              Clock.status.in_(OPEN)).order_by(Clock.id.desc()).limit(1))
 
 
 def record_exceed_reason(svc: Services, clock_id: int, reason: str, actor: str) -> ClockView:

@@ -27,6 +27,16 @@ GROUPS = {
     "critical_friend": "Critical friends", "performance": "Performance and quality", "admin": "System administrators",
 }
 
+# Which service each group belongs to: a manager manages the work of their own service's groups, the CS lead
+# every service's (engine/access/rules.py). Children's services run the front door; partners manage their own.
+SERVICES = {**dict.fromkeys(("front_door", "mash_social_worker", "mash_manager", "service_manager", "cs_lead",
+                             "assessment_team", "early_help", "review_unit", "conference_chair"), "childrens_services"),
+            **dict.fromkeys(("police", "intelligence"), "police"), "health": "health", "education": "education",
+            **dict.fromkeys(("community_safety", "licensing", "town_planning", "housing"), "council"),
+            **dict.fromkeys(("vcs", "youth_service"), "youth"),
+            **dict.fromkeys(("youth_justice", "probation"), "justice"),
+            **dict.fromkeys(("partnership", "critical_friend", "performance"), "partnership"), "admin": "admin"}
+
 # (user name, display name, role, agency, groups): one person per job in each agency.
 PEOPLE = [
     ("fd.amber", "Amber Frontdoor", "front_door", "Exampletown Children's Services", ["front_door"]),

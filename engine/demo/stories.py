@@ -27,13 +27,15 @@ DSL = {"name": "Fern Teacher", "role": "Designated safeguarding lead", "agency":
        "phone": "01000 000001", "email": "dsl@example.invalid"}
 
 
-def _context(name: str, **extra: Any) -> dict[str, Any]:
+def context_data(name: str, **extra: Any) -> dict[str, Any]:
+    """A park warden's context referral about ``name`` (fields in ``extra`` replace the defaults)."""
     return {"referrer": WARDEN, "context_type": "public_space", "context_name": name,
             "concern_description": "Young people gather here late; older youths are seen handing over packages.",
             "harm_types": ["criminal_exploitation"], "similar_concerns_known": "not_known", **extra}
 
 
-def _child(first: str, last: str, dob: str, **extra: Any) -> dict[str, Any]:
+def child_data(first: str, last: str, dob: str, **extra: Any) -> dict[str, Any]:
+    """A school's referral of a child (fields in ``extra`` replace the defaults)."""
     return {"immediate_risk": "no", "referrer": DSL,
             "child": {"first_name": first, "last_name": last, "dob": dob, "school": "Northgate Academy"},
             "concerns": {"what": "Missing from school twice; seen with older youths at Riverside Park."},
@@ -58,7 +60,7 @@ def do_tasks(svc: Services, instance_id: int, steps: list[tuple[str, dict[str, A
 
 def riverside_park(svc: Services) -> str:
     """A park with persons of concern: acknowledged and screened, waiting for the CS lead's decision."""
-    logged = log_context_referral(svc, _context(
+    logged = log_context_referral(svc, context_data(
         "Riverside Park", public_space_type="park", persons_or_premises_of_concern=True,
         persons_of_concern_details="An adult in a grey van meets young people by the bandstand.",
         location={"address": "Riverside Park, Exampletown", "postcode": "ZZ1 1AA", "uprn": "100000000001"}),
@@ -73,14 +75,14 @@ def riverside_park(svc: Services) -> str:
 
 def northgate_academy(svc: Services) -> str:
     """A school, just referred: the acknowledgement is due."""
-    return log_context_referral(svc, _context(
+    return log_context_referral(svc, context_data(
         "Northgate Academy", context_type="school", school_urn="100001", referrer={**WARDEN, "name": "Fern Teacher"},
         harm_types=["harmful_sexual_behaviour"], location={"postcode": "ZZ2 2BB"}), FRONT_DOOR).case_ref
 
 
 def eastfield_estate(svc: Services) -> str:
     """An estate, acknowledged and waiting for screening."""
-    logged = log_context_referral(svc, _context("Eastfield Estate stairwells", public_space_type="estate",
+    logged = log_context_referral(svc, context_data("Eastfield Estate stairwells", public_space_type="estate",
                                                 location={"postcode": "ZZ3 3CC"}), FRONT_DOOR)
     do_tasks(svc, logged.instance_id, [("ut_acknowledge_referrer", {"acknowledgement_method": "phone"})])
     return logged.case_ref
@@ -88,33 +90,33 @@ def eastfield_estate(svc: Services) -> str:
 
 def online_group(svc: Services) -> str:
     """An online group chat, just referred."""
-    return log_context_referral(svc, _context(
+    return log_context_referral(svc, context_data(
         "Exampletown after-school group chat", context_type="online", harm_types=["online_harm"],
         online_platform={"platform": "A messaging app", "handle_or_url": "example-group"}), FRONT_DOOR).case_ref
 
 
 def jamie(svc: Services) -> str:
     """A child at risk at Riverside Park: acknowledged and screened, agency checks under way."""
-    logged = refer_child(svc, _child("Jamie", "Fictional", "2011-05-14"), FRONT_DOOR)
+    logged = refer_child(svc, child_data("Jamie", "Fictional", "2011-05-14"), FRONT_DOOR)
     do_tasks(svc, logged.instance_id, [
         ("task_acknowledge_referrer", {"acknowledged_by": "secure_email"}),
-        ("task_screening", {"screening_rag": "amber", "provisional_level": 3, "harm_codes": ["EFH-CCE"],
+        ("task_screening", {"screening_rag": "amber", "provisional_level": 3, "harm_types": ["EFH-CCE"],
                             "efh_indicated": "yes", "consent_status": "given"})])
     return logged.case_ref
 
 
 def riley(svc: Services) -> str:
     """A child in immediate danger: police and the duty manager alerted at once."""
-    return refer_child(svc, _child("Riley", "Madeup", "2010-09-02", immediate_risk="yes",
+    return refer_child(svc, child_data("Riley", "Madeup", "2010-09-02", immediate_risk="yes",
                                    immediate_action="Police called; Riley is safe at the station."),
                        FRONT_DOOR).case_ref
 
 
 def casey(svc: Services) -> str:
     """A child already open to a social worker: a new concern goes to the allocated worker."""
-    first = refer_child(svc, _child("Casey", "Imaginary", "2012-01-20"), FRONT_DOOR)
+    first = refer_child(svc, child_data("Casey", "Imaginary", "2012-01-20"), FRONT_DOOR)
     allocate_case(svc, first.case_ref, member_of("mash_manager"), worker=member_of("mash_social_worker"))
-    refer_child(svc, _child("Casey", "Imaginary", "2012-01-20"), FRONT_DOOR, add_to_case=first.case_ref)
+    refer_child(svc, child_data("Casey", "Imaginary", "2012-01-20"), FRONT_DOOR, add_to_case=first.case_ref)
     return first.case_ref
 
 

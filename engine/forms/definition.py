@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from engine.errors import InvalidProcess, Problem
+from engine.forms.conditions import check_condition
 
 # Deploys are uploaded by admins; a cap keeps a mistaken or hostile upload from eating memory.
 MAX_FORM_BYTES = 1_000_000
@@ -24,14 +25,23 @@ MAX_COMPONENTS = 2_000
 TEXT_TYPES = frozenset({"textfield", "textarea"})
 CHOICE_TYPES = frozenset({"radio", "select", "checklist", "taglist"})
 MULTI_TYPES = frozenset({"checklist", "taglist"})
-INPUT_TYPES = TEXT_TYPES | CHOICE_TYPES | {"number", "datetime", "checkbox"}
+# A file picker's answer is the documents it attached (their ids): the page stores each file on the case.
+FILE_TYPES = frozenset({"filepicker"})
+INPUT_TYPES = TEXT_TYPES | CHOICE_TYPES | FILE_TYPES | {"number", "datetime", "checkbox"}
 CONTAINER_TYPES = frozenset({"group", "dynamiclist"})
 # form-js adds a submit "button" to new forms; it carries no data, so it is accepted and ignored.
 STATIC_TYPES = frozenset({"text", "html", "spacer", "separator", "button"})
 KNOWN_TYPES = INPUT_TYPES | CONTAINER_TYPES | STATIC_TYPES
 DATETIME_SUBTYPES = ("date", "time", "datetime")
 VALIDATION_TYPES = ("", "email", "phone", "custom")
+# properties.record: what an answer is, so the record can apply need-to-know to it (docs/decisions.md, D20)
+RECORD_ROLES = ("", "address", "child_reference")
 KEY_PART = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+# A text field whose custom property ``caseReference`` names a case type holds references to such cases;
+# completing the form checks each one exists and is open.
+REFERENCE_TYPES = ("child", "context")
+# What a file picker's ``accept`` may name: extensions, as the browser's file dialog takes them.
+ACCEPT_PART = re.compile(r"^\.[a-z0-9]{1,10}$")
 
 
 @dataclass(frozen=True)
@@ -63,8 +73,12 @@ class Field:
     hidden_if: tuple[str, ...] = ()
     text: str = ""
     error_label: str = ""
+    error_message: str = ""
+    record: str = ""
     columns: int | None = None
     default_rows: int = 0
+    reference: str = ""  # "child" or "context": the answer names case references (docs/web.md, references)
+    accept: tuple[str, ...] = ()  # a file picker's extensions (".pdf"); empty: whatever documents may be
 
     @property
     def is_input(self) -> bool:
@@ -252,6 +266,8 @@ def _parse_component(
     if not _valid_path(key):
         state.problem(element, "The field needs a 'key' of letters, digits and '_' (dots nest data)")
         return None
+    if kind in FILE_TYPES and "[]" in prefix:
+        state.problem(element, "A file picker cannot be inside a dynamic list: put it after the list")
     return Field(**common, **_input(component, element, state, kind), key=key, path=_join(prefix, key))
 
 
@@ -296,6 +312,18 @@ def _common(
         label, hint = "", ""
     properties = component.get("properties") or {}
     error_label = properties.get("errorLabel", "") if isinstance(properties, dict) else ""
+    reference = properties.get("caseReference", "") if isinstance(properties, dict) else ""
+    if reference and (kind not in TEXT_TYPES or reference not in REFERENCE_TYPES):
+        state.problem(element, f"The custom property caseReference must be {' or '.join(REFERENCE_TYPES)}, "
+                               "on a text field")
+        reference = ""
+    # a form may word its own message for a question left unanswered (docs/bpmn-conventions.md, forms)
+    error_message = properties.get("errorMessage", "") if isinstance(properties, dict) else ""
+    # what the answer is for need-to-know: "address" (withheld when protected), "child_reference"
+    record = properties.get("record", "") if isinstance(properties, dict) else ""
+    if record not in RECORD_ROLES:
+        state.problem(element, f"properties.record must be one of {', '.join(RECORD_ROLES[1:])}")
+        record = ""
     layout = component.get("layout") or {}
     columns = layout.get("columns") if isinstance(layout, dict) else None
     return {
@@ -307,7 +335,10 @@ def _common(
         "condition": condition,
         "hidden_if": hidden_if,
         "error_label": error_label if isinstance(error_label, str) else "",
+        "error_message": error_message.strip() if isinstance(error_message, str) else "",
+        "record": record,
         "columns": columns if isinstance(columns, int) else None,
+        "reference": reference if isinstance(reference, str) else "",
     }
 
 
@@ -318,6 +349,10 @@ def _condition(component: dict[str, Any], element: str, state: _Parse) -> str | 
     hide = conditional.get("hide") if isinstance(conditional, dict) else None
     if not isinstance(hide, str) or not hide.strip():
         state.problem(element, '\'conditional\' must be {"hide": "=<FEEL expression>"}')
+        return None
+    wrong = check_condition(hide)
+    if wrong is not None:
+        state.problem(element, f"The condition '{hide.strip()}' cannot be decided on the server: {wrong}")
         return None
     return hide.strip()
 
@@ -348,7 +383,23 @@ def _input(component: dict[str, Any], element: str, state: _Parse, kind: str) ->
         rules["subtype"] = subtype
     if kind == "number":
         rules.update(_number_display(component, element, state))
+    if kind in FILE_TYPES:
+        rules.update(_file_rules(component, element, state))
     return rules
+
+
+def _file_rules(component: dict[str, Any], element: str, state: _Parse) -> dict[str, Any]:
+    """A file picker's ``multiple`` (true or false: an expression is refused) and ``accept`` (extensions)."""
+    multiple = component.get("multiple", False)
+    if not isinstance(multiple, bool):
+        state.problem(element, "'multiple' must be true or false (an expression is not supported)")
+        multiple = False
+    accept = component.get("accept") or ""
+    parts = tuple(p.strip().lower() for p in accept.split(",") if p.strip()) if isinstance(accept, str) else ()
+    if not isinstance(accept, str) or not all(ACCEPT_PART.match(p) for p in parts):
+        state.problem(element, "'accept' must list file extensions separated by commas, like .pdf,.docx")
+        parts = ()
+    return {"multiple": multiple, "accept": parts}
 
 
 def _number_rules(validate: Any, element: str, state: _Parse, names: tuple[str, ...]) -> dict[str, Any]:

@@ -8,6 +8,7 @@ digits and the ``-`` suffixes below can never clash with a key.
 - GOV.UK date input (``datetime`` subtype ``date``): ``<name>-day``, ``<name>-month``, ``<name>-year``.
 - ``datetime`` subtype ``datetime``: those three plus ``<name>-time`` (``HH:MM``).
 - Checkboxes (``checklist``, ``taglist``): repeated ``<name>``; a single ``checkbox`` posts any value.
+- A file picker posts the ids of the documents it attached (the page stores the files first), repeated.
 - Dynamic-list rows are numbered from 0 without gaps; reading stops at the first row number for which
   nothing at all was posted, and trailing empty rows are dropped.
 
@@ -108,8 +109,10 @@ def _value(spec: Field, post: PostedForm, name: str) -> Any:
     if spec.type == "checkbox":
         # An unticked box posts nothing at all, so absence is a real "no".
         return post.get(name) is not None
-    if spec.multiple:
-        chosen = [v for v in post.getlist(name) if isinstance(v, str) and v.strip()]
+    if spec.multiple or spec.type == "filepicker":
+        chosen = [v.strip() for v in post.getlist(name) if isinstance(v, str) and v.strip()]
+        if spec.type == "filepicker" and not spec.multiple:
+            return chosen[-1] if chosen else None  # the newest file replaces the one attached before
         return chosen or None
     if spec.type == "datetime" and spec.subtype in ("date", "datetime"):
         return _date_value(post, name, with_time=spec.subtype == "datetime")

@@ -18,6 +18,7 @@ from typing import Any
 from marshmallow import Schema, ValidationError, fields
 
 from engine.errors import InvalidFormData
+from engine.forms.conditions import is_hidden as hidden_by_condition
 from engine.forms.definition import Field, FormDefinition
 
 # A hard ceiling on rows even when the form sets no maximum, so one post cannot make us loop for ever.
@@ -42,13 +43,14 @@ def validate_submission(
     data: Mapping[str, Any],
     *,
     partial: bool = False,
-    is_hidden: HiddenTest | None = None,
+    is_hidden: HiddenTest | None = hidden_by_condition,
 ) -> dict[str, Any]:
     """Check and clean answers; ``partial`` skips required checks (drafts). Raises InvalidFormData.
 
-    Fields under a ``conditional.hide`` are optional unless ``is_hidden`` is given: then hidden
-    fields' answers are dropped and visible ones are checked in full. Read-only fields' answers are
-    dropped: they come from the process, not from the person submitting.
+    form-js semantics: a field whose ``conditional.hide`` holds for the answers is neither kept nor
+    checked, and a shown field marked required is required (``is_hidden`` decides; None makes every
+    conditional field optional). Read-only fields' answers are dropped: they come from the process,
+    not from the person submitting.
     """
     if not isinstance(data, Mapping):
         raise InvalidFormData({FORM_KEY: ["Send the form's answers as a JSON object"]})
@@ -99,10 +101,17 @@ def _cached_layout(form: FormDefinition) -> dict[str, Any]:
 
 
 def required_message(spec: Field) -> str:
-    """What to tell someone who left a required field empty."""
+    """What to tell someone who left a required field empty: the form's own words, else GOV.UK's pattern."""
+    if spec.error_message:
+        return spec.error_message
     if spec.type == "dynamiclist":
         return f"Add at least 1 {spec.message_label()}"
+    if spec.type == "filepicker":
+        return f"Attach {spec.message_label()}"
     verb = "Enter" if spec.type in ("textfield", "textarea", "number", "datetime") else "Select"
+    label = spec.label.strip()
+    if label.endswith("?") and not spec.error_label:  # a question: "Select an answer to ..." stays grammatical
+        return f"{verb} an answer to ‘{label}’"
     return f"{verb} {spec.message_label()}"
 
 
@@ -167,8 +176,11 @@ def _prepare(
 def _prepare_rows(entry: tuple, out: dict, name: str, path: str, prep: _Prep, context: ChainMap) -> None:
     spec, rows = entry
     value = out.get(name)
-    if prep.hidden(spec, context) or _blank(value):
+    hidden = prep.hidden(spec, context)
+    if hidden or _blank(value):
         out.pop(name, None)
+        if not hidden and spec.hidden_if and prep.is_hidden and spec.required and not prep.partial:
+            prep.errors[path] = [required_message(spec)]
     elif isinstance(value, list) and len(value) > min(MAX_ROWS, spec.maximum or MAX_ROWS):
         prep.errors[path] = [_too_many_rows(spec)]
         out.pop(name)
@@ -343,7 +355,7 @@ def _datetime(spec: Field, value: Any, enforce_required: bool) -> str:
 
 def _choice(spec: Field, value: Any, enforce_required: bool) -> str | list[str]:
     allowed = {v for v, _ in spec.options}
-    wrong = f"Select {spec.message_label()}" + (
+    wrong = spec.error_message or f"Select {spec.message_label()}" + (
         " from the list" if spec.type in ("select", "taglist") else ""
     )
     if not spec.multiple:
@@ -363,6 +375,15 @@ def _checkbox(spec: Field, value: Any, enforce_required: bool) -> bool:
     return value
 
 
+def _files(spec: Field, value: Any, enforce_required: bool) -> int | list[int]:
+    """The documents a file picker attached: a document id, or a list of them when it takes several."""
+    values = list(value) if isinstance(value, list | tuple) else [value]
+    ids = [int(v) for v in values if isinstance(v, int | str) and not isinstance(v, bool) and str(v).isdigit()]
+    if len(ids) != len(values) or not ids or (len(ids) > 1 and not spec.multiple):
+        raise ValidationError(f"Attach {spec.message_label()} again: the file was not received")
+    return list(dict.fromkeys(ids)) if spec.multiple else ids[0]
+
+
 _CONVERTERS: dict[str, Callable[[Field, Any, bool], Any]] = {
     "textfield": _text,
     "textarea": _text,
@@ -373,6 +394,7 @@ _CONVERTERS: dict[str, Callable[[Field, Any, bool], Any]] = {
     "checklist": _choice,
     "taglist": _choice,
     "checkbox": _checkbox,
+    "filepicker": _files,
 }
 
 

@@ -113,7 +113,9 @@ def _decision_facts(book: TimescaleBook, step: Step, day: date, ver: int) -> lis
         met = step.completed_at <= book.due("referral_decision", step.received_at)
         facts.append(Fact("referral_decision", day, ver, outcome, "",
                           working_days(book, step.received_at, step.completed_at), met))
-    codes = set(step.harm_types) | {str(c) for c in step.answers.get("harm_codes") or []}
+    # the screening's harm types (``harm_codes`` on versions before the screening took the referral's key)
+    screened = step.answers.get("harm_types") or step.answers.get("harm_codes") or []
+    codes = set(step.harm_types) | {str(c) for c in screened}
     if any(code.startswith("EFH-") for code in codes):
         facts.append(Fact("efh_level", day, ver, cat.EFH_LEVELS.get(outcome, outcome or "Not recorded")))
     return facts

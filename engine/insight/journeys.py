@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from engine.access.need_to_know import NoNeedToKnow, cases_visible_to
 from engine.cases.instance_page import audit_view
-from engine.cases.records import case_by_ref
+from engine.cases.records import live_case
 from engine.insight.facts import working_days
 from engine.runtime.services import Services
 from engine.store.cases import Case, Child, ChildContextLink, Context, Referral
@@ -55,6 +55,12 @@ class JourneyRoute:
     completed_at: datetime | None
     path: list[str]
     steps: list[JourneyStep]
+    process_name: str = ""
+
+    @property
+    def path_names(self) -> list[str]:
+        """The finished tasks in the order they finished, by their names (for people; ``path`` has the ids)."""
+        return [s.name for s in sorted(self.steps, key=_closed_order) if s.status == "completed"]
 
 
 @dataclass(frozen=True)
@@ -69,6 +75,8 @@ class Journey:
     routes: list[JourneyRoute]
     hidden_links: int = 0
     linked: list[dict[str, Any]] = field(default_factory=list)
+    stage: str | None = None  # where the case is on its routes (a stage declared in the BPMN), and since when
+    stage_at: datetime | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form."""
@@ -79,7 +87,7 @@ def case_journey(svc: Services, ref: str, viewer: str) -> Journey:
     """The journey of the case ``ref`` as ``viewer`` may see it; audited. Raises NotFound or NoNeedToKnow."""
     now = svc.now()
     with svc.db.transaction() as session:
-        case = case_by_ref(session, ref.strip().upper())
+        case = live_case(session, ref.strip().upper())
         if case.id not in cases_visible_to(session, viewer, [case.id], now):
             audit_view(session, now, viewer, False, "case", case.ref, case.ref, "journey")
             refused = NoNeedToKnow(f"You have no need to know case {case.ref}", case.ref)
@@ -102,7 +110,7 @@ def _journey(svc: Services, session: Session, case: Case, viewer: str, now: date
     routes = _routes(svc, session, subjects)
     named = [{"ref": c.ref, "subject_type": c.subject_type, "name": name, "role": role} for c, name, role in shown]
     return Journey(case.ref, case.subject_type, subjects[case.ref][0], _referrals(session, case),
-                   _clocks(session, case.ref), routes, len(linked) - len(shown), named)
+                   _clocks(session, case.ref), routes, len(linked) - len(shown), named, case.stage, case.stage_at)
 
 
 def _subject_name(session: Session, case: Case) -> str:
@@ -128,23 +136,24 @@ def _linked_cases(session: Session, case: Case) -> list[tuple[Case, str, str]]:
 
 
 def _routes(svc: Services, session: Session, subjects: dict[str, tuple[str, str]]) -> list[JourneyRoute]:
-    instances = session.execute(select(Instance, ProcessVersion.number)
+    instances = session.execute(select(Instance, ProcessVersion.number, ProcessVersion.name)
                                 .join(ProcessVersion, ProcessVersion.id == Instance.version_id)
                                 .where(Instance.case_ref.in_(list(subjects))).order_by(Instance.started_at,
                                                                                        Instance.id)).all()
-    items = session.scalars(select(WorkItem).where(WorkItem.instance_id.in_([i.id for i, _n in instances]))
+    items = session.scalars(select(WorkItem).where(WorkItem.instance_id.in_([i.id for i, _n, _p in instances]))
                             .order_by(WorkItem.created_at, WorkItem.id)).all()
     by_instance: dict[int, list[WorkItem]] = {}
     for item in items:
         by_instance.setdefault(item.instance_id, []).append(item)
     routes = []
-    for instance, number in instances:
+    for instance, number, process_name in instances:
         steps = [_step(svc, w) for w in by_instance.get(instance.id, [])]
         name, relation = subjects[instance.case_ref]
         routes.append(JourneyRoute(
             instance.id, instance.process_id, number, instance.case_ref, name, relation, instance.status,
             instance.started_at, instance.completed_at,
-            [s.element_id for s in sorted(steps, key=_closed_order) if s.status == "completed"], steps))
+            [s.element_id for s in sorted(steps, key=_closed_order) if s.status == "completed"], steps,
+            process_name or ""))
     return routes
 
 

@@ -15,6 +15,7 @@ from engine.insight.catalogue import MEASURES
 from engine.insight.measures import Figures, Period, daily_rows, figures, refresh_if_needed
 from engine.insight.readers import INSIGHT_ROLES, audit_insight, require_reader
 from engine.runtime.services import Services
+from engine.runtime.version_choice import rule_in_words
 from engine.store.models import ProcessVersion
 
 
@@ -26,6 +27,7 @@ class VersionFigures:
     version: str
     pilot: bool
     figures: Figures
+    pilot_rule: str = ""  # in words: "Context type is Public space"
 
 
 @dataclass(frozen=True)
@@ -60,7 +62,8 @@ def compare_versions(svc: Services, viewer: str, period: Period, area: str | Non
                 v = versions.get(version_id)
                 name = f"version {v.number}" + (f" ({v.note})" if v and v.note else "") if v else "no route"
                 split.append(VersionFigures(version_id, name, bool(v and v.pilot_rule),
-                                            figures([r for r in rows if r[5] == version_id])))
+                                            figures([r for r in rows if r[5] == version_id]),
+                                            rule_in_words(v.pilot_rule) if v else ""))
             out.append(PilotComparison(measure.key, measure.title, measure.kind, measure.process_id,
                                        measure.yes_means, split))
         return out

@@ -1,8 +1,9 @@
 """Who may read the insight pages, and the audit row every look leaves (docs/domain.md, data protection).
 
-Aggregate measures, pilots and where cases wait are for those who run the service: managers, the CS lead
-and administrators. The system review's results are also for the reviewer (the critical friend, read-only),
-who sees no case. Journeys and lists of cases add the need-to-know check on each case.
+Aggregate measures, pilots, where cases wait and the system review's results are for those who run the
+service (managers, the CS lead and administrators) and for critical friends (reviewers from outside the
+organisation, read-only), who see no case: journeys and lists of cases add the need-to-know check on each
+case, which a reviewer never passes.
 """
 
 from __future__ import annotations
@@ -15,16 +16,15 @@ from engine import audit
 from engine.access.need_to_know import active_role
 from engine.errors import NotPermitted
 
-INSIGHT_ROLES = frozenset({"manager", "cs_lead", "admin"})
-SYSTEM_REVIEW_ROLES = INSIGHT_ROLES | {"reviewer"}
+INSIGHT_ROLES = frozenset({"manager", "cs_lead", "admin", "reviewer"})
+SYSTEM_REVIEW_ROLES = INSIGHT_ROLES
 
 
 def require_reader(session: Session, username: str, roles: frozenset[str] = INSIGHT_ROLES) -> str:
     """The reader's role; raises NotPermitted for anyone else (fail closed: unknown or disabled users)."""
     role = active_role(session, username)
     if role not in roles:
-        raise NotPermitted("Only managers, the CS lead and administrators may read this"
-                           + (" (and the system reviewer)" if "reviewer" in roles else ""))
+        raise NotPermitted("Only managers, the CS lead, administrators and critical friends may read this")
     return role
 
 

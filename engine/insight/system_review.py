@@ -15,10 +15,14 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from engine.access.need_to_know import active_role
+from engine.errors import NotFound, NotPermitted
 from engine.insight.readers import SYSTEM_REVIEW_ROLES, audit_insight, require_reader
 from engine.insight.recorded import task_answers
+from engine.runtime.instances import start_process
 from engine.runtime.services import Services
 from engine.store.models import Instance, ProcessVersion, WorkItem
+from engine.store.programme import ProgrammeAction
 
 DOMAINS = ("target", "legislative", "partnerships", "outcomes")
 STAGES = ("referral_screening", "assessment", "planning_review", "intervention", "monitoring_evaluation",
@@ -69,16 +73,21 @@ def system_review_results(svc: Services, viewer: str) -> list[Review]:
     with svc.db.transaction() as session:
         require_reader(session, viewer, SYSTEM_REVIEW_ROLES)
         audit_insight(session, svc.now(), viewer, "system_review")
-        reviews, previous = [], None
-        # by version: instances are indexed by version, not by process id
-        versions = select(ProcessVersion.id).where(ProcessVersion.process_id == "system_review")
-        for instance in session.scalars(select(Instance).where(Instance.version_id.in_(versions))
-                                        .order_by(Instance.started_at, Instance.id)):
-            review = _review(session, instance, previous, today)
-            if review.items:
-                previous = review
-            reviews.append(review)
-        return list(reversed(reviews))
+        return list(reversed(reviews_in(session, today)))
+
+
+def reviews_in(session: Session, today: date) -> list[Review]:
+    """Every system review, oldest first, each compared with the one before (no access check, no audit row)."""
+    reviews, previous = [], None
+    # by version: instances are indexed by version, not by process id
+    versions = select(ProcessVersion.id).where(ProcessVersion.process_id == "system_review")
+    for instance in session.scalars(select(Instance).where(Instance.version_id.in_(versions))
+                                    .order_by(Instance.started_at, Instance.id)):
+        review = _review(session, instance, previous, today)
+        if review.items:
+            previous = review
+        reviews.append(review)
+    return reviews
 
 
 def _answers(session: Session, instance: Instance) -> dict[str, dict[str, Any]]:
@@ -100,7 +109,7 @@ def _review(session: Session, instance: Instance, previous: Review | None, today
                   str(answers.get("ut_review_moderate", {}).get("moderation_outcome") or ""),
                   str(approval.get("review_approved") or ""), items, _grid(items, previous),
                   [dict(v) for v in scope.get("values_check") or [] if isinstance(v, dict)],
-                  _actions(items, results, today))
+                  _tracked(session, instance.id, _actions(items, results, today)))
 
 
 def _grid(items: list[dict[str, Any]], previous: Review | None) -> list[Cell]:
@@ -138,10 +147,35 @@ def _actions(items: list[dict[str, Any]], results: dict[str, Any], today: date) 
     return out
 
 
+def _tracked(session: Session, instance_id: int, actions: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The action plan's status as its programme actions (tasks for their owners) record it, once published."""
+    closed = {(a.text, a.owner_group): a.status for a in session.scalars(select(ProgrammeAction).where(
+        ProgrammeAction.source == "review", ProgrammeAction.source_instance_id == instance_id,
+        ProgrammeAction.status != "open"))}
+    for action in actions:
+        if action["from"] == "action plan":
+            action["status"] = closed.get((str(action["action"] or "").strip(), action["owner"]), action["status"])
+    return actions
+
+
 def _status(due: Any, today: date) -> str:
-    """"overdue", "due" or "no due date" (the plan records no completion, so only the date can be judged)."""
+    """"overdue", "due" or "no due date" by the date alone (``_tracked`` adds done and dropped)."""
     try:
         when = date.fromisoformat(str(due)[:10])
     except ValueError:
         return "no due date"
     return "overdue" if when < today else "due"
+
+
+ROLES_STARTING_REVIEWS = frozenset({"cs_lead"})  # the partnership's lead runs its self-assessment
+
+
+def start_system_review(svc: Services, actor: str) -> int:
+    """Start a system review (the CS lead only); returns the new instance's id. Raises NotPermitted or NotFound."""
+    with svc.db.read() as session:
+        if active_role(session, actor) not in ROLES_STARTING_REVIEWS:
+            raise NotPermitted("Only the Contextual Safeguarding lead can start a system review")
+        if session.scalar(select(ProcessVersion.id).where(ProcessVersion.process_id == "system_review")
+                          .limit(1)) is None:
+            raise NotFound("The system review process is not deployed")
+    return start_process(svc, "system_review", {}, actor).id

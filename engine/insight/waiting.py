@@ -20,6 +20,7 @@ from engine.insight.facts import working_days
 from engine.insight.measures import Period, daily_rows, figures, refresh_if_needed
 from engine.insight.readers import INSIGHT_ROLES, audit_insight, require_reader
 from engine.runtime.services import Services
+from engine.runtime.version_choice import rule_in_words
 from engine.store.cases import Case
 from engine.store.models import Instance, ProcessVersion, VersionFile, WorkItem
 
@@ -173,4 +174,5 @@ def process_versions(svc: Services, viewer: str) -> list[dict[str, Any]]:
         rows = session.scalars(select(ProcessVersion).order_by(ProcessVersion.process_id,
                                                                ProcessVersion.number.desc())).all()
         return [{"id": v.id, "process_id": v.process_id, "number": v.number, "name": v.name,
-                 "pilot_rule": v.pilot_rule, "note": v.note} for v in rows]
+                 "pilot_rule": v.pilot_rule, "pilot_words": rule_in_words(v.pilot_rule),
+                 "pilot_active": bool(v.pilot_rule) and v.pilot_ended_at is None, "note": v.note} for v in rows]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+import engine.operations.plans  # noqa: F401  (plan topics register on import)
 import engine.operations.safeguarding  # noqa: F401  (safeguarding topics register on import)
 from engine.runtime.operations import OPERATIONS, OperationContext
 

@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import select, update
 
+from engine.operations.alerting import alert, day_words, referrer_message
 from engine.operations.safeguarding_cases import (
     attach_instance,
     current_case,
@@ -19,6 +20,7 @@ from engine.operations.safeguarding_cases import (
     link_named_children,
     open_to_services,
 )
+from engine.runtime.alerting import queue_email
 from engine.runtime.operations import OPERATIONS, OperationContext
 from engine.runtime.outbox import request_start
 from engine.store.cases import Case, Child, ChildContextLink, Context
@@ -104,49 +106,110 @@ def _find_or_open_child(ctx: OperationContext, data: Data) -> tuple[Case, list[s
 
 @OPERATIONS.register("link_child_context")
 def link_child_context(ctx: OperationContext, data: Data) -> Data:
-    """Link the instance's child to the context references named in the screening."""
-    child = current_case(ctx, "child")
-    raw = data.get("existing_context_refs") or ""
-    refs = raw if isinstance(raw, list) else raw.replace(",", " ").replace(";", " ").split()
-    linked, unknown = [], []
-    for ref in refs:
-        context = ctx.session.scalar(select(Case).where(Case.ref == str(ref).strip().upper(),
-                                                        Case.subject_type == "context"))
-        if context is None or child is None:
-            unknown.append(str(ref))
-            continue
-        ctx.cases.add_link(ctx.session, child, context, data.get("context_link_role") or "associated_with",
-                 f"{ctx.element_id} (instance {ctx.instance_id})", ctx.actor, ctx.now)
-        linked.append(context.ref)
-    return {"linked_context_refs": linked, "unlinked_context_refs": unknown}
+    """Link the instance's case to the cases its screening names: a child to ``existing_context_refs``, a
+    context to the children of ``screening_linked_children``. An unknown reference fails the step (the
+    task's form check names it first: engine/cases/references.py), so nothing is dropped without a word."""
+    case = current_case(ctx)
+    if case is None:
+        return {"linked_context_refs": [], "linked_child_refs": []}
+    source = f"{ctx.element_id} (instance {ctx.instance_id})"
+    if case.subject_type == "child":
+        raw = data.get("existing_context_refs") or ""
+        refs = raw if isinstance(raw, list) else raw.replace(",", " ").replace(";", " ").split()
+        role = data.get("context_link_role") or "associated_with"
+        linked = [_link(ctx, case, _named(ctx, ref, "context"), role, source) for ref in refs]
+        return {"linked_context_refs": linked, "unlinked_context_refs": []}
+    rows = [r for r in data.get("screening_linked_children") or [] if r.get("child_reference")]
+    linked = [_link(ctx, case, _named(ctx, row["child_reference"], "child"), "associated_with", source)
+              for row in rows]
+    return {"linked_child_refs": linked}
+
+
+def _named(ctx: OperationContext, ref: Any, kind: str) -> Case:
+    found = ctx.session.scalar(select(Case).where(Case.ref == str(ref).strip().upper(), Case.subject_type == kind))
+    if found is None:
+        raise ValueError(f"there is no {kind} case with the reference {ref}")
+    return found
+
+
+def _link(ctx: OperationContext, case: Case, named: Case, role: str, source: str) -> str:
+    """Link the instance's ``case`` to the ``named`` one (either way round); returns the named reference."""
+    child, context = (case, named) if case.subject_type == "child" else (named, case)
+    ctx.cases.add_link(ctx.session, child, context, role, source, ctx.actor, ctx.now, reason="named in a screening")
+    return named.ref
 
 
 @OPERATIONS.register("notify_referrer")
 def notify_referrer(ctx: OperationContext, data: Data) -> Data:
-    """Record the message telling the referrer the outcome; returns referrer_notified_at."""
+    """Tell the referrer the outcome by e-mail, in words fit for them; returns referrer_notified_at.
+
+    The referrer has no account, so the e-mail goes to the address on the referral through the outbox.
+    With no address the front door is alerted to tell them another way, so the feedback is never lost.
+    """
     who = ctx.cases.referrer_of(data)
+    case = current_case(ctx)
     body = {"case_ref": ctx.case_ref, "referrer_name": who["name"],
             **{k: data[k] for k in OUTCOME_KEYS if data.get(k) not in (None, "")}}
-    ctx.cases.record_notice(ctx.session, current_case(ctx), "referrer_notified", who["contact"] or who["name"], body,
-                  ctx.actor, ctx.now, ctx.instance_id)
+    address = _referrer_email(data)
+    ctx.cases.record_notice(ctx.session, case, "referrer_notified", who["contact"] or who["name"],
+                            {**body, "emailed_to": address}, ctx.actor, ctx.now, ctx.instance_id)
+    message = referrer_message(ctx.case_ref, case.subject_type if case else "child", data)
+    if address:
+        queue_email(ctx.session, to_address=address, subject="Your referral: what happens next", body=message,
+                    now=ctx.now, dedupe_key=f"referrer:{ctx.instance_id}:{ctx.element_id}:{ctx.now.isoformat()}")
+    else:
+        alert(ctx, "referrer_feedback", "The referrer gave no e-mail address, so the outcome could not be sent.",
+              f"Tell {who['name'] or 'the referrer'} the outcome another way ({who['contact'] or 'no contact given'}):"
+              f" {message.splitlines()[0]}", groups=("front_door",))
     return {"referrer_notified_at": ctx.now.isoformat()}
+
+
+def _referrer_email(data: Data) -> str:
+    """The referrer's e-mail address from the referral, if it looks like one."""
+    address = str((data.get("referrer") or {}).get("email") or "").strip()
+    return address if "@" in address and len(address) <= 200 and "\n" not in address else ""
 
 
 @OPERATIONS.register("alert_police")
 def alert_police(ctx: OperationContext, data: Data) -> Data:
-    """Record an alert to the police (public protection desk / MACE); creates nothing else."""
-    body = {"case_ref": ctx.case_ref, "element_id": ctx.element_id,
-            "immediate_risk": data.get("immediate_risk") == "yes" or bool(data.get("children_at_immediate_risk")),
-            "details": data.get("persons_of_concern_details") or data.get("efh_summary")
-            or (data.get("concerns") or {}).get("what") or data.get("concern_description") or ""}
+    """Alert the police (public protection desk, MACE): urgent, escalated if nobody acknowledges it.
+
+    On the step whose property ``kind`` is ``immediate_danger`` (a child in immediate danger), the duty
+    managers are alerted too (the escalation goes on to the service managers), and the strategy
+    discussion is due by the end of the same working day (timescale ``strategy_discussion_immediate``),
+    which the alert says.
+    """
+    immediate = ctx.properties.get("kind") == "immediate_danger"  # set on the immediate-danger step
+    details = (data.get("persons_of_concern_details") or data.get("efh_summary")
+               or (data.get("concerns") or {}).get("what") or data.get("concern_description") or "")
+    at_risk = data.get("immediate_risk") == "yes" or bool(data.get("children_at_immediate_risk"))
+    body = {"case_ref": ctx.case_ref, "element_id": ctx.element_id, "immediate_risk": at_risk, "details": details}
     ctx.cases.record_notice(ctx.session, current_case(ctx), "police_alert", "police", body, ctx.actor, ctx.now,
-                  ctx.instance_id)
-    return {"police_alerted_at": ctx.now.isoformat()}
+                            ctx.instance_id)
+    updates: dict[str, Any] = {"police_alerted_at": ctx.now.isoformat()}
+    if immediate:
+        anchor = data.get("referral_received_at") or ctx.now
+        due = ctx.services.timescales.due("strategy_discussion_immediate", ctx.services.functions()["date"](anchor))
+        updates["strategy_due_at"] = due.isoformat()
+        # No details in the words: they travel by e-mail; the case holds them for those it reaches.
+        alert(ctx, "immediate_danger", "A child has been referred as being in immediate danger.",
+              "Make sure the child is safe now (the police attend where needed), then hold the strategy discussion "
+              f"by {day_words(ctx, due)}: the same working day.",
+              groups=("police", ctx.services.settings.alert_escalation_groups[0]), urgent=True)
+    else:
+        alert(ctx, "persons_of_concern", "A referral names persons or premises of concern.",
+              "Check police records and decide what disruption is needed; bring it to the next MACE meeting.",
+              groups=("police",), urgent=True)
+    return updates
 
 
 @OPERATIONS.register("share_with_linked_workers")
 def share_with_linked_workers(ctx: OperationContext, data: Data) -> Data:
-    """Record a need-to-know summary for the worker of each child linked to this context (no other names)."""
+    """Tell the worker of each child linked to this context that it has a safety plan (no other names).
+
+    Each child's allocated worker, or the front door when none is allocated, gets an alert on that
+    child's own case; the summary names the context and its plan, never another child.
+    """
     context = current_case(ctx, "context")
     if context is None:
         return {"linked_workers_told": 0}
@@ -159,8 +222,16 @@ def share_with_linked_workers(ctx: OperationContext, data: Data) -> Data:
                 **{k: data[k] for k in ("context_level", "plan_agreed", "lead_agency", "conference_rationale")
                    if data.get(k)}}
         ctx.cases.record_notice(ctx.session, child_case, "linked_worker_summary",
-                                child_case.allocated_worker or "front_door",
-                      body, ctx.actor, ctx.now, ctx.instance_id)
+                                child_case.allocated_worker or "front_door", body, ctx.actor, ctx.now,
+                                ctx.instance_id)
+        lead = f", led by {str(data['lead_agency']).replace('_', ' ')}" if data.get("lead_agency") else ""
+        alert(ctx, "linked_worker_summary",
+              f"{name} ({context.ref}), a context this child is linked to ({link.role.replace('_', ' ')}), now has "
+              f"a Context Safety Plan{lead}.",
+              "Read the context's plan and weigh it in this child's own plan; tell the context's lead if you know "
+              "something it should.", case_ref=child_case.ref,
+              users=(child_case.allocated_worker,) if child_case.allocated_worker else (),
+              groups=() if child_case.allocated_worker else ("front_door",))
     return {"linked_workers_told": len(rows), "linked_workers_told_at": ctx.now.isoformat()}
 
 

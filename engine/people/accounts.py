@@ -14,26 +14,28 @@ from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import bindparam, select, update
 
 from engine import audit
 from engine.errors import FrontdoorError, InvalidFormData, NotFound
 from engine.people.directory import groups_of
+from engine.people.passwords import MAX_LENGTH, MIN_LENGTH, check_password
+from engine.people.throttle import DEVICE_DAYS, issue_device_token, refusal_until, trusted_device
+from engine.people.tokens import revoke_personal_tokens
 from engine.runtime.services import Services
 from engine.store.accounts import AccountSession, SignInAttempt
 from engine.store.models import Membership, User
 from engine.store.reads import reads
+from engine.work.handover import release_held_work
 
 HASHER = PasswordHasher()
 # Verified when the user name is unknown, so both failures take the same time (no user enumeration).
 _DUMMY_HASH = HASHER.hash("not-a-real-password")
-MIN_PASSWORD = 12  # NCSC and ASVS 5.0 6.2.1: at least 8; we ask for 12 and allow up to 256
-MAX_PASSWORD = 256
+MIN_PASSWORD = MIN_LENGTH  # the policy itself is engine/people/passwords.py
+MAX_PASSWORD = MAX_LENGTH
 ABSOLUTE_HOURS = 12  # ASVS 5.0 7.3.2: an absolute limit on a session, one working shift
-THROTTLE_WINDOW = timedelta(minutes=15)
-MAX_FAILURES_PER_USER = 5
-MAX_FAILURES_PER_ADDRESS = 30
-TOUCH_EVERY = timedelta(seconds=60)  # write last_seen at most once a minute per session
+TOUCH_EVERY = timedelta(seconds=60)
+DEVICE_COOKIE_DAYS = DEVICE_DAYS  # write last_seen at most once a minute per session
 
 
 class SignInRefused(FrontdoorError):
@@ -62,46 +64,142 @@ class SignedIn:
     groups: tuple[str, ...]
 
 
+@dataclass(frozen=True)
+class Ended:
+    """What ending a person's sessions left: sessions and personal tokens revoked, service tokens kept."""
+
+    sessions: int
+    tokens: int
+    service_tokens_kept: list[dict]
+
+    def to_dict(self) -> dict:
+        """JSON-ready form."""
+        return {"sessions_ended": self.sessions, "tokens_revoked": self.tokens,
+                "service_tokens_kept": self.service_tokens_kept}
+
+
 def token_hash(token: str) -> str:
     """What the database stores for a session token."""
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
-def set_password(svc: Services, username: str, password: str, actor: str) -> None:
-    """Hash and store a new password; ends the user's other sessions. Raises NotFound or InvalidFormData."""
-    if not MIN_PASSWORD <= len(password) <= MAX_PASSWORD:
-        raise InvalidFormData({"password": [f"Password must be {MIN_PASSWORD} to {MAX_PASSWORD} characters"]})
+def set_password(svc: Services, username: str, password: str, actor: str) -> Ended:
+    """Hash and store a new password (the policy applies); ends every session and personal API token.
+
+    Raises NotFound, or InvalidFormData naming ``password`` when the policy refuses it.
+    """
+    check_password(password, username)
     with svc.db.transaction() as session:
         user = _user(session, username)
         user.password_hash = HASHER.hash(password)
-        _revoke_all(session, user.id, svc.now())
+        ended = _end_everything(session, user, svc.now())
         audit.record(session, at=svc.now(), actor=actor, action="password_set", subject_type="user",
-                     subject_id=username)
+                     subject_id=username, **ended.to_dict())
+        return ended
 
 
-def sign_in(svc: Services, username: str, password: str, address: str = "") -> tuple[str, SignedIn]:
-    """Check the password and open a session; returns (token for the cookie, who signed in).
+def change_password(svc: Services, username: str, current: str, new: str, *, keep_session: int | None = None,
+                    address: str = "") -> Ended:
+    """A person changes their own password: the current one first (throttled as sign-in is), then the policy.
 
-    Raises TooManyAttempts when this user name or address failed too often lately, else SignInRefused.
+    Ends every other session and every personal API token (service tokens are kept and listed). Raises
+    InvalidFormData (``current_password`` wrong, ``new_password`` refused) or TooManyAttempts.
     """
-    username = username.strip()[:80]
+    confirm_password(svc, username, current, address=address, field="current_password")
+    check_password(new, username, field="new_password")
+    with svc.db.transaction() as session:
+        user = _user(session, username)
+        user.password_hash = HASHER.hash(new)
+        ended = _end_everything(session, user, svc.now(), keep_session)
+        audit.record(session, at=svc.now(), actor=username, action="password_changed", subject_type="user",
+                     subject_id=username, address=address, **ended.to_dict())
+        return ended
+
+
+def end_all_sessions(svc: Services, username: str, actor: str) -> Ended:
+    """An administrator signs a person out everywhere: every session and personal token ends at once."""
+    with svc.db.transaction() as session:
+        user = _user(session, username)
+        ended = _end_everything(session, user, svc.now())
+        audit.record(session, at=svc.now(), actor=actor, action="sessions_ended", subject_type="user",
+                     subject_id=username, **ended.to_dict())
+        return ended
+
+
+def confirm_password(svc: Services, username: str, password: str, *, address: str = "",
+                     field: str = "password") -> None:
+    """Ask for the password again before a sensitive act (a new token, a new password); throttled.
+
+    A wrong password counts as a failed sign-in. Raises InvalidFormData naming ``field``, or TooManyAttempts.
+    """
     now = svc.now()
     with svc.db.transaction() as session:
-        if _throttled(session, username, address[:64], now):
-            audit.record(session, at=now, actor=username or "-", action="sign_in_throttled",
-                         subject_type="user", subject_id=username or "-", address=address)
-            raise TooManyAttempts("Too many failed attempts. Wait 15 minutes, then try again")
-        user = session.scalar(select(User).where(User.username == username))
-        ok = _verify(user.password_hash if user else None, password) and user is not None and user.active
-        session.add(SignInAttempt(username=username, address=address[:64], at=now, succeeded=ok))
-        if ok and HASHER.check_needs_rehash(user.password_hash):
-            user.password_hash = HASHER.hash(password)  # argon2 parameters were raised since it was set
+        until = refusal_until(session, username, address[:64], "", now)
+        user = None if until else session.scalar(select(User).where(User.username == username))
+        ok = until is None and _verify(user.password_hash if user else None, password) and bool(user and user.active)
+        if until is None:
+            session.add(SignInAttempt(username=username, address=address[:64], at=now, succeeded=ok))
         if not ok:
-            audit.record(session, at=now, actor=username or "-", action="sign_in_failed", subject_type="user",
-                         subject_id=username or "-", address=address)
-    if not ok:  # recorded above in its own committed transaction, then refused
+            audit.record(session, at=now, actor=username, action="password_confirmation_failed",
+                         subject_type="user", subject_id=username, address=address, throttled=until is not None)
+    if until is not None:
+        raise TooManyAttempts(_wait_words(until - now), retry_after=_seconds(until - now))
+    if not ok:
+        raise InvalidFormData({field: ["Enter your current password correctly" if password else
+                                       "Enter your current password"]})
+
+
+def _end_everything(session, user: User, now: datetime, keep_session: int | None = None) -> Ended:
+    """Revoke the person's sessions (but ``keep_session``) and personal tokens; list the service tokens kept."""
+    sessions = _revoke_all(session, user.id, now, keep_session)
+    tokens, kept = revoke_personal_tokens(session, user.id, now)
+    return Ended(sessions, tokens, kept)
+
+
+def device_token(svc: Services, username: str) -> str:
+    """A trusted-device cookie value for a browser ``username`` just signed in on (engine/people/throttle.py)."""
+    return issue_device_token(svc.settings.secret_key, username, svc.now())
+
+
+def sign_in(svc: Services, username: str, password: str, address: str = "", device: str = "") -> tuple[str, SignedIn]:
+    """Check the password and open a session; returns (token for the cookie, who signed in).
+
+    ``address`` is the client's address; ``device`` the browser's trusted-device cookie, if any. Raises
+    TooManyAttempts while this account, address or device must wait (engine/people/throttle.py), else
+    SignInRefused for a wrong name or password. Every refusal is audited.
+    """
+    username, address, now = username.strip()[:80], address[:64], svc.now()
+    trusted = trusted_device(svc.settings.secret_key, username, device, now)
+    with svc.db.transaction() as session:
+        until = refusal_until(session, username, address, trusted, now)
+        if until is not None:
+            audit.record(session, at=now, actor=username or "-", action="sign_in_throttled", subject_type="user",
+                         subject_id=username or "-", address=address, until=until.isoformat(),
+                         trusted_device=bool(trusted))
+        else:
+            user = session.scalar(select(User).where(User.username == username))
+            ok = _verify(user.password_hash if user else None, password) and user is not None and user.active
+            session.add(SignInAttempt(username=username, address=address, at=now, succeeded=ok, device=trusted))
+            if ok and HASHER.check_needs_rehash(user.password_hash):
+                user.password_hash = HASHER.hash(password)  # argon2 parameters were raised since it was set
+            if not ok:
+                audit.record(session, at=now, actor=username or "-", action="sign_in_failed", subject_type="user",
+                             subject_id=username or "-", address=address, trusted_device=bool(trusted))
+    if until is not None:  # refusals are raised after the commit, so their audit rows stay
+        raise TooManyAttempts(_wait_words(until - now), retry_after=_seconds(until - now))
+    if not ok:
         raise SignInRefused("Enter a correct user name and password")
     return _open_session(svc, user, address)
+
+
+def _seconds(wait: timedelta) -> int:
+    return max(1, int(wait.total_seconds() + 0.999))
+
+
+def _wait_words(wait: timedelta) -> str:
+    seconds = _seconds(wait)
+    amount = f"{seconds} second{'s' * (seconds != 1)}" if seconds < 120 else f"{(seconds + 59) // 60} minutes"
+    return f"Too many failed attempts. Wait {amount}, then try again"
 
 
 def _open_session(svc: Services, user: User, address: str) -> tuple[str, SignedIn]:
@@ -124,19 +222,6 @@ def _verify(stored: str | None, password: str) -> bool:
         return HASHER.verify(stored or _DUMMY_HASH, password) and stored is not None
     except (VerificationError, InvalidHashError):
         return False
-
-
-def _throttled(session, username: str, address: str, now: datetime) -> bool:
-    since = now - THROTTLE_WINDOW
-    by_user = session.scalar(select(func.count()).select_from(SignInAttempt).where(
-        SignInAttempt.username == username, SignInAttempt.at >= since, SignInAttempt.succeeded.is_(False)))
-    if by_user >= MAX_FAILURES_PER_USER:
-        return True
-    if not address:
-        return False
-    by_address = session.scalar(select(func.count()).select_from(SignInAttempt).where(
-        SignInAttempt.address == address, SignInAttempt.at >= since, SignInAttempt.succeeded.is_(False)))
-    return by_address >= MAX_FAILURES_PER_ADDRESS
 
 
 def session_user(svc: Services, token: str | None) -> SignedIn | None:
@@ -200,19 +285,24 @@ def sign_out(svc: Services, token: str | None) -> None:
 
 
 def set_active(svc: Services, username: str, active: bool, actor: str) -> None:
-    """Enable or disable an account; disabling ends every session it has (ASVS 5.0 7.4.2)."""
+    """Enable or disable an account; disabling ends every session it has (ASVS 5.0 7.4.2) and gives the
+    work items it held back to their groups, so none is stranded (docs/decisions.md, D46)."""
     with svc.db.transaction() as session:
         user = _user(session, username)
         user.active = active
         if not active:
             _revoke_all(session, user.id, svc.now())
+            release_held_work(session, username, actor, svc.now())
         audit.record(session, at=svc.now(), actor=actor, action="user_enabled" if active else "user_disabled",
                      subject_type="user", subject_id=username)
 
 
-def _revoke_all(session, user_id: int, now: datetime) -> None:
-    session.execute(update(AccountSession).where(AccountSession.user_id == user_id,
-                                                 AccountSession.revoked_at.is_(None)).values(revoked_at=now))
+def _revoke_all(session, user_id: int, now: datetime, keep: int | None = None) -> int:
+    """Revoke the user's live sessions (all but ``keep``); returns how many."""
+    query = update(AccountSession).where(AccountSession.user_id == user_id, AccountSession.revoked_at.is_(None))
+    if keep is not None:
+        query = query.where(AccountSession.id != keep)
+    return session.execute(query.values(revoked_at=now)).rowcount
 
 
 def _user(session, username: str) -> User:

@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy import select
 
 from engine import audit
+from engine.access.rules import may_hold_work
 from engine.errors import Conflict, InvalidFormData, NotFound
 from engine.runtime.services import Services
 from engine.store.models import Group, Membership, User
@@ -66,3 +67,38 @@ def get_user(svc: Services, username: str) -> dict[str, Any]:
         if user is None:
             raise NotFound(f"No user called '{username}'")
         return user_dict(user, groups_of(session, username))
+
+
+def work_targets(svc: Services) -> dict[str, list[dict[str, str]]]:
+    """Who a work item can be handed to: active people who may hold casework (with their agency) and groups
+    with at least one active member (with their name), for the reassign pick lists."""
+    with svc.db.read() as session:
+        people = [{"username": u.username, "name": u.display_name or u.username, "agency": u.agency}
+                  for u in session.scalars(select(User).where(User.active.is_(True)).order_by(User.display_name,
+                                                                                              User.username))
+                  if may_hold_work(u.role)]
+        staffed = set(session.scalars(select(Membership.group_id).join(User, User.id == Membership.user_id)
+                                      .where(User.active.is_(True))))
+        groups = [{"id": g.id, "name": g.name or g.id} for g in session.scalars(select(Group).order_by(Group.name))
+                  if g.id in staffed]
+    return {"people": people, "groups": groups}
+
+
+def set_group_service(svc: Services, group: str, service: str, actor: str, name: str = "") -> dict[str, str]:
+    """Put a group (created if new) in a service: groups of one service are managed together; audited."""
+    service, group = service.strip(), group.strip()
+    if len(service) > 80 or (service and not service.replace("_", "").replace("-", "").isalnum()):
+        raise InvalidFormData({"service": ["Enter a service name of letters, digits, '_' or '-'"]})
+    if not group or len(group) > 80 or not group.replace("_", "").isalnum():
+        raise InvalidFormData({"group": ["Enter a group id of letters, digits or '_'"]})
+    with svc.db.transaction() as session:
+        row = session.get(Group, group)
+        if row is None:
+            row = Group(id=group, name=group.replace("_", " ").capitalize(), service="")
+            session.add(row)
+        before, row.service = row.service, service
+        if name.strip():
+            row.name = name.strip()[:200]
+        audit.record(session, at=svc.now(), actor=actor, action="group_service_set", subject_type="group",
+                     subject_id=group, service=service, before=before)
+        return {"id": row.id, "name": row.name, "service": row.service}

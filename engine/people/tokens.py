@@ -4,7 +4,10 @@ A token acts as its user and never as more: each API call runs the same service,
 access checks and audit rows, as the matching page. Only the SHA-256 of the secret is stored (as for
 sessions, ASVS 5.0 7.2.x), so a database leak gives nobody a working token; the short prefix lets a
 person tell their tokens apart. Scopes narrow what a token may do; they never widen the user's rights.
-A disabled user's tokens stop working at once, as their sessions do.
+A disabled user's tokens stop working at once, as their sessions do. A personal token is the person's
+own credential, so a new password or an administrator's "end all sessions" revokes it; a service token
+belongs to a partner system's account and is kept (and listed) then, so a person's password change does
+not stop a police force's referrals (docs/security.md).
 """
 
 from __future__ import annotations
@@ -20,10 +23,13 @@ from sqlalchemy import select, update
 from engine import audit
 from engine.errors import InvalidFormData, NotFound, NotPermitted
 from engine.runtime.services import Services
+from engine.store import hotreads
 from engine.store.models import User
+from engine.store.reads import reads
 from engine.store.tokens import ApiToken
 
-SCOPES = ("referrals:write", "cases:read", "work:read", "work:write", "processes:read", "processes:deploy")
+SCOPES = ("referrals:write", "cases:read", "cases:write", "work:read", "work:write", "processes:read",
+          "processes:start", "processes:deploy")
 DEFAULT_SCOPES = tuple(s for s in SCOPES if s != "processes:deploy")  # deploying is asked for by name
 KINDS = ("personal", "service")
 DEFAULT_DAYS = 90
@@ -100,12 +106,14 @@ def create_token(svc: Services, username: str, actor: str, *, scopes: list[str] 
         return IssuedToken(row.id, secret, prefix, username, chosen, row.expires_at)
 
 
-def list_tokens(svc: Services, username: str | None = None) -> list[dict[str, Any]]:
-    """Tokens (never their secrets), newest first; one user's when ``username`` is given."""
+def list_tokens(svc: Services, username: str | None = None, kind: str | None = None) -> list[dict[str, Any]]:
+    """Tokens (never their secrets), newest first; one user's when ``username`` is given, one kind's with ``kind``."""
     with svc.db.read() as session:
         query = select(ApiToken, User.username).join(User, User.id == ApiToken.user_id)
         if username is not None:
             query = query.where(User.username == username)
+        if kind is not None:
+            query = query.where(ApiToken.kind == kind)
         rows = session.execute(query.order_by(ApiToken.id.desc())).all()
         return [_token_dict(token, owner, svc.now()) for token, owner in rows]
 
@@ -133,21 +141,35 @@ def revoke_token(svc: Services, token_id: int, actor: str, *, owner: str | None 
                          subject_id=username, token_id=row.id, prefix=row.prefix)
 
 
+def revoke_personal_tokens(session, user_id: int, now: datetime) -> tuple[int, list[dict[str, Any]]]:
+    """Revoke the user's live personal tokens (their password changed, or their sessions were ended).
+
+    Returns how many, and the live service tokens kept (prefix, name, expiry), so the page can list them.
+    """
+    revoked = session.execute(update(ApiToken).where(
+        ApiToken.user_id == user_id, ApiToken.kind != "service", ApiToken.revoked_at.is_(None))
+        .values(revoked_at=now)).rowcount
+    kept = session.scalars(select(ApiToken).where(
+        ApiToken.user_id == user_id, ApiToken.kind == "service", ApiToken.revoked_at.is_(None),
+        ApiToken.expires_at > now).order_by(ApiToken.id)).all()
+    return revoked, [{"id": t.id, "prefix": t.prefix, "name": t.name, "expires_at": t.expires_at.isoformat()}
+                     for t in kept]
+
+
 def token_caller(svc: Services, secret: str | None) -> TokenCaller | None:
     """The user and scopes behind a bearer token, or None (unknown, revoked, expired, user disabled)."""
     if not secret or len(secret) > 200 or not secret.startswith(TOKEN_START):
         return None
     now = svc.now()
-    with svc.db.read() as session:
-        found = session.execute(select(ApiToken, User).join(User, User.id == ApiToken.user_id)
-                                .where(ApiToken.secret_hash == secret_hash(secret))).first()
-        if found is None:
-            return None
-        token, user = found
-        if token.revoked_at is not None or token.expires_at <= now or not user.active:
-            return None
-        stale = token.last_used_at is None or now - token.last_used_at >= TOUCH_EVERY
-    if stale:  # when a token was last used helps spot a forgotten or leaked one; once a minute is enough
-        with svc.db.transaction() as session:
-            session.execute(update(ApiToken).where(ApiToken.id == token.id).values(last_used_at=now))
-    return TokenCaller(token.id, user.username, user.role, frozenset(token.scopes.split()))
+    # Every API request comes through here: one indexed read on the driver, outside a transaction (the ORM
+    # cost several times the statement; bench/peer.py --profile). Never cached across requests, so a
+    # revocation or a disabled user stops the very next request in every worker.
+    with reads(svc.db) as conn:
+        token = hotreads.bearer(conn, secret_hash(secret))
+    if token is None or token.revoked_at is not None or token.expires_at <= now or not token.active:
+        return None
+    if token.last_used_at is None or now - token.last_used_at >= TOUCH_EVERY:
+        # when a token was last used helps spot a forgotten or leaked one; once a minute is enough
+        with svc.db.step() as session:
+            hotreads.touch_token(session.connection(), token.id, now)
+    return TokenCaller(token.id, token.username, token.role, frozenset(token.scopes.split()))

@@ -1,9 +1,11 @@
 """Use cases behind the form editor: list forms, check and save an edited form, refuse to delete a used one.
 
 A form a process uses is stored in the closure of every process version that uses it (docs/decisions.md, D6).
-Saving such a form therefore redeploys each process that uses it, so each gets a new version carrying
-the new form while running cases stay on the version they started on. A form made in the editor also
-lives in the form library (``form_library``), so it exists before any process names it.
+Saving such a form therefore gives each live version that uses it (the current version of each process,
+and each active pilot) a new version built from it with only the form changed: a new current version
+and, for a pilot, a new pilot with the same rule that replaces it (D55). Running cases stay on the
+version they started on. What a save will do is said beforehand (``save_plan``). A form made in the
+editor also lives in the form library (``form_library``), so it exists before any process names it.
 """
 
 from __future__ import annotations
@@ -19,11 +21,12 @@ from sqlalchemy.orm import Session
 from engine import audit
 from engine.errors import Conflict, InvalidProcess, NotFound, Problem
 from engine.forms import FormDefinition, parse_form
-from engine.processes.deploy import DeployedVersion, check_files, deploy_in
-from engine.processes.modelling import process_diagram
+from engine.processes.deploy import DeployedVersion, check_files
+from engine.processes.modelling import own_file
 from engine.processes.new_forms import add_version, in_library, library_history, lock_form, mark_deleted
+from engine.processes.plans import ChangePlan, DeployStep, deploy_change_in, plan_change
 from engine.runtime.services import Services
-from engine.runtime.version_cache import known_files, library_files, version_files
+from engine.runtime.version_cache import current_versions, known_files, version_files
 from engine.store.models import ProcessVersion, VersionFile
 from engine.workflow.data_reads import data_reads
 
@@ -80,27 +83,47 @@ def check_form(svc: Services, form_id: str, text: str | bytes) -> list[Problem]:
         return [Problem(new.id, f"The form's id must stay '{form_id}': processes find their forms by id",
                         f"{form_id}.form")]
     problems = _lost_reads(svc, old, new)
-    return problems or check_files(svc, _bundle(svc, form_id, text))
+    if problems:
+        return problems
+    found: dict[tuple[str, str, str], Problem] = {}
+    for step in _steps(svc, form_id, text):
+        for problem in check_files(svc, step.files, step.support):
+            found.setdefault((problem.file, problem.element_id, problem.message), problem)
+    return list(found.values())
 
 
-def save_form(svc: Services, form_id: str, text: str | bytes, actor: str) -> list[DeployedVersion]:
-    """Check again (never trust the browser), then redeploy every process using the form; audited.
+def save_plan(svc: Services, form_id: str, text: str | bytes) -> ChangePlan:
+    """What saving the form would create, from which versions, and what becomes of pilots and running cases.
 
-    A form in the form library also gets a new library version, in the same transaction. Raises
-    InvalidProcess listing the problems, NotFound for an unknown form, or Conflict when someone else
-    saved the same library form at the same moment.
+    Raises InvalidProcess when the form has problems (``check_form``), NotFound for an unknown form.
     """
     problems = check_form(svc, form_id, text)
     if problems:
         raise InvalidProcess(problems)
-    bundle = _bundle(svc, form_id, text)
+    return plan_change(svc, _steps(svc, form_id, text))
+
+
+def save_form(svc: Services, form_id: str, text: str | bytes, actor: str,
+              expected: str | None = None) -> list[DeployedVersion]:
+    """Check again (never trust the browser), then give each live version using the form a new version; audited.
+
+    With ``expected`` (the fingerprint of the plan the admin saw), a save made after someone else changed
+    the versions is refused. A form in the form library also gets a new library version, in the same
+    transaction. Raises InvalidProcess listing the problems, NotFound for an unknown form, or Conflict
+    when the versions changed or someone else saved the same library form at the same moment.
+    """
+    problems = check_form(svc, form_id, text)
+    if problems:
+        raise InvalidProcess(problems)
+    steps = _steps(svc, form_id, text)
     with svc.db.transaction() as session:
         lock_form(session, form_id)
-        deployed = deploy_in(svc, session, bundle, actor=actor, note=f"Form {form_id} changed")
-        stored = (_add_library_version(session, form_id, bundle[f"{form_id}.form"], actor, svc.now())
+        deployed = deploy_change_in(svc, session, steps, actor, f"Form {form_id} changed", expected)
+        content = text.encode("utf-8") if isinstance(text, str) else text
+        stored = (_add_library_version(session, form_id, content, actor, svc.now())
                   if in_library(session, form_id) else None)
         audit.record(session, at=svc.now(), actor=actor, action="form_saved", subject_type="form",
-                     subject_id=form_id, versions={d.process_id: d.version for d in deployed},
+                     subject_id=form_id, versions=[[d.process_id, d.version] for d in deployed],
                      created=any(d.created for d in deployed) or stored is not None, library_version=stored)
     return deployed
 
@@ -145,14 +168,14 @@ def _lost_reads(svc: Services, old: FormDefinition, new: FormDefinition) -> list
     """Conditions (and due dates, timers, loop and decision inputs) reading a path only the old form set."""
     had, has = _provided(old), _provided(new)
     problems: dict[tuple[str, str, str], Problem] = {}
-    for files in _using_closures(svc, f"{old.id}.form").values():
-        for read in data_reads(files):
+    for use in _live_uses(svc, f"{old.id}.form"):
+        for read in data_reads(use.files):
             for path in sorted(read.paths):
                 lost = _longest_known_prefix(path, had)
                 if lost and lost not in has:
                     problems.setdefault((read.file, read.element_id, lost), Problem(
-                        read.element_id, f"{read.place} reads '{lost}', which this form no longer has",
-                        read.file))
+                        read.element_id, f"{read.place} reads '{lost}', which this form no longer has"
+                        + (f" (in pilot version {use.number})" if use.pilot_rule else ""), read.file))
     return list(problems.values())
 
 
@@ -170,47 +193,58 @@ def _longest_known_prefix(path: str, known: set[str]) -> str:
     return next((".".join(parts[:n]) for n in range(len(parts), 0, -1) if ".".join(parts[:n]) in known), "")
 
 
-def _bundle(svc: Services, form_id: str, text: str | bytes) -> dict[str, bytes]:
-    """The edited form plus the own BPMN file of each process using it, so each gets a new version.
+@dataclass(frozen=True)
+class _LiveUse:
+    """A live version whose closure holds the form: a process's current version or an active pilot."""
 
-    The decision tables those processes use come too, as the modeller's deploy sends them: deploy-time
-    validation looks for a business rule task's decision among the files being deployed.
+    process_id: str
+    number: int
+    pilot_rule: dict | None
+    files: dict[str, bytes]
+
+
+def _steps(svc: Services, form_id: str, text: str | bytes) -> list[DeployStep]:
+    """One deploy per live version using the form: its own files with only the form changed.
+
+    The version's own BPMN file and decision tables are deployed (deploy-time validation looks for a
+    business rule task's decision among the files being deployed); the rest of its closure is support,
+    so called processes and other forms stay exactly as that version had them. Current versions come
+    first, then each pilot, with its rule, replacing the pilot it was built from.
     """
     content = text.encode("utf-8") if isinstance(text, str) else text
-    bundle = {f"{form_id}.form": content}
-    with svc.db.read() as session:
-        library = library_files(session)
-    for process_id, files in sorted(_using_closures(svc, f"{form_id}.form").items()):
-        bundle |= {n: library.get(n, c) for n, c in files.items() if n.endswith(".dmn")}
-        name, diagram = process_diagram(svc, process_id)
-        bundle[name] = diagram
-    return bundle
+    steps = []
+    for use in _live_uses(svc, f"{form_id}.form"):
+        own = own_file(use.files, use.process_id)
+        files = {n: c for n, c in use.files.items() if n.endswith(".dmn")} | {own: use.files[own]} \
+            | {f"{form_id}.form": content}
+        steps.append(DeployStep(files, use.pilot_rule, support=use.files, base=use.number,
+                                replaces=use.number if use.pilot_rule else None))
+    return steps or [DeployStep({f"{form_id}.form": content})]
 
 
-def _using_closures(svc: Services, name: str) -> dict[str, dict[str, bytes]]:
-    """The files of the newest version of each process that uses the form, by process id."""
+def _live_uses(svc: Services, name: str) -> list[_LiveUse]:
+    """Every live version that stores the form: current versions by process, then active pilots."""
     with svc.db.read() as session:
-        ids = {pid: vid for pid, vid in _newest(session) if name in _filenames(session, vid)}
-        return {pid: version_files(session, vid) for pid, vid in ids.items()}
+        live = [(v, None) for _pid, v in sorted(current_versions(session).items())]
+        pilots = session.scalars(select(ProcessVersion).where(ProcessVersion.pilot_ended_at.is_(None))
+                                 .order_by(ProcessVersion.process_id, ProcessVersion.number)).all()
+        live += [(v, dict(v.pilot_rule)) for v in pilots if v.pilot_rule and v.current_order is None]
+        return [_LiveUse(v.process_id, v.number, rule, version_files(session, v.id))
+                for v, rule in live if name in _filenames(session, v.id)]
 
 
 def _users(session: Session) -> dict[str, set[str]]:
-    """Form file name -> processes whose newest version stores it."""
-    newest = dict((vid, pid) for pid, vid in _newest(session))
+    """Form file name -> processes whose current version or an active pilot stores it."""
+    live = {v.id: v.process_id for v in current_versions(session).values()}
+    live |= {v.id: v.process_id for v in session.scalars(select(ProcessVersion)
+                                                         .where(ProcessVersion.pilot_ended_at.is_(None)))
+             if v.pilot_rule}
     rows = session.execute(select(VersionFile.filename, VersionFile.version_id)
-                           .where(VersionFile.kind == "form", VersionFile.version_id.in_(list(newest)))).all()
+                           .where(VersionFile.kind == "form", VersionFile.version_id.in_(list(live)))).all()
     out: dict[str, set[str]] = {}
     for name, vid in rows:
-        out.setdefault(name, set()).add(newest[vid])
+        out.setdefault(name, set()).add(live[vid])
     return out
-
-
-def _newest(session: Session) -> list[tuple[str, int]]:
-    top = (select(ProcessVersion.process_id, func.max(ProcessVersion.number).label("n"))
-           .group_by(ProcessVersion.process_id).subquery())
-    return list(session.execute(select(ProcessVersion.process_id, ProcessVersion.id)
-                                .join(top, (top.c.process_id == ProcessVersion.process_id)
-                                      & (top.c.n == ProcessVersion.number))).all())
 
 
 def _filenames(session: Session, version_id: int) -> set[str]:

@@ -1,8 +1,9 @@
-"""Use cases on process versions: list them, read their files, compare them, pick one for a new start.
+"""Use cases on process versions: list them, read their files, compare them.
 
 A version may be a pilot: deployed with a rule (``{"field": "context_type", "equals": "school"}``,
 or ``{"team": "north"}``) so only the cases it matches start on it while the rest carry on with the
-newest ordinary version ("test, pilot and review" beside the current route).
+current version ("test, pilot and review" beside the current route), until it is promoted, withdrawn
+or replaced (engine/processes/pilots.py, docs/decisions.md, D55).
 """
 
 from __future__ import annotations
@@ -16,7 +17,8 @@ from sqlalchemy.orm import Session
 
 from engine.errors import NotFound
 from engine.runtime.services import Services
-from engine.runtime.version_cache import version_files
+from engine.runtime.version_cache import current_version, current_versions, version_files
+from engine.runtime.version_choice import rule_in_words
 from engine.store.models import Instance, ProcessVersion
 from engine.workflow.changes import ElementChanges, element_changes
 
@@ -37,6 +39,35 @@ class VersionSummary:
     note: str
     pilot_rule: Mapping[str, Any] | None
     running: int
+    current: bool = False
+    base_number: int | None = None
+    pilot_outcome: str | None = None
+    pilot_ended_at: Any = None
+    pilot_ended_by: str | None = None
+    pilot_successor: int | None = None
+
+    @property
+    def pilot_active(self) -> bool:
+        """True for a pilot still taking the cases its rule matches."""
+        return bool(self.pilot_rule) and self.pilot_ended_at is None
+
+    @property
+    def pilot_words(self) -> str:
+        """The pilot rule in words ("Context type is Public space"), or ""."""
+        return rule_in_words(self.pilot_rule)
+
+    @property
+    def standing(self) -> str:
+        """What the version is now, in words: current, an active pilot, an ended pilot, or an earlier version."""
+        if self.current:
+            return "Current"
+        if self.pilot_active:
+            return f"Pilot: {self.pilot_words}"
+        if self.pilot_rule:
+            ended = {"promoted": "promoted", "withdrawn": "withdrawn", "replaced": f"replaced by version "
+                     f"{self.pilot_successor}", "superseded": "ended by a newer current version"}
+            return f"Pilot ({self.pilot_words}), {ended.get(self.pilot_outcome or '', 'ended')}"
+        return "Earlier version"
 
 
 @dataclass(frozen=True)
@@ -51,6 +82,16 @@ class ProcessSummary:
     def running(self) -> int:
         """Instances still running on any version."""
         return sum(v.running for v in self.versions)
+
+    @property
+    def current(self) -> VersionSummary | None:
+        """The version new cases start on when no pilot matches."""
+        return next((v for v in self.versions if v.current), None)
+
+    @property
+    def pilots(self) -> list[VersionSummary]:
+        """The active pilots, newest first."""
+        return [v for v in self.versions if v.pilot_active]
 
     def to_dict(self) -> dict[str, Any]:
         """The API's form: the process, its newest version's name and each version (newest first)."""
@@ -68,10 +109,11 @@ def list_processes(svc: Services) -> list[ProcessSummary]:
                                       .group_by(Instance.version_id)).all())
         rows = session.scalars(select(ProcessVersion).order_by(ProcessVersion.process_id,
                                                                ProcessVersion.number.desc())).all()
+        current = {v.id for v in current_versions(session).values()}
         out: dict[str, ProcessSummary] = {}
         for row in rows:
             summary = out.setdefault(row.process_id, ProcessSummary(row.process_id, row.name))
-            summary.versions.append(_summary(row, counts.get(row.id, 0)))
+            summary.versions.append(_summary(row, counts.get(row.id, 0), row.id in current))
         return list(out.values())
 
 
@@ -81,7 +123,7 @@ def get_version(svc: Services, process_id: str, number: int) -> VersionSummary:
         row = _version_row(session, process_id, number)
         running = session.scalar(select(func.count()).where(Instance.version_id == row.id,
                                                             Instance.status.in_(RUNNING)))
-        return _summary(row, running or 0)
+        return _summary(row, running or 0, current_version(session, process_id).id == row.id)
 
 
 def get_version_files(svc: Services, process_id: str, number: int) -> dict[str, bytes]:
@@ -90,9 +132,11 @@ def get_version_files(svc: Services, process_id: str, number: int) -> dict[str, 
         return version_files(session, _version_row(session, process_id, number).id)
 
 
-def compare_versions(svc: Services, process_id: str, old: int, new: int) -> ElementChanges:
-    """Elements added, removed and changed (by BPMN id, ignoring layout) from one version to another."""
-    return element_changes(get_version_files(svc, process_id, old), get_version_files(svc, process_id, new))
+def compare_versions(svc: Services, process_id: str, old: int, new: int, layout: bool = False) -> ElementChanges:
+    """Elements added, removed and changed (by BPMN id, by meaning, each change in words) from one version
+    to another; with ``layout``, also the elements drawn differently."""
+    return element_changes(get_version_files(svc, process_id, old), get_version_files(svc, process_id, new),
+                           layout=layout)
 
 
 def _version_row(session: Session, process_id: str, number: int) -> ProcessVersion:
@@ -108,6 +152,7 @@ def version_row_id(session: Session, process_id: str, number: int) -> int:
     return _version_row(session, process_id, number).id
 
 
-def _summary(row: ProcessVersion, running: int) -> VersionSummary:
+def _summary(row: ProcessVersion, running: int, current: bool) -> VersionSummary:
     return VersionSummary(row.process_id, row.name, row.number, row.id, row.content_hash, row.deployed_by,
-                          row.deployed_at, row.note, row.pilot_rule, running)
+                          row.deployed_at, row.note, row.pilot_rule or None, running, current, row.base_number,
+                          row.pilot_outcome, row.pilot_ended_at, row.pilot_ended_by, row.pilot_successor)

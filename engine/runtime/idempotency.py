@@ -10,14 +10,17 @@ retry may use it again.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import Connection, delete, select, update
 from sqlalchemy.exc import IntegrityError
 
 from engine.errors import FrontdoorError
 from engine.runtime.services import Services
+from engine.store import hotreads
 from engine.store.tokens import IdempotencyRecord
 
 MAX_KEY = 200
@@ -102,3 +105,51 @@ def release_key(svc: Services, username: str, key: str) -> None:
         session.execute(delete(IdempotencyRecord).where(
             IdempotencyRecord.username == username, IdempotencyRecord.key == key,
             IdempotencyRecord.status_code.is_(None)))
+
+
+class Replay(Exception):  # noqa: N818 - not an error: the answer the first request got
+    """The key was answered before: give that answer again instead of acting (nothing was written)."""
+
+    def __init__(self, stored: StoredResponse) -> None:
+        super().__init__("replay")
+        self.stored = stored
+
+
+class StepRetry:
+    """An Idempotency-Key claimed and answered inside the step's own transaction.
+
+    The claim, the step and the stored answer commit together, so a retry either finds the answer or
+    finds nothing: a step that fails (or a process that dies mid-step) rolls its claim back with
+    everything else, and the key is free again at once. It also saves the two extra transactions (and, on
+    SQLite, two commits) that claiming and answering outside the step cost (bench/peer.py --profile).
+    On PostgreSQL a concurrent request with the same key waits for the first one's commit and then replays
+    its answer. ``render`` turns the use case's result into the answer (status, JSON text), once: the
+    caller sends ``kept`` as it is.
+    """
+
+    def __init__(self, username: str, key: str, endpoint: str, fingerprint: str,
+                 render: Callable[[Any], tuple[int, str]]) -> None:
+        self.username, self.key, self.endpoint, self.fingerprint = username, key, endpoint, fingerprint
+        self.render = render
+        self.kept: StoredResponse | None = None
+
+    def claim(self, conn: Connection, now: datetime) -> None:
+        """Claim the key as the step's first write. Raises Replay, IdempotencyKeyReused or IdempotencyInProgress."""
+        if not 1 <= len(self.key) <= MAX_KEY:
+            raise IdempotencyKeyReused(f"An Idempotency-Key is 1 to {MAX_KEY} characters", field="Idempotency-Key")
+        if hotreads.claim_key(conn, self.username, self.key, self.endpoint, self.fingerprint, now):
+            return
+        row = hotreads.key_row(conn, self.username, self.key)
+        if row is not None and row.request_hash != self.fingerprint:
+            raise IdempotencyKeyReused("This Idempotency-Key was used for a different request; use a new key")
+        if row is not None and row.status_code is not None:
+            raise Replay(StoredResponse(row.status_code, row.body or ""))
+        # unanswered: a request claiming outside its step (claim_key) is running, or died before ABANDONED_AFTER
+        if row is None or row.created_at > now - ABANDONED_AFTER or not hotreads.reclaim_key(conn, row, now):
+            raise IdempotencyInProgress("A request with this Idempotency-Key is still being handled; retry shortly")
+
+    def keep(self, conn: Connection, result: Any, now: datetime) -> None:
+        """Render the answer and store it with the step (call last, just before the commit)."""
+        status, body = self.render(result)
+        hotreads.keep_answer(conn, self.username, self.key, status, body, now)
+        self.kept = StoredResponse(status, body)

@@ -9,7 +9,7 @@ or rolls back with the workflow state.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -39,10 +39,16 @@ class CaseRecords(Protocol):
     def add_referral(self, session: Session, case: Any, data: Data, actor: str, now: datetime, *,
                      is_repeat: bool = False, source: str = "front_door") -> Any: ...
     def add_link(self, session: Session, child: Any, context: Any, role: str, source: str, actor: str,
-                 now: datetime) -> Any: ...
+                 now: datetime, *, reason: str = "", started_on: Any = None) -> Any: ...
     def referrer_of(self, data: Data) -> dict[str, str]: ...
     def record_notice(self, session: Session, case: Any, kind: str, recipient: str, body: Data, actor: str,
                       now: datetime, instance_id: int | None = None) -> Any: ...
+    def apply_lifecycle(self, session: Session, svc: Any, instance_id: int, case_ref: str | None, actor: str,
+                        events: Any, completed: bool) -> None: ...
+    def record_plan(self, session: Session, case: Any, actions: Any, instance_id: int | None, actor: str,
+                    now: datetime) -> list[dict[str, Any]]: ...
+    def record_plan_update(self, session: Session, action_id: int, status: str, progress: str, actor: str,
+                           now: datetime) -> bool: ...
 
 
 @dataclass(frozen=True)
@@ -56,6 +62,7 @@ class OperationContext:
     case_ref: str | None
     element_id: str
     services: Any  # engine.runtime.services.Services (which imports this module)
+    properties: Mapping[str, str] = field(default_factory=dict)  # the service task's camunda:properties
 
     @property
     def cases(self) -> CaseRecords:

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from engine import audit
 from engine.errors import Conflict, ExpressionError, WorkflowFailed
+from engine.runtime.offering import offered_groups, shown_details, with_details
 from engine.runtime.operations import OperationContext
 from engine.runtime.services import Services
 from engine.runtime.version_cache import LoadedVersion, load_version
@@ -28,9 +29,11 @@ from engine.workflow.runtime import HumanTask, LiveInstance, StepResult
 def service_caller(svc: Services, session: Session, actor: str, row: Instance) -> Callable:
     """The callback the script engine uses for service tasks, bound to this transaction."""
 
-    def call(topic: str, data: dict[str, Any], element_id: str) -> Mapping[str, Any]:
+    def call(topic: str, data: dict[str, Any], element_id: str,
+             properties: Mapping[str, str] | None = None) -> Mapping[str, Any]:
         ctx = OperationContext(session=session, now=svc.now(), actor=actor, instance_id=row.id,
-                               case_ref=row.case_ref, element_id=element_id, services=svc)
+                               case_ref=row.case_ref, element_id=element_id, services=svc,
+                               properties=dict(properties or {}))
         session.info.setdefault("operations_ran", set()).add(row.id)
         return svc.operations.get(topic)(ctx, data)
 
@@ -75,6 +78,10 @@ def save(svc: Services, session: Session, row: Any, live: LiveInstance, result: 
                               timer=result.next_timer_at, waiting=waiting_for):
         # Someone else saved this instance since we read it: never overwrite their step.
         raise Conflict(f"Instance {row.id} was changed by someone else; try again")
+    if result.lifecycle or (status == "completed" and live.bundle.has_lifecycle):
+        # clocks and stages the diagram declares, in this step's transaction (docs/bpmn-conventions.md)
+        svc.case_records.apply_lifecycle(session, svc, row.id, row.case_ref, actor, result.lifecycle,
+                                         status == "completed")
     rows = list(audit_rows or [])
     created: list[dict[str, Any]] = []
     kept = _sync_work_items(svc, conn, row, live.open_at_load - closed, result.open_tasks, now, rows, created)
@@ -134,13 +141,14 @@ def _add_work_item(svc: Services, conn: Connection, row: Any, task: HumanTask, n
     """Insert the work item of a new task; returns its JSON form (``WorkItemView``)."""
     attrs = task.attrs
     due_at, due_reason = _due(svc, task)
-    groups = [g for g in attrs.get("groups", []) if g]
+    groups = offered_groups(svc, conn, task)
     assignee, priority = attrs.get("assignee") or None, _priority(task)
+    documentation = with_details(shown_details(svc, task), task.documentation)
     item_id = hotpath.add_item(conn, dict(
         instance_id=row.id, task_id=task.task_id, element_id=task.element_id, name=task.name,
         process_id=task.process_id, case_ref=row.case_ref, form_ref=attrs.get("formRef"),
         groups=",".join(groups), assignee=assignee, status="open",
-        priority=priority, due_at=due_at, due_reason=due_reason, documentation=task.documentation,
+        priority=priority, due_at=due_at, due_reason=due_reason, documentation=documentation,
         created_at=now), groups)
     audit_rows.append(audit.row(at=now, actor="system", action="task_created", subject_type="work_item",
                                 subject_id=item_id, instance_id=row.id, element_id=task.element_id,
@@ -172,12 +180,11 @@ def _due(svc: Services, task: HumanTask) -> tuple[datetime | None, str]:
 
 
 def _due_reason(svc: Services, text: str) -> str:
-    """Why it is due, in words: the timescale's label and source when the due date names one."""
+    """Why it is due, in plain words, when the due date names a timescale (its source stays in the config)."""
     expr = strip_expression(text)
     for name in svc.timescales.names():
         if f"'{name}'" in expr or f'"{name}"' in expr:
-            ts = svc.timescales.get(name)
-            return f"{ts.label} ({ts.source})"
+            return svc.timescales.get(name).reason_words()
     return ""
 
 

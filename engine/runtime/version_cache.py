@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from engine.errors import NotFound
 from engine.forms import FormDefinition, parse_form
+from engine.runtime.version_choice import current_of, rule_in_words
 from engine.store.models import LibraryForm, ProcessVersion, VersionFile
 from engine.workflow.specs import BUNDLES, ParsedBundle
 
@@ -93,15 +94,43 @@ def latest_version(session: Session, process_id: str) -> ProcessVersion:
     return row
 
 
+def current_version(session: Session, process_id: str) -> ProcessVersion:
+    """The version new cases of a process start on when no pilot matches; raises NotFound naming the process."""
+    rows = session.scalars(select(ProcessVersion).where(ProcessVersion.process_id == process_id)
+                           .order_by(ProcessVersion.number.desc())).all()
+    if not rows:
+        raise NotFound(f"No process '{process_id}' has been deployed")
+    chosen = current_of([(r.id, r.pilot_rule, r.pilot_ended_at is not None, r.current_order) for r in rows])
+    return next(r for r in rows if r.id == chosen)
+
+
+def current_versions(session: Session) -> dict[str, ProcessVersion]:
+    """The current version of every deployed process, by process id."""
+    rows = session.scalars(select(ProcessVersion).order_by(ProcessVersion.process_id,
+                                                           ProcessVersion.number.desc())).all()
+    by_process: dict[str, list[ProcessVersion]] = {}
+    for row in rows:
+        by_process.setdefault(row.process_id, []).append(row)
+    out = {}
+    for process_id, versions in by_process.items():
+        chosen = current_of([(r.id, r.pilot_rule, r.pilot_ended_at is not None, r.current_order) for r in versions])
+        out[process_id] = next(r for r in versions if r.id == chosen)
+    return out
+
+
 def library_files(session: Session) -> dict[str, bytes]:
-    """The newest content of every file across the newest version of every process."""
-    newest = (select(ProcessVersion.process_id, func.max(ProcessVersion.number).label("n"))
-              .group_by(ProcessVersion.process_id).subquery())
+    """The newest content of every file across the current version of every process.
+
+    The current version, not the newest: a pilot's files must never reach the route everyone else is on
+    through another deploy (docs/decisions.md, D55).
+    """
+    current = [v.id for v in current_versions(session).values()]
+    if not current:
+        return {}
     rows = session.execute(
         select(VersionFile.filename, VersionFile.content, ProcessVersion.deployed_at, ProcessVersion.id)
         .join(ProcessVersion, ProcessVersion.id == VersionFile.version_id)
-        .join(newest, (newest.c.process_id == ProcessVersion.process_id)
-              & (newest.c.n == ProcessVersion.number))
+        .where(ProcessVersion.id.in_(current))
         .order_by(ProcessVersion.deployed_at, ProcessVersion.id)).all()
     return {name: bytes(content) for name, content, _at, _id in rows}
 
@@ -129,6 +158,16 @@ def list_versions(session: Session) -> list[dict[str, Any]]:
     """Every process with its versions, newest first."""
     rows = session.scalars(select(ProcessVersion).order_by(ProcessVersion.process_id,
                                                            ProcessVersion.number.desc())).all()
+    current = {v.id for v in current_versions(session).values()}
     return [{"process_id": r.process_id, "name": r.name, "version": r.number, "version_id": r.id,
              "content_hash": r.content_hash, "deployed_by": r.deployed_by,
-             "deployed_at": r.deployed_at.isoformat()} for r in rows]
+             "deployed_at": r.deployed_at.isoformat(), "status": _status(r, r.id in current),
+             "pilot_rule": rule_in_words(r.pilot_rule)} for r in rows]
+
+
+def _status(row: ProcessVersion, current: bool) -> str:
+    if current:
+        return "current"
+    if row.pilot_rule:
+        return "pilot" if row.pilot_ended_at is None else f"pilot {row.pilot_outcome or 'ended'}"
+    return "earlier"

@@ -159,7 +159,6 @@ def _digest_for(svc: Services, session: Session, person: str, key: str) -> None:
     text = (f"{len(items)} open task(s) for you, {overdue} overdue.\n" + "\n".join(lines)) if items \
         else "Nothing open for you today."
     created = notify(session, recipient=person, kind="digest", dedupe_key=key, text=text, at=now,
-                     subject_type="user", subject_id=person)
+                     subject_type="user", subject_id=person, email=bool(items))
     if created and not items:  # a marker that today's digest is done; nothing worth an email or a badge
-        session.execute(update(Notification).where(Notification.dedupe_key == key)
-                        .values(read_at=now, email_status="skipped"))
+        session.execute(update(Notification).where(Notification.dedupe_key == key).values(read_at=now))

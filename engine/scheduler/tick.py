@@ -15,9 +15,11 @@ from engine.clocks.case_clocks import breach_due_clocks
 from engine.config import ReminderPolicy
 from engine.insight.refresh import needs_refresh, refresh_due, refresh_insight
 from engine.patterns.sweep import sweep_due_query, sweep_patterns
+from engine.programme.duties import programme_due_query, run_programme_duties
 from engine.runtime.outbox import start_pending
 from engine.runtime.services import Services
-from engine.scheduler.mail import send_pending_emails
+from engine.scheduler.escalation import due_escalations_query, escalate_alerts
+from engine.scheduler.mail import due_emails_query, send_pending_emails
 from engine.scheduler.pool import FiringPool
 from engine.scheduler.reminders import (
     digest_query,
@@ -28,7 +30,7 @@ from engine.scheduler.reminders import (
 )
 from engine.scheduler.timers import fire_due
 from engine.store.cases import PendingStart
-from engine.store.clocks import Clock, Notification, WorkItemReminder
+from engine.store.clocks import Clock, WorkItemReminder
 from engine.store.models import Instance, Timer
 from engine.store.reads import reads
 
@@ -45,10 +47,12 @@ class TickReport:
     reminders: int = 0
     escalations: int = 0
     digests: int = 0
+    alerts_escalated: int = 0
     emails_sent: int = 0
     starts: int = 0
     insight_facts: int = 0
     patterns_checked: int = 0
+    programme: int = 0
     seconds: float = 0.0
     full: bool = False
 
@@ -72,7 +76,11 @@ def run_tick(svc: Services, worker_id: str, batch: int = 500, policy: ReminderPo
     breached = breach_due_clocks(svc, limit=batch, worker=worker_id) if go("clocks") else 0
     reminded, escalated = raise_reminders(svc, policy, limit=batch) if go("reminders") else (0, 0)
     digests = raise_digests(svc, policy, limit=batch) if go("digests") else 0
-    raised = breached + reminded + escalated + digests > 0  # this tick's own notifications go out now
+    alerted = _guarded("alerts", lambda: escalate_alerts(svc, limit=batch), 0) if go("alerts") else 0
+    # the change programme: training renewals, pilot reflections and pilot decisions (engine/programme/duties.py)
+    programme = _guarded("programme", lambda: run_programme_duties(svc, batch).total, 0) if go("programme") else 0
+    fired_alerts = fired > 0  # a fired timer's step may have raised an alert: its e-mail goes out now
+    raised = breached + reminded + escalated + digests + alerted + programme > 0 or fired_alerts  # its own e-mail
     emails = send_pending_emails(svc, limit=batch) if go("emails", also=raised) else 0
     # Starts a fired timer asked for go out in the same tick; a fired timer may also need counting.
     starts = _guarded("outbox", lambda: len(start_pending(svc, limit=batch)), 0) if go("starts", also=fired > 0) else 0
@@ -80,14 +88,14 @@ def run_tick(svc: Services, worker_id: str, batch: int = 500, policy: ReminderPo
     swept = _guarded("patterns", lambda: sweep_patterns(svc, worker_id, batch), 0) \
         if go("patterns", also=starts > 0) else 0
     # Insight counts what happened before this tick, and (one cheap check) what this tick did.
-    did_work = fired + breached + reminded + escalated + digests + emails + starts > 0
+    did_work = fired + breached + reminded + escalated + digests + alerted + emails + starts + programme > 0
     fresh = due["insight"] or (did_work and _guarded("insight", lambda: needs_refresh(svc), False))
     facts = _guarded("insight", lambda: refresh_insight(svc), 0) if go("insight", also=fresh) else 0
-    full = max(fired, breached, reminded + escalated, digests, emails, starts, swept) >= batch
+    full = max(fired, breached, reminded + escalated, digests, alerted, emails, starts, swept) >= batch
     return TickReport(worker_id=worker_id, timers_fired=fired, clocks_breached=breached, reminders=reminded,
-                      escalations=escalated, digests=digests, emails_sent=emails, starts=starts,
-                      insight_facts=facts, patterns_checked=swept, seconds=round(time.perf_counter() - started, 4),
-                      full=full)
+                      escalations=escalated, digests=digests, alerts_escalated=alerted, emails_sent=emails,
+                      starts=starts, insight_facts=facts, patterns_checked=swept, programme=programme,
+                      seconds=round(time.perf_counter() - started, 4), full=full)
 
 
 def _guarded(step: str, work: Callable[[], Any], fallback: Any) -> Any:
@@ -112,9 +120,10 @@ def due_now(svc: Services, policy: ReminderPolicy) -> dict[str, bool]:
             WorkItemReminder.work_item_id)),
         "digests": digest_query(svc, policy),
         "starts": select(PendingStart.id).where(PendingStart.status == "pending"),
+        "alerts": due_escalations_query(svc),
         "patterns": sweep_due_query(now),
-        "emails": select(Notification.id).where(Notification.email_status == "pending")
-        if svc.settings.smtp_port else None,
+        "programme": programme_due_query(svc),
+        "emails": due_emails_query(svc) if svc.settings.smtp_port else None,
     }
     wanted = {kind: exists(query) for kind, query in checks.items() if query is not None}
     with reads(svc.db, planned_each_time=True) as conn:  # one round trip (autocommit on PostgreSQL)

@@ -25,7 +25,11 @@ class AccountSession(Base):
 
 
 class SignInAttempt(Base):
-    """One sign-in attempt, kept to throttle guessing per user name and per address (ASVS 5.0 6.3.1)."""
+    """One sign-in attempt, kept to slow guessing per user name, per address and per device (ASVS 5.0 6.3.1).
+
+    ``device`` names the browser's trusted-device cookie when it carried a valid one for this user name
+    (engine/people/throttle.py); ``lifted_at`` is set when an administrator lifted the wait it caused.
+    """
 
     __tablename__ = "sign_in_attempts"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -33,5 +37,7 @@ class SignInAttempt(Base):
     address: Mapped[str] = mapped_column(String(64), default="")
     at: Mapped[datetime]
     succeeded: Mapped[bool] = mapped_column(default=False)
+    device: Mapped[str] = mapped_column(String(32), default="", server_default="")
+    lifted_at: Mapped[datetime | None] = mapped_column(nullable=True)
     __table_args__ = (Index("ix_sign_in_attempts_user", "username", "at"),
                       Index("ix_sign_in_attempts_address", "address", "at"))

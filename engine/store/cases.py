@@ -36,6 +36,10 @@ class Case(Base):
     manager: Mapped[str | None] = mapped_column(String(80), nullable=True)
     allocated_worker: Mapped[str | None] = mapped_column(String(80), nullable=True)
     created_by: Mapped[str] = mapped_column(String(80))
+    # Where the case is on its route (a stage declared in the BPMN), and where a mistaken duplicate went.
+    stage: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    stage_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    merged_into: Mapped[str | None] = mapped_column(String(40), nullable=True)
     __table_args__ = (Index("ix_cases_subject_status", "subject_type", "status"),)
 
 
@@ -99,6 +103,9 @@ class ChildContextLink(Base):
     ended_on: Mapped[date | None] = mapped_column(Date, nullable=True)
     source: Mapped[str] = mapped_column(String(120), default="")
     created_by: Mapped[str] = mapped_column(String(80), default="")
+    reason: Mapped[str] = mapped_column(Text, default="")
+    ended_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    ended_by: Mapped[str | None] = mapped_column(String(80), nullable=True)
     __table_args__ = (
         Index("ix_links_context", "context_case_id", "role"),
         Index("ix_links_child", "child_case_id"),

@@ -43,7 +43,9 @@ class Clock(Base):
     started_by: Mapped[str] = mapped_column(String(80))
     started_at: Mapped[datetime]
     stopped_at: Mapped[datetime | None] = mapped_column(nullable=True)
-    __table_args__ = (Index("ix_clocks_status_due", "status", "due_at"),
+    # The route instance that started it (a BPMN clock declaration); None for a clock started by hand.
+    instance_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    __table_args__ = (Index("ix_clocks_status_due", "status", "due_at"), Index("ix_clocks_instance", "instance_id"),
                       Index("ix_clocks_case", "case_ref", "name"))
 
 
@@ -77,6 +79,8 @@ class Notification(Base):
     email_status: Mapped[str] = mapped_column(String(20), default="pending")
     emailed_at: Mapped[datetime | None] = mapped_column(nullable=True)
     dedupe_key: Mapped[str] = mapped_column(String(200), unique=True)
+    alert_id: Mapped[int | None] = mapped_column(Integer, nullable=True)  # engine/store/alerts.py
+    acknowledged_at: Mapped[datetime | None] = mapped_column(nullable=True)
     __table_args__ = (Index("ix_notifications_recipient", "recipient", "read_at", "id"),
                       Index("ix_notifications_email", "email_status", "id"))
 

@@ -35,6 +35,7 @@ class Checkpointer:
     def __init__(self, path: str, *, interval: float = 0.25, threshold: int = 4 * 1024 * 1024) -> None:
         self.path, self.interval, self.threshold = path, interval, threshold
         self.checkpoints = 0
+        self.read_only = False
         self._stop = threading.Event()
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
@@ -47,12 +48,18 @@ class Checkpointer:
                     self._thread = threading.Thread(target=self._run, name="sqlite-checkpoint", daemon=True)
                     self._thread.start()
 
-    def _run(self) -> None:
+    def _connect(self) -> sqlite3.Connection:
         conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=30)
+        conn.execute("PRAGMA busy_timeout=30000")
+        return conn
+
+    def _run(self) -> None:
+        conn = self._connect()
         try:
-            conn.execute("PRAGMA busy_timeout=30000")
             while not self._stop.wait(self.interval):
-                self.run_once(conn)
+                if not self.run_once(conn) and self.read_only:
+                    conn.close()  # opened while the file was read-only: open it again (see Database)
+                    conn = self._connect()
         finally:
             conn.close()
 
@@ -65,8 +72,10 @@ class Checkpointer:
             return False
         try:
             conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
-        except sqlite3.Error:  # busy or locked: the next interval tries again
+        except sqlite3.Error as exc:  # busy or locked: the next interval tries again
+            self.read_only = is_read_only_failure(exc)
             return False
+        self.read_only = False
         self.checkpoints += 1
         return True
 
@@ -75,6 +84,16 @@ class Checkpointer:
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout=5)
+
+
+SQLITE_READONLY = 8  # the primary result code; extended codes (READONLY_DBMOVED, ...) keep it in the low byte
+
+
+def is_read_only_failure(exc: BaseException) -> bool:
+    """True when SQLite refused a write because the database (file) is read-only."""
+    orig = getattr(exc, "orig", exc)  # SQLAlchemy wraps driver errors; the hot path raises them raw
+    code = getattr(orig, "sqlite_errorcode", 0) if isinstance(orig, sqlite3.OperationalError) else 0
+    return code & 0xFF == SQLITE_READONLY
 
 
 def _sqlite_setup(engine: Engine, begin: str, checkpointer: Checkpointer | None = None) -> None:
@@ -168,8 +187,21 @@ class Database:
         try:
             with session.begin():
                 yield session
+        except Exception as exc:
+            self._reopen_if_read_only(exc)
+            raise
         finally:
             session.close()
+
+    def _reopen_if_read_only(self, exc: BaseException) -> None:
+        """After SQLite refused a write because its file was read-only, open fresh connections next time.
+
+        SQLite opens a file it may not write read-only, and that connection stays read-only after the
+        file becomes writable again; pooled, it would fail every write until a restart. Disposing of
+        the pool makes the next transaction connect anew (read-write if the file now allows it).
+        """
+        if self.is_sqlite and is_read_only_failure(exc):
+            self.engine.dispose()
 
     @contextmanager
     def step(self, conn: Connection | None = None) -> Iterator[StepUnit]:
@@ -188,6 +220,9 @@ class Database:
             with conn.begin():
                 yield unit
                 unit.flush()
+        except Exception as exc:
+            self._reopen_if_read_only(exc)
+            raise
         finally:
             unit.close()
             if own:

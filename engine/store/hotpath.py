@@ -65,8 +65,8 @@ _Json: Any = None
 _PG_SQL: dict[str, str] = {}
 
 
-class _Driver:
-    """The transaction's DBAPI connection, with the value formats of its dialect."""
+class Driver:
+    """A connection's DBAPI connection, with the value formats of its dialect (the hot paths' SQL runs on it)."""
 
     def __init__(self, conn: Connection) -> None:
         self.raw = conn.connection.dbapi_connection
@@ -108,31 +108,32 @@ class _Driver:
         return _Json(value)
 
 
-def _row(driver: _Driver, names: tuple[str, ...], values: tuple) -> SimpleNamespace:
+def read_row(driver: Driver, names: tuple[str, ...], values: tuple) -> SimpleNamespace:
+    """A fetched row as attributes, its times read as UTC datetimes."""
     return SimpleNamespace(**{n: driver.read_time(v) if n.removeprefix("i_") in _TIMES else v
                               for n, v in zip(names, values, strict=True)})
 
 
 def item_with_instance(conn: Connection, work_item_id: int, actor: str = "") -> Any:
     """The work item's columns, its instance's (prefixed ``i_``) and ``actor_in_groups``, or None."""
-    driver = _Driver(conn)
+    driver = Driver(conn)
     found = driver.execute(_ITEM_WITH_INSTANCE, {"id": work_item_id, "actor": actor}).fetchone()
     if found is None:
         return None
     names = (*ITEM_COLUMNS, *(f"i_{c}" for c in INSTANCE_COLUMNS), "actor_in_groups")
-    row = _row(driver, names, tuple(found))
+    row = read_row(driver, names, tuple(found))
     row.actor_in_groups = bool(row.actor_in_groups)
     return row
 
 
 def groups_of(conn: Connection, username: str) -> list[str]:
     """Group ids of an active user; none for an unknown or disabled one (fail closed)."""
-    return [r[0] for r in _Driver(conn).execute(_GROUPS_OF, {"actor": username}).fetchall()]
+    return [r[0] for r in Driver(conn).execute(_GROUPS_OF, {"actor": username}).fetchall()]
 
 
 def close_item(conn: Connection, work_item_id: int, actor: str, at: datetime) -> bool:
     """Conditionally mark an open item completed; False when someone else got there first."""
-    driver = _Driver(conn)
+    driver = Driver(conn)
     won = driver.execute(_CLOSE_ITEM, {"id": work_item_id, "actor": actor, "at": driver.time(at)}).rowcount == 1
     if won:
         driver.execute(_CLOSE_ITEM_GROUPS, {"id": work_item_id})
@@ -142,7 +143,7 @@ def close_item(conn: Connection, work_item_id: int, actor: str, at: datetime) ->
 def save_state(conn: Connection, instance_id: int, lock: int, *, state: str, status: str, at: datetime,
                completed_at: datetime | None, timer: datetime | None, waiting: str) -> bool:
     """Optimistic-lock write of the state; False when the lock version moved on."""
-    driver = _Driver(conn)
+    driver = Driver(conn)
     params = {"id": instance_id, "lock": lock, "next_lock": lock + 1, "state": state, "status": status,
               "at": driver.time(at), "completed_at": driver.time(completed_at), "timer": driver.time(timer),
               "waiting": waiting}
@@ -151,7 +152,7 @@ def save_state(conn: Connection, instance_id: int, lock: int, *, state: str, sta
 
 def cancel_items(conn: Connection, instance_id: int, task_ids: list[str], at: datetime) -> None:
     """Close the open items of tasks that went away (cancelled by an event or a gateway)."""
-    driver = _Driver(conn)
+    driver = Driver(conn)
     marks = ", ".join(f":t{n}" for n in range(len(task_ids)))
     params = {"id": instance_id, "at": driver.time(at), **{f"t{n}": t for n, t in enumerate(task_ids)}}
     driver.execute(_CANCEL_ITEM_GROUPS.format(marks=marks), params)
@@ -160,7 +161,7 @@ def cancel_items(conn: Connection, instance_id: int, task_ids: list[str], at: da
 
 def replace_waits(conn: Connection, instance_id: int, messages: list[str], case_ref: str | None) -> None:
     """Record the messages an instance now waits for (replacing what it waited for before)."""
-    driver = _Driver(conn)
+    driver = Driver(conn)
     driver.execute(_DROP_WAITS, {"id": instance_id})
     if messages:
         driver.executemany(_ADD_WAIT, [{"id": instance_id, "message": m, "case_ref": case_ref} for m in messages])
@@ -168,7 +169,7 @@ def replace_waits(conn: Connection, instance_id: int, messages: list[str], case_
 
 def add_item(conn: Connection, values: dict[str, Any], groups: list[str]) -> int:
     """Insert a work item and its group offers; returns its id."""
-    driver = _Driver(conn)
+    driver = Driver(conn)
     params = {c: driver.time(values.get(c)) if c in _TIMES else values.get(c) for c in _ITEM_INSERT_COLUMNS}
     item_id = driver.execute(_ADD_ITEM, params).fetchone()[0]
     if groups:
@@ -178,8 +179,8 @@ def add_item(conn: Connection, values: dict[str, Any], groups: list[str]) -> int
 
 def open_items(conn: Connection, instance_id: int) -> list[Any]:
     """The instance's open work items, oldest first."""
-    driver = _Driver(conn)
-    return [_row(driver, OPEN_ITEM_COLUMNS, tuple(r))
+    driver = Driver(conn)
+    return [read_row(driver, OPEN_ITEM_COLUMNS, tuple(r))
             for r in driver.execute(_OPEN_ITEMS, {"id": instance_id}).fetchall()]
 
 
@@ -187,7 +188,7 @@ def add_audit(conn: Connection, rows: list[dict[str, Any]]) -> None:
     """Insert audit rows in one statement (one round trip on PostgreSQL, where executemany takes several)."""
     if not rows:
         return
-    driver = _Driver(conn)
+    driver = Driver(conn)
     if driver.sqlite or len(rows) == 1:
         driver.executemany(_ADD_AUDIT, [{**r, "at": driver.time(r["at"]), "details": driver.json(r["details"])}
                                         for r in rows])
@@ -202,8 +203,8 @@ def add_audit(conn: Connection, rows: list[dict[str, Any]]) -> None:
     driver.raw.execute(_ADD_AUDIT_MANY + ", ".join(values), params)
 
 
-_VERSION_CHOICES = ("SELECT id, pilot_rule FROM process_versions WHERE process_id = :process "
-                    "ORDER BY number DESC")
+_VERSION_CHOICES = ("SELECT id, pilot_rule, pilot_ended_at, current_order FROM process_versions "
+                    "WHERE process_id = :process ORDER BY number DESC")
 _INSTANCE_INSERT_COLUMNS = ("version_id", "process_id", "case_ref", "status", "state", "lock_version",
                             "started_by", "started_at", "updated_at", "waiting_for")
 _ADD_INSTANCE = (f"INSERT INTO instances ({', '.join(_INSTANCE_INSERT_COLUMNS)}) "
@@ -241,16 +242,16 @@ _DROP_TIMERS = "DELETE FROM timers WHERE instance_id = :id AND status IN ('armed
 _ARM_TIMER = "INSERT INTO timers (instance_id, due_at, status) VALUES (:id, :due, 'armed')"
 
 
-def version_choices(conn: Connection, process_id: str) -> list[tuple[int, dict[str, Any] | None]]:
-    """(version id, pilot rule) of every version of a process, newest first."""
-    driver = _Driver(conn)
+def version_choices(conn: Connection, process_id: str) -> list[tuple[int, dict[str, Any] | None, bool, int | None]]:
+    """(version id, pilot rule, pilot ended, current order) of every version of a process, newest first."""
+    driver = Driver(conn)
     rows = driver.execute(_VERSION_CHOICES, {"process": process_id}).fetchall()
-    return [(r[0], json.loads(r[1]) if isinstance(r[1], str) else r[1]) for r in rows]
+    return [(r[0], json.loads(r[1]) if isinstance(r[1], str) else r[1], r[2] is not None, r[3]) for r in rows]
 
 
 def add_instance(conn: Connection, values: dict[str, Any]) -> int:
     """Insert an instance row; returns its id."""
-    driver = _Driver(conn)
+    driver = Driver(conn)
     params = {c: driver.time(values[c]) if c in ("started_at", "updated_at") else values[c]
               for c in _INSTANCE_INSERT_COLUMNS}
     return driver.execute(_ADD_INSTANCE, params).fetchone()[0]
@@ -265,7 +266,7 @@ def claim_timer(conn: Connection, timer_id: int, now: datetime, worker: str) -> 
     while holding the instance could deadlock; NOWAIT raises instead (the timer is tried again later).
     SQLite needs no locks: BEGIN IMMEDIATE already serialises writers.
     """
-    driver = _Driver(conn)
+    driver = Driver(conn)
     params = {"id": timer_id, "now": driver.time(now), "worker": worker}
     if driver.sqlite:
         found = driver.execute(_CLAIM_TIMER, params).fetchone()
@@ -276,14 +277,14 @@ def claim_timer(conn: Connection, timer_id: int, now: datetime, worker: str) -> 
     if found is None:
         return None
     names = ("timer_due_at", *INSTANCE_COLUMNS)
-    row = _row(driver, names, tuple(found)[:len(names)])
+    row = read_row(driver, names, tuple(found)[:len(names)])
     row.timer_due_at = driver.read_time(found[0])
     return row
 
 
 def lease_timers(conn: Connection, worker: str, count: int, now: datetime, wall: datetime) -> list[int]:
     """Lease up to ``count`` armed timers due by ``now`` (earliest first) to ``worker``; their ids in due order."""
-    driver = _Driver(conn)
+    driver = Driver(conn)
     params = {"worker": worker, "n": count, "now": driver.time(now), "wall": driver.time(wall)}
     rows = driver.execute(_LEASE_TIMERS if driver.sqlite else _LEASE_TIMERS_PG, params).fetchall()
     return [r[0] for r in sorted(rows, key=lambda r: (driver.read_time(r[1]), r[0]))]
@@ -291,13 +292,13 @@ def lease_timers(conn: Connection, worker: str, count: int, now: datetime, wall:
 
 def expire_leases(conn: Connection, stale: datetime) -> int:
     """Arm again timers leased before ``stale`` (wall clock) and never fired; how many."""
-    driver = _Driver(conn)
+    driver = Driver(conn)
     return driver.execute(_EXPIRE_LEASES, {"stale": driver.time(stale)}).rowcount
 
 
 def release_timers(conn: Connection, worker: str, ids: list[int]) -> None:
     """Give back the timers of ``ids`` that ``worker`` still holds (leased, not fired)."""
-    driver = _Driver(conn)
+    driver = Driver(conn)
     for start in range(0, len(ids), 500):
         chunk = ids[start:start + 500]
         marks = ", ".join(f":t{n}" for n in range(len(chunk)))
@@ -307,7 +308,7 @@ def release_timers(conn: Connection, worker: str, ids: list[int]) -> None:
 
 def replace_timer(conn: Connection, instance_id: int, due_at: datetime | None) -> None:
     """Drop an instance's armed timer and arm its next one (if any)."""
-    driver = _Driver(conn)
+    driver = Driver(conn)
     driver.execute(_DROP_TIMERS, {"id": instance_id})
     if due_at is not None:
         driver.execute(_ARM_TIMER, {"id": instance_id, "due": driver.time(due_at)})

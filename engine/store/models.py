@@ -80,6 +80,8 @@ class Group(Base):
     __tablename__ = "groups"
     id: Mapped[str] = mapped_column(String(80), primary_key=True)
     name: Mapped[str] = mapped_column(String(200), default="")
+    # Groups with the same service are managed together (engine/access/rules.py); blank is one service too.
+    service: Mapped[str] = mapped_column(String(80), default="")
 
 
 class Membership(Base):
@@ -104,6 +106,14 @@ class ProcessVersion(Base):
     deployed_at: Mapped[datetime]
     pilot_rule: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     note: Mapped[str] = mapped_column(Text, default="")
+    # Governance (docs/decisions.md, D55): the highest current_order is the version new cases start on,
+    # unless an active pilot's rule matches; a pilot stays active until promoted, withdrawn or replaced.
+    current_order: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    base_number: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    pilot_ended_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    pilot_ended_by: Mapped[str | None] = mapped_column(String(80), nullable=True)
+    pilot_outcome: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    pilot_successor: Mapped[int | None] = mapped_column(Integer, nullable=True)
     __table_args__ = (
         UniqueConstraint("process_id", "number", name="uq_process_versions_number"),
         UniqueConstraint("process_id", "content_hash", name="uq_process_versions_hash"),
@@ -175,7 +185,8 @@ class WorkItem(Base):
     __table_args__ = (
         UniqueConstraint("instance_id", "task_id", name="uq_work_items_task"),
         Index("ix_work_items_assignee_status", "assignee", "status", "due_at"),
-        Index("ix_work_items_status_due", "status", "due_at"),
+        Index("ix_work_items_status_due_id", "status", "due_at", "id"),
+        Index("ix_work_items_case", "case_ref", "status"),
         Index("ix_work_items_instance", "instance_id", "status"),
     )
 

@@ -1,5 +1,8 @@
 """The inbox: a person's open work items and their groups' unclaimed ones, filtered, sorted and paged.
 
+``inbox`` is the inbox page's: the page with the counts its tabs show. ``work_page`` is the API's list:
+counts only when asked, and otherwise a cost that follows the page, not the open items (see below).
+
 The page and every count come from one statement. Its first part (``mine``) finds the person's open
 items through two indexes (``ix_work_items_assignee_status`` for held items,
 ``ix_work_item_groups_group_open`` for offered ones) and keeps only the few columns the counts, filters
@@ -18,6 +21,7 @@ from sqlalchemy import ColumnElement, Select, and_, bindparam, case, func, selec
 
 from engine.people.directory import groups_of
 from engine.runtime.services import Services
+from engine.store import worklist
 from engine.store.models import ProcessVersion, WorkItem, WorkItemGroup
 from engine.store.reads import reads
 from engine.store.shapes import WorkItemView
@@ -91,6 +95,99 @@ def inbox(svc: Services, username: str, query: InboxQuery | None = None) -> Inbo
 
 
 _PROCESSES = select(ProcessVersion.process_id).distinct().order_by(ProcessVersion.process_id)
+
+
+@dataclass(frozen=True)
+class WorkPage:
+    """One page of the API's work-item list; ``total`` only when counting was asked for."""
+
+    query: InboxQuery
+    items: list[dict[str, Any]]
+    has_next: bool
+    total: int | None = None
+
+    @property
+    def pages(self) -> int | None:
+        """How many pages the filtered list has, when counted."""
+        return None if self.total is None else max(1, -(-self.total // self.query.per_page))
+
+
+WALK_BUDGET = 1000  # open items a page may walk past before it gathers the person's items instead
+
+
+def work_page(svc: Services, username: str, query: InboxQuery | None = None, *, count: bool = False) -> WorkPage:
+    """A page of a person's work items whose cost follows the page, not everything open.
+
+    Counting the filtered list reads all of it, so it happens only when asked (``count``). Otherwise a
+    case filter reads that case's items through its index, and the default order (due date) walks the
+    open items in that order through ``ix_work_items_status_due_id`` until the page is full, checking
+    each for the person; a walk that passes ``WALK_BUDGET`` items without filling the page (a person
+    with few of the open items) gathers the person's own items as the inbox page does.
+    """
+    query = (query or InboxQuery()).cleaned()
+    if count:
+        found = inbox(svc, username, query)
+        return WorkPage(query, found.items, query.page < found.pages, found.total)
+    now, need = svc.now(), query.page * query.per_page + 1  # one more than the page: is there a next?
+    due = _due_window(query.due, now, svc.timescales.calendar.add_working_days(now, SOON_WORKING_DAYS))
+    with reads(svc.db) as conn:
+        mine = groups_of(conn, username)
+        if query.case:
+            rows = _ordered(worklist.case_items(conn, username, mine, query.case, view=query.view,
+                                                process=query.process, group=query.group), query.sort, due)
+        else:
+            ids = _walked(conn, username, mine, query, need, due) if _walkable(query, need) else None
+            rows = worklist.items_by_id(conn, ids) if ids is not None else None
+    if rows is None:
+        found = inbox(svc, username, query)
+        return WorkPage(query, found.items, query.page < found.pages)
+    start = (query.page - 1) * query.per_page
+    calendar = svc.timescales.calendar
+    items = [WorkItemView.of(r).seen_at(calendar, now).to_dict() for r in rows[start:start + query.per_page]]
+    return WorkPage(query, items, len(rows) > start + query.per_page)
+
+
+def _walkable(query: InboxQuery, need: int) -> bool:
+    return query.sort == "due" and query.view != "mine" and need <= WALK_BUDGET
+
+
+def _due_window(due: str, now, soon) -> tuple[Any, Any]:
+    """(from, before) of the due filter: overdue is before now, soon from now to the end of the window."""
+    return {"overdue": (None, now), "soon": (now, soon)}.get(due, (None, None))
+
+
+def _walked(conn, username: str, mine: list[str], query: InboxQuery, need: int, due: tuple) -> list[int] | None:
+    """Ids of the first ``need`` items of the list in order, or None when the walk ran out of budget."""
+    found: list[int] = []
+    walked = 0
+    for dated in (True, False) if not query.due else (True,):  # undated items come last; a due filter skips them
+        after = None
+        while len(found) < need:
+            chunk = min(max(2 * (need - len(found)), 50), WALK_BUDGET - walked)
+            if chunk <= 0:
+                return None
+            rows = worklist.walk(conn, username, mine, dated=dated, after=after, chunk=chunk, view=query.view,
+                                 process=query.process, group=query.group, due_from=due[0], due_before=due[1])
+            walked += len(rows)
+            found += [r.id for r in rows if r.mine and r.passes]
+            if len(rows) < chunk:
+                break  # every item of this part was walked
+            after = (rows[-1].due_at, rows[-1].id)
+    return found[:need]
+
+
+def _ordered(rows: list[Any], sort: str, due: tuple) -> list[Any]:
+    """A case's few items, filtered by due date and in the list's order (ties by id, as everywhere)."""
+    start, before = due
+    if start is not None or before is not None:
+        rows = [r for r in rows if r.due_at is not None and (start is None or r.due_at >= start)
+                and (before is None or r.due_at < before)]
+    if sort == "newest":
+        return sorted(rows, key=lambda r: (r.created_at, r.id), reverse=True)
+    by_due = sorted(rows, key=lambda r: (r.due_at is None, r.due_at.timestamp() if r.due_at else 0, r.id))
+    if sort == "priority":
+        return sorted(by_due, key=lambda r: -(r.priority or 0))  # stable: ties keep the due order
+    return by_due
 
 
 @lru_cache(maxsize=256)  # one statement per shape of query (at most 216), values bound at each call

@@ -69,8 +69,12 @@ def _bpmn_reads(root: etree._Element) -> Iterator[tuple[str, str, str]]:
             condition = node.find("bpmn:conditionExpression", NSMAP)
             if condition is not None:
                 yield node.get("id", ""), f"The condition on '{_label(node)}'", condition.text or ""
-        elif node.get(f"{{{CAMUNDA_NS}}}dueDate"):
-            yield node.get("id", ""), f"The due date of '{_label(node)}'", node.get(f"{{{CAMUNDA_NS}}}dueDate")
+        elif node.get(f"{{{CAMUNDA_NS}}}dueDate") or local == "userTask":
+            if node.get(f"{{{CAMUNDA_NS}}}dueDate"):
+                yield node.get("id", ""), f"The due date of '{_label(node)}'", node.get(f"{{{CAMUNDA_NS}}}dueDate")
+            groups = node.get(f"{{{CAMUNDA_NS}}}candidateGroups") or ""
+            if groups.strip().startswith("${"):
+                yield node.get("id", ""), f"The candidate groups of '{_label(node)}'", groups
         elif local in ("standardLoopCharacteristics", "multiInstanceLoopCharacteristics"):
             owner = node.getparent()
             for tag in LOOP_TAGS:

@@ -22,6 +22,7 @@ from SpiffWorkflow.exceptions import TaskNotFoundException, WorkflowException
 from SpiffWorkflow.util.task import TaskState
 
 from engine.errors import Conflict, NotFound, WorkflowFailed
+from engine.workflow.lifecycle import LifecycleEvent, lifecycle_events
 from engine.workflow.scripting import TIMER_CLASSES, SafeScriptEngine, ServiceCall
 from engine.workflow.specs import MI_CHILD_SUFFIX, ParsedBundle
 
@@ -134,6 +135,7 @@ class StepResult:
     next_timer_at: datetime | None
     waiting_for: tuple[str, ...]
     data: Mapping[str, Any]
+    lifecycle: tuple[LifecycleEvent, ...] = ()  # declared clocks and stages reached or completed, in order
 
 
 class LiveInstance:
@@ -145,6 +147,8 @@ class LiveInstance:
         self._wf = workflow
         # user tasks open when loaded: the store's work-item projection holds exactly these
         self.open_at_load = frozenset(str(t.id) for t in ready_tasks(workflow, manual=True))
+        # task states when loaded, to tell which declared elements a step reaches (only where any declare)
+        self._states_at_load = ({t.id: t.state for t in self._all_tasks()} if bundle.has_lifecycle else None)
 
     # --- construction ---------------------------------------------------------------------------
     @classmethod
@@ -292,10 +296,21 @@ class LiveInstance:
             raise Conflict(f"Task {task_id} is not open (it is {TaskState.get_name(task.state)})")
         return task
 
+    def _all_tasks(self) -> list[Any]:
+        """Every task of the instance, in called and embedded subprocesses too."""
+        found = list(self._wf.tasks.values())
+        for sub in self._wf.subprocesses.values():
+            found.extend(sub.tasks.values())
+        return found
+
     def _result(self) -> StepResult:
         status = "completed" if self._wf.is_completed() else "waiting"
+        events: tuple[LifecycleEvent, ...] = ()
+        if self._states_at_load is not None:
+            events = tuple(lifecycle_events(self._all_tasks(), self._states_at_load))
+            self._states_at_load = {t.id: t.state for t in self._all_tasks()}
         return StepResult(status, self.open_tasks(), self.next_timer_at(), self.waiting_messages(),
-                          dict(self.data))
+                          dict(self.data), events)
 
 
 def _reason(exc: WorkflowException) -> str:

@@ -19,7 +19,7 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
 from engine.errors import ExpressionError
 from engine.workflow.expressions import compile_expression, is_iso8601_literal, strip_expression
 
-ServiceCall = Callable[[str, dict[str, Any], str], dict[str, Any]]
+ServiceCall = Callable[[str, dict[str, Any], str, dict[str, str]], dict[str, Any]]
 
 
 class SafeScriptEngine(PythonScriptEngine):
@@ -65,7 +65,7 @@ class SafeScriptEngine(PythonScriptEngine):
         if self.services is None:
             raise WorkflowTaskException(f"No service operations are available for topic '{topic}'", task=task)
         try:
-            return self.services(topic, dict(task.data), task.task_spec.name)
+            return self.services(topic, dict(task.data), task.task_spec.name, kwargs.get("properties") or {})
         except WorkflowTaskException:
             raise
         except Exception as exc:  # an operation failed: the step rolls back and the reason is recorded

@@ -6,7 +6,8 @@ import hashlib
 import threading
 from collections import OrderedDict
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from functools import cached_property
 from typing import Any
 
 from lxml import etree
@@ -18,12 +19,16 @@ from SpiffWorkflow.camunda.specs.business_rule_task import BusinessRuleTask
 
 from engine.errors import InvalidProcess, Problem
 from engine.workflow.graphs import reachable
+from engine.workflow.lifecycle import Lifecycle, lane_stages, lifecycle_of, with_owners
 from engine.workflow.scripting import TIMER_CLASSES
 from engine.workflow.xml import CAMUNDA_NS, NSMAP, document_kind, load_xml
 
 MI_CHILD_SUFFIX = " [child]"
+# camunda:properties entries the engine reads (docs/bpmn-conventions.md): "shows" on a user task names
+# what its page shows above the form (docs/decisions.md, D21).
+PROPERTIES = ("shows",)
 CAMUNDA_ATTRS = ("formRef", "candidateGroups", "candidateUsers", "assignee", "dueDate", "priority",
-                 "type", "topic", "decisionRef")
+                 "type", "topic", "decisionRef", "candidateStarterGroups", "candidateStarterUsers")
 
 
 @dataclass(frozen=True)
@@ -37,23 +42,45 @@ class ElementMeta:
     attrs: Mapping[str, str]
     lane: str | None = None
     documentation: str = ""
+    lifecycle: Lifecycle = field(default_factory=Lifecycle)  # clocks and stage it declares (lifecycle.py)
+    properties: tuple[tuple[str, str], ...] = ()  # camunda:properties, in order (docs/bpmn-conventions.md)
 
     @property
     def groups(self) -> tuple[str, ...]:
-        """Candidate groups, falling back to the lane's name (docs/decisions.md, D1)."""
+        """Candidate groups, falling back to the lane's name (docs/decisions.md, D1).
+
+        An expression (``${action.owner_agency}``) gives no fixed groups: the runtime works them out
+        from the task's data when the task opens (docs/decisions.md, D47).
+        """
         raw = self.attrs.get("candidateGroups", "")
+        if is_groups_expression(raw):
+            return ()
         groups = tuple(g.strip() for g in raw.split(",") if g.strip())
         if groups:
             return groups
         return (self.lane,) if self.lane else ()
 
 
+def is_groups_expression(text: str | None) -> bool:
+    """True when candidate groups are written as an expression (``${...}``) rather than a list of ids."""
+    text = (text or "").strip()
+    return text.startswith(("${", "#{")) and text.endswith("}")
+
+
+def element_properties(node) -> tuple[tuple[str, str], ...]:
+    """The element's own camunda:property name/value pairs (not those of elements nested inside it)."""
+    found = node.findall(f"bpmn:extensionElements/{{{CAMUNDA_NS}}}properties/{{{CAMUNDA_NS}}}property", NSMAP)
+    return tuple((p.get("name") or "", p.get("value") or "") for p in found if p.get("name"))
+
+
 class TopicServiceTask(ServiceTask):
     """A service task that calls the registered Python operation named by camunda:topic."""
 
     def _execute(self, task):
-        topic = self.extensions.get("frontdoor", {}).get("topic", "")
-        updates = task.workflow.script_engine.call_service(task, topic=topic) or {}
+        ours = self.extensions.get("frontdoor", {})
+        topic = ours.get("topic", "")
+        updates = task.workflow.script_engine.call_service(task, topic=topic,
+                                                           properties=dict(ours.get("properties", ()))) or {}
         task.data.update(updates)
         return True
 
@@ -86,6 +113,11 @@ class ParsedBundle:
     meta: dict[tuple[str, str], ElementMeta] = field(default_factory=dict)
     process_names: dict[str, str] = field(default_factory=dict)
 
+    @cached_property
+    def has_lifecycle(self) -> bool:
+        """True when any element declares a clock or a stage (only then does a step look for them)."""
+        return any(m.lifecycle for m in self.meta.values())
+
     def spec(self, process_id: str):
         """The top-level spec of a process in the bundle."""
         return self.specs[process_id]
@@ -107,6 +139,22 @@ class ParsedBundle:
     def element(self, process_id: str, element_id: str) -> ElementMeta | None:
         """Metadata of one element, or None."""
         return self.meta.get((process_id, element_id))
+
+    def start_form(self, process_id: str) -> str | None:
+        """The form id on the process's own start event (``camunda:formRef``), or None."""
+        for (owner, _eid), element in self.meta.items():
+            if owner == process_id and element.tag == "startEvent" and element.attrs.get("formRef"):
+                return element.attrs["formRef"]
+        return None
+
+    def starters(self, process_id: str) -> tuple[frozenset[str], frozenset[str]]:
+        """(groups, users) the process names as its candidate starters (Camunda 7 attributes on the process)."""
+        attrs = (self.element(process_id, process_id) or ElementMeta("", "", "", "", {})).attrs
+
+        def listed(name: str) -> frozenset[str]:
+            return frozenset(v.strip() for v in attrs.get(name, "").split(",") if v.strip())
+
+        return listed("candidateStarterGroups"), listed("candidateStarterUsers")
 
 
 def bundle_hash(files: Mapping[str, bytes]) -> str:
@@ -141,18 +189,45 @@ def extract_meta(root: etree._Element) -> tuple[dict[tuple[str, str], ElementMet
         lanes = {ref.text.strip(): lane.get("name") or lane.get("id")
                  for lane in process.iterfind(".//bpmn:lane", NSMAP)
                  for ref in lane.iterfind("bpmn:flowNodeRef", NSMAP) if ref.text}
+        staged = lane_stages(process)
         for node in process.iter():
             if not isinstance(node.tag, str) or node.get("id") is None:
                 continue
             owner = _owner_id(node, pid)
             attrs = {a: node.get(f"{{{CAMUNDA_NS}}}{a}") for a in CAMUNDA_ATTRS
                      if node.get(f"{{{CAMUNDA_NS}}}{a}") is not None}
+            attrs.update(camunda_properties(node))
             eid = node.get("id")
             meta[(owner, eid)] = ElementMeta(
                 element_id=eid, tag=etree.QName(node).localname, name=node.get("name") or eid,
                 process_id=owner, attrs=attrs, lane=lanes.get(eid),
-                documentation=_text(node.find("bpmn:documentation", NSMAP)))
-    return meta, names
+                documentation=_text(node.find("bpmn:documentation", NSMAP)),
+                lifecycle=lifecycle_of(node, staged.get(eid)), properties=element_properties(node))
+    return _owned(meta), names
+
+
+def _owned(meta: dict[tuple[str, str], ElementMeta]) -> dict[tuple[str, str], ElementMeta]:
+    """Give each clock a file starts the groups of the user task that stops it (lifecycle.with_owners)."""
+    declared = {key[1]: m.lifecycle for key, m in meta.items() if m.lifecycle}
+    if not declared:
+        return meta
+    groups = {key[1]: m.groups for key, m in meta.items() if m.tag == "userTask"}
+    owned = with_owners(declared, groups)
+    return {key: (replace(m, lifecycle=owned[key[1]]) if m.lifecycle else m) for key, m in meta.items()}
+
+
+def camunda_properties(node) -> dict[str, str]:
+    """The element's own ``camunda:properties`` entries the engine reads, by name."""
+    found = {}
+    for prop in node.iterfind("bpmn:extensionElements/camunda:properties/camunda:property", NSMAP):
+        if prop.get("name") in PROPERTIES:
+            found[prop.get("name")] = prop.get("value") or ""
+    return found
+
+
+def shown_names(value: str | None) -> list[str]:
+    """The names a ``shows`` property lists (comma separated), in order, without repeats."""
+    return list(dict.fromkeys(n.strip() for n in (value or "").split(",") if n.strip()))
 
 
 def _annotate(spec, meta: Mapping[tuple[str, str], ElementMeta]) -> None:
@@ -162,8 +237,13 @@ def _annotate(spec, meta: Mapping[tuple[str, str], ElementMeta]) -> None:
         element = meta.get((spec.name, task_spec.name.removesuffix(MI_CHILD_SUFFIX)))
         if element is not None:
             # loop wrappers (StandardLoopTask) have no extensions attribute of their own
-            task_spec.extensions = {**(getattr(task_spec, "extensions", None) or {}),
-                                    "frontdoor": {**element.attrs, "groups": list(element.groups)}}
+            ours = {**element.attrs, "groups": list(element.groups),
+                    "properties": [list(p) for p in element.properties]}
+            if element.lifecycle:
+                ours["lifecycle"] = {"element_id": element.element_id, "element_name": element.name,
+                                     "stage": element.lifecycle.stage,
+                                     "clocks": [c.to_dict() for c in element.lifecycle.clocks]}
+            task_spec.extensions = {**(getattr(task_spec, "extensions", None) or {}), "frontdoor": ours}
         definition = getattr(task_spec, "event_definition", None)
         clocked = TIMER_CLASSES.get(type(definition))
         if clocked is not None:

@@ -8,9 +8,18 @@ from dataclasses import dataclass, field
 from lxml import etree
 
 from engine.errors import ExpressionError, InvalidProcess, Problem
+from engine.workflow.bounds import iso_literal_problems, literal_problems
+from engine.workflow.data_reads import read_paths
 from engine.workflow.expressions import compile_expression, is_iso8601_literal, strip_expression
 from engine.workflow.graphs import cycle_nodes
-from engine.workflow.specs import parse_bundle
+from engine.workflow.lifecycle import CLOCK_ACTIONS, STAGE, STAGE_PATTERN, parse_clock, properties
+from engine.workflow.specs import (
+    camunda_properties,
+    element_properties,
+    is_groups_expression,
+    parse_bundle,
+    shown_names,
+)
 from engine.workflow.xml import BPMN_NS, CAMUNDA_NS, NSMAP, document_kind, load_xml
 
 JAVA_ONLY = ("class", "delegateExpression", "expression")
@@ -27,12 +36,21 @@ class Catalogue:
     topics: Collection[str] = ()
     processes: Collection[str] = ()
     decisions: Collection[str] = ()
+    timescales: Collection[str] | None = None  # clock names a diagram may declare (None: not checked)
+    user_tasks: Collection[str] = ()
+    groups: Collection[str] = ()  # the directory's groups (empty: not known, not checked)
+    choices: Mapping[str, Collection[str]] = field(default_factory=dict)  # "actions.owner_agency" -> its options
+
+
+# What a user task's ``shows`` property may name besides earlier user tasks and forms (docs/bpmn-conventions.md).
+SHOWN_PARTS = ("subject", "referral")
 
 
 @dataclass
 class _Check:
     problems: list[Problem] = field(default_factory=list)
     file: str = ""
+    timescales: Collection[str] | None = None
 
     def add(self, element_id: str, message: str) -> None:
         self.problems.append(Problem(element_id, message, self.file))
@@ -43,11 +61,14 @@ class _Check:
             self.add(element_id, f"The {what} is empty")
             return
         if allow_iso and is_iso8601_literal(text):
-            return
-        try:
-            compile_expression(text)
-        except ExpressionError as exc:
-            self.add(element_id, f"The {what} '{text}' cannot be used: {exc.message}")
+            found = iso_literal_problems(text)
+        else:
+            try:
+                found = literal_problems(compile_expression(text), self.timescales)
+            except ExpressionError as exc:
+                found = [exc.message]
+        for problem in found:  # docs/security.md: what can never evaluate is refused at deploy
+            self.add(element_id, f"The {what} '{text}' cannot be used: {problem}")
 
 
 def validate_bundle(files: Mapping[str, bytes], catalogue: Catalogue) -> list[Problem]:
@@ -63,10 +84,12 @@ def validate_bundle(files: Mapping[str, bytes], catalogue: Catalogue) -> list[Pr
     processes = {p.get("id") for r in roots.values() for p in r.iterfind("bpmn:process", NSMAP)}
     decisions = {d.get("id") for r in roots.values() if document_kind(r) == "dmn"
                  for d in r.iter("{*}decision")}
+    user_tasks = {t.get("id") for r in roots.values() for t in r.iter(f"{{{BPMN_NS}}}userTask")}
     known = Catalogue(catalogue.forms, catalogue.topics, {*catalogue.processes, *processes},
-                      {*catalogue.decisions, *decisions})
+                      {*catalogue.decisions, *decisions}, catalogue.timescales,
+                      {*catalogue.user_tasks, *user_tasks}, catalogue.groups, catalogue.choices)
     for name, root in roots.items():
-        check = _Check(file=name)
+        check = _Check(file=name, timescales=catalogue.timescales)
         kind = document_kind(root)
         if kind == "bpmn":
             _check_bpmn(root, known, check)
@@ -95,6 +118,8 @@ def _check_bpmn(root: etree._Element, known: Catalogue, check: _Check) -> None:
         rule = _ELEMENT_RULES.get(local)
         if rule is not None:
             rule(node, eid, known, check)
+        if eid:
+            _check_lifecycle(node, eid, known, check)
     for container in root.iter(*(f"{{{BPMN_NS}}}{c}" for c in CONTAINERS)):
         _check_cycles(container, check)
 
@@ -135,7 +160,11 @@ def _lane_of(node: etree._Element) -> str | None:
 
 
 def _user_task(node, eid, known: Catalogue, check: _Check) -> None:
-    groups = [g for g in (_camunda(node, "candidateGroups") or "").split(",") if g.strip()]
+    raw = _camunda(node, "candidateGroups") or ""
+    if is_groups_expression(raw):
+        _check_groups_expression(node, eid, raw, known, check)
+    _check_properties(node, eid, check)
+    groups = [g for g in raw.split(",") if g.strip()]
     if not groups and not _camunda(node, "assignee") and not _lane_of(node):
         check.add(eid, "The user task has no candidate group, assignee or lane, so nobody could do it: "
                        "set camunda:candidateGroups")
@@ -149,6 +178,62 @@ def _user_task(node, eid, known: Catalogue, check: _Check) -> None:
     priority = _camunda(node, "priority")
     if priority and not priority.strip().isdigit():
         check.expression(eid, "priority", priority)
+    _shows(node, eid, known, check)
+
+
+def _shows(node, eid, known: Catalogue, check: _Check) -> None:
+    """Each name in the ``shows`` property: subject, referral, a user task of the route or a known form."""
+    for name in shown_names(camunda_properties(node).get("shows")):
+        if name not in SHOWN_PARTS and name not in known.user_tasks and name not in known.forms:
+            check.add(eid, f"The 'shows' property names '{name}', which is not 'subject', 'referral', a user "
+                           "task of this route or a known form")
+
+
+def _multi_instance_items(node: etree._Element) -> dict[str, str]:
+    """Element variable -> collection of every multi-instance around the task (and on the task itself)."""
+    found: dict[str, str] = {}
+    while node is not None and isinstance(node.tag, str):
+        loop = node.find("bpmn:multiInstanceLoopCharacteristics", NSMAP)
+        if loop is not None and _camunda(loop, "elementVariable") and _camunda(loop, "collection"):
+            found.setdefault(_camunda(loop, "elementVariable"), _camunda(loop, "collection"))
+        node = node.getparent()
+    return found
+
+
+def _check_groups_expression(node, eid: str, raw: str, known: Catalogue, check: _Check) -> None:
+    """Candidate groups from data must read the multi-instance item, from a form's fixed list of groups.
+
+    So every group the expression can give is known at deploy: the list's options are the only values,
+    and each must be a group in the directory (when the directory has any). docs/decisions.md, D47.
+    """
+    check.expression(eid, "candidate groups expression", raw)
+    paths = read_paths(raw)
+    items = _multi_instance_items(node)
+    if not items:
+        check.add(eid, "Candidate groups from an expression must read the item of a multi-instance around this "
+                       "task (camunda:elementVariable); use a list of group ids here")
+        return
+    for path in sorted(paths):
+        root, _, rest = path.partition(".")
+        if root not in items:
+            check.add(eid, f"The candidate groups expression reads '{root}', which is not the multi-instance item "
+                           f"({', '.join(sorted(items))})")
+            continue
+        options = known.choices.get(f"{strip_expression(items[root])}.{rest}")
+        if options is None:
+            check.add(eid, f"The candidate groups expression reads '{path}', which no form fills from a fixed list "
+                           "of groups, so the groups it gives cannot be checked")
+            continue
+        unknown = sorted(set(options) - set(known.groups)) if known.groups else []
+        if unknown:
+            check.add(eid, f"The candidate groups expression can give {', '.join(unknown)}, which "
+                           f"{'is not a group' if len(unknown) == 1 else 'are not groups'} in the directory")
+
+
+def _check_properties(node, eid: str, check: _Check) -> None:
+    for name, value in element_properties(node):
+        if is_groups_expression(value):
+            check.expression(eid, f"property '{name}'", value)
 
 
 def _service_task(node, eid, known: Catalogue, check: _Check) -> None:
@@ -156,6 +241,7 @@ def _service_task(node, eid, known: Catalogue, check: _Check) -> None:
         check.add(eid, "The service task needs camunda:type=\"external\" and a camunda:topic")
         return
     topic = _camunda(node, "topic")
+    _check_properties(node, eid, check)
     if topic not in known.topics:
         check.add(eid, f"The service topic '{topic}' is unknown; known topics: "
                        f"{', '.join(sorted(known.topics)) or 'none'}")
@@ -208,6 +294,31 @@ def _exclusive_gateway(node, eid, known: Catalogue, check: _Check) -> None:
     if len(outgoing) > 1 and not node.get("default"):
         check.add(eid, "The exclusive gateway has no default flow: if no condition matches the case "
                        "would stop here")
+
+
+def _check_lifecycle(node, eid, known: Catalogue, check: _Check) -> None:
+    """Clock and stage extension properties (engine/workflow/lifecycle.py): readable, known, safe."""
+    for name, value in properties(node):
+        if name == STAGE:
+            if not STAGE_PATTERN.match(value):
+                check.add(eid, f"The stage '{value}' must be lower-case letters, digits and '_' (up to 40), "
+                               "such as threshold_decision")
+            continue
+        if not name.startswith("clock."):
+            continue
+        action = name.removeprefix("clock.")
+        declared = parse_clock(action, value)
+        if action not in CLOCK_ACTIONS:
+            check.add(eid, f"'{name}' is not a clock property: use clock.start, clock.pause, clock.resume or "
+                           "clock.stop")
+        elif declared is None:
+            check.add(eid, f"'{name}' must name a clock, optionally 'from' an anchor: '{value}' cannot be read")
+        elif known.timescales is not None and declared.clock not in known.timescales:
+            check.add(eid, f"The clock '{declared.clock}' is not a configured timescale (config/timescales.toml)")
+        elif declared.anchor and action != "start":
+            check.add(eid, f"Only clock.start takes an anchor ('from ...'); '{name}' does not")
+        elif declared.anchor:
+            check.expression(eid, f"anchor of the clock '{declared.clock}'", declared.anchor)
 
 
 _ELEMENT_RULES = {

@@ -28,7 +28,7 @@ def linked(lite):
     context = log_context_referral(lite, context_referral(
         linked_children=[{"child_reference": child.case_ref, "role": "at_risk_at"}]), "fd")
     allocate_case(lite, child.case_ref, "mgr", worker="sw")
-    reassign(lite, child.open_work_items[0]["id"], "fd", "Police to acknowledge", to_user="pc_one")
+    reassign(lite, child.open_work_items[0]["id"], "mgr", "Police to acknowledge", to_user="pc_one")
     allocate_case(lite, child.case_ref, "mgr", worker="gone")
     set_active(lite, "gone", False, "admin")
     return lite, child.case_ref, context.case_ref

@@ -10,7 +10,8 @@ from tests.support.factories import deploy_demo, start_demo
 from web import create_app
 
 TEAM = {"fd": ("front_door", "front_door"), "fd2": ("front_door", "practitioner"), "pc": ("police", "practitioner"),
-        "sw": ("mash_social_worker", "practitioner"), "boss": ("mash_manager", "manager"), "root": ("admins", "admin")}
+        "sw": ("mash_social_worker", "practitioner"), "boss": ("mash_manager", "manager"), "root": ("admins", "admin"),
+        "rev": ("critical_friend", "reviewer")}
 
 
 class Callers(dict):

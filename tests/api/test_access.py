@@ -13,6 +13,7 @@ ENDPOINTS = [  # (method, path, scope, json body)
     ("POST", "/api/v1/contexts", "referrals:write", {"data": {}}),
     ("POST", "/api/v1/children", "referrals:write", {"data": {}}),
     ("GET", "/api/v1/cases/X-1", "cases:read", None),
+    ("GET", "/api/v1/cases/X-1/record", "cases:read", None),
     ("GET", "/api/v1/cases?q=park", "cases:read", None),
     ("GET", "/api/v1/work-items", "work:read", None),
     ("GET", "/api/v1/work-items/{item}", "work:read", None),
@@ -20,8 +21,15 @@ ENDPOINTS = [  # (method, path, scope, json body)
     ("POST", "/api/v1/work-items/{item}/unclaim", "work:write", None),
     ("POST", "/api/v1/work-items/{item}/reassign", "work:write", {"reason": "r", "to_group": "police"}),
     ("POST", "/api/v1/work-items/{item}/complete", "work:write", {"data": {"rag": "red"}}),
+    ("POST", "/api/v1/work-items/reassign", "work:write", {"ids": [1], "reason": "Covering today", "to_user": "fd2"}),
+    ("GET", "/api/v1/notifications", "work:read", None),
+    ("POST", "/api/v1/notifications/1/acknowledge", "work:write", None),
+    ("GET", "/api/v1/team", "work:read", None),
+    ("POST", "/api/v1/team/allocations", "work:write", {"case_ref": "CX-000001", "worker": "fd2"}),
+    ("POST", "/api/v1/team/handovers", "work:write", {"person": "fd", "reason": "On leave from today"}),
     ("GET", "/api/v1/instances/{instance}", "cases:read", None),
     ("GET", "/api/v1/processes", "processes:read", None),
+    ("POST", "/api/v1/processes/demo_intake/instances", "processes:start", {"data": {}}),
     ("POST", "/api/v1/deployments", "processes:deploy", None),
     ("GET", "/api/v1/patterns", "cases:read", None),
     ("POST", "/api/v1/patterns/1/open-context", "referrals:write", None),
@@ -130,3 +138,18 @@ def test_unknown_paths_and_methods_are_problems_without_stack_traces(client, tok
 def test_pages_keep_their_html_errors(client):
     response = client.get("/no-such-page")
     assert response.status_code in (302, 404) and response.mimetype != "application/problem+json"
+
+
+def test_the_reviewer_is_refused_every_case_child_and_instance_endpoint(client, tokens, lite):
+    from tests.support.case_data import child_referral, context_referral, deploy_routes
+
+    deploy_routes(lite)
+    park = client.post("/api/v1/contexts", json={"data": context_referral()}, headers=tokens["fd"]).json
+    child = client.post("/api/v1/children", json={"data": child_referral()}, headers=tokens["fd"]).json
+    paths = [f"/api/v1/cases/{park['case_ref']}", f"/api/v1/cases/{child['case_ref']}",
+             f"/api/v1/instances/{park['instance_id']}", f"/api/v1/instances/{child['instance_id']}",
+             f"/api/v1/cases?q={child['case_ref']}", "/api/v1/cases?q=Riverside",
+             f"/api/v1/work-items/{park['open_work_items'][0]['id']}"]
+    answers = {path: client.get(path, headers=tokens["rev"]) for path in paths}
+    assert {p: (r.status_code, r.json["code"]) for p, r in answers.items()} == {
+        p: (403, "not_permitted") for p in paths}

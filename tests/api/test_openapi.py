@@ -14,7 +14,10 @@ def test_the_spec_describes_every_endpoint_and_bearer_auth(client):
     assert {"/api/v1/contexts", "/api/v1/children", "/api/v1/cases/{ref}", "/api/v1/cases", "/api/v1/work-items",
             "/api/v1/work-items/{work_item_id}", "/api/v1/work-items/{work_item_id}/complete",
             "/api/v1/instances/{instance_id}", "/api/v1/processes",
-            "/api/v1/deployments"} <= set(spec["paths"])
+            "/api/v1/processes/{process_id}/instances", "/api/v1/deployments"} <= set(spec["paths"])
+    start = spec["paths"]["/api/v1/processes/{process_id}/instances"]["post"]
+    assert {"201", "403", "404", "422"} <= set(start["responses"])
+    assert any(p.get("name") == "Idempotency-Key" for p in start["parameters"])
     complete = spec["paths"]["/api/v1/work-items/{work_item_id}/complete"]["post"]
     assert {"200", "409", "422"} <= set(complete["responses"])
     assert any(p.get("name") == "Idempotency-Key" for p in complete["parameters"])

@@ -20,7 +20,7 @@ def _person(lite, client, name="kim"):
 def test_create_shows_the_secret_once_and_it_works(client, lite):
     _person(lite, client)
     page = client.post("/account/tokens", data={"name": "sync", "scopes": ["work:read"], "days": "30",
-                                                "csrf_token": csrf(client, "/account/tokens")})
+                                                "password": PASSWORD, "csrf_token": csrf(client, "/account/tokens")})
     secret = re.search(r'<code id="new-token">([^<]+)</code>', page.get_data(as_text=True)).group(1)
     api = client.application.test_client()
     assert api.get("/api/v1/work-items", headers={"Authorization": f"Bearer {secret}"}).status_code == 200
@@ -30,7 +30,7 @@ def test_create_shows_the_secret_once_and_it_works(client, lite):
 
 def test_bad_input_is_shown_on_the_form(client, lite):
     _person(lite, client)
-    page = client.post("/account/tokens", data={"days": "9999", "scopes": ["work:read"],
+    page = client.post("/account/tokens", data={"days": "9999", "scopes": ["work:read"], "password": PASSWORD,
                                                 "csrf_token": csrf(client, "/account/tokens")})
     assert page.status_code == 422 and "govuk-error-summary" in page.get_data(as_text=True)
 

@@ -27,6 +27,7 @@ CONTEXT = {
 LOCAL = {
     "screening", "strategy_discussion", "core_group_first", "acknowledge_referrer", "agency_check",
     "child_seen_s47", "conference_request", "cfa_reminder", "early_help_review", "cin_review",
+    "strategy_discussion_immediate", "alert_escalation",
 }  # fmt: skip
 
 
@@ -247,3 +248,10 @@ def test_a_minimal_defaults_file_loads(write_toml):
         "icpc", 15, "working_days", "strategy_discussion", "Working Together 2023", True,
         "Hold the initial child protection conference",
     )  # fmt: skip
+
+
+def test_immediate_danger_makes_the_strategy_discussion_due_the_same_working_day():
+    book = load_timescales()
+    assert book.due("strategy_discussion_immediate", uk(2026, 3, 2, 16, 30)) == uk(2026, 3, 2, 23, 59)
+    assert book.due("strategy_discussion_immediate", uk(2026, 4, 3, 10, 0)) == uk(2026, 4, 7, 23, 59)  # Good Friday
+    assert book.due("alert_escalation", uk(2026, 3, 2, 16, 30)) == uk(2026, 3, 2, 17, 30)

@@ -236,3 +236,17 @@ def test_describe_due_counts_the_bank_holiday_out():
 def test_naive_datetimes_are_refused(call):
     with pytest.raises(ValueError, match="timezone-aware"):
         call(ENGLAND, datetime(2026, 3, 9, 9))
+
+
+# --- the end of the working day ---
+
+@pytest.mark.parametrize(("start", "n", "end"), [
+    (uk(2026, 3, 2, 9, 0), 1, uk(2026, 3, 2, 23, 59)),  # Monday: the same day
+    (uk(2026, 3, 2, 23, 30), 1, uk(2026, 3, 2, 23, 59)),
+    (uk(2026, 3, 7, 12, 0), 1, uk(2026, 3, 9, 23, 59)),  # Saturday: Monday
+    (uk(2026, 3, 6, 12, 0), 2, uk(2026, 3, 9, 23, 59)),  # Friday, the working day after: Monday
+    (uk(2026, 3, 28, 12, 0), 1, uk(2026, 3, 30, 23, 59)),  # across the change to BST: 23:59 UK time
+    (uk(2026, 12, 24, 12, 0), 2, uk(2026, 12, 29, 23, 59)),  # Christmas and Boxing Day (moved to Monday 28th)
+])
+def test_end_of_working_day_counts_the_day_itself_when_it_is_a_working_day(start, n, end):
+    assert ENGLAND.end_of_working_day(start, n) == end

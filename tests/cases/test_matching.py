@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 
 import pytest
 from sqlalchemy import func, select
@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from engine.cases.intake import PossibleMatches, log_context_referral, refer_child
 from engine.cases.matching import child_candidates, context_candidates, distance_m
 from engine.cases.records import ChildFacts, ContextFacts, context_facts, create_context_case
+from engine.cases.views import search_cases
 from engine.errors import InvalidFormData
 from engine.store.cases import Case, Referral
 from engine.store.models import AuditEvent
@@ -42,7 +43,8 @@ def test_distance_is_haversine_metres():
     ({"context_name": "RIVERSIDE park", "location": {"uprn": "", "address": ""}}, "same name and postcode ZZ1 1AA"),
 ])
 def test_a_second_referral_for_the_same_context_is_offered_the_open_one(routes, second, why):
-    first = log_context_referral(routes, context_referral(school_urn="100001"), "fd")
+    # a school (a URN on any other kind of context is a hidden question, so it is not kept)
+    first = log_context_referral(routes, context_referral(context_type="school", school_urn="100001"), "fd")
     with pytest.raises(PossibleMatches) as err:
         log_context_referral(routes, context_referral(**second), "fd")
     [candidate] = err.value.candidates
@@ -144,3 +146,56 @@ def test_two_referrals_for_one_school_at_once_open_one_context(svc):
         t.join()
     assert len(outcomes) == 2 and outcomes.count("possible_matches") == 1
     assert _count(svc, "context") == 1
+
+
+# --- spelling variants: phonetic keys to find, edit distance to confirm (same answers on both databases) ----------
+
+def test_a_spelling_variant_of_a_known_child_is_offered_with_the_evidence(svc):
+    deploy_routes(svc)
+    team(svc)
+    tyler = refer_child(svc, child_referral(child={"first_name": "Tyler", "nhs_number": "", "upn": "",
+                                                   "address": "1 Example Row"}), "fd")
+    with pytest.raises(PossibleMatches) as err:
+        refer_child(svc, child_referral(child={"first_name": "Tylor", "nhs_number": "", "upn": "",
+                                               "address": "1 Example Row"}), "fd")
+    [candidate] = err.value.candidates
+    assert (candidate.ref, candidate.why) == (tyler.case_ref, ("similar name and same date of birth",))
+    assert candidate.agreed == ("first name", "surname", "date of birth", "postcode", "address")
+    assert "Tyler" not in str(err.value.to_dict())
+
+
+@pytest.mark.parametrize("typed", ["Jamy", "jamie", "Exampel", "jamy exampel", "EXAMPLE"])
+def test_search_tolerates_spelling_variants_of_names(svc, typed):
+    deploy_routes(svc)
+    team(svc)
+    ref = refer_child(svc, child_referral(child={"first_name": "Jamie", "last_name": "Example"}), "fd").case_ref
+    assert [c.ref for c in search_cases(svc, "fd", text=typed)] == [ref]
+
+
+def test_search_by_date_of_birth_nhs_number_and_upn_and_names_that_differ_too_much(svc):
+    deploy_routes(svc)
+    team(svc)
+    ref = refer_child(svc, child_referral(), "fd").case_ref  # Robin Testcase, 2011-04-01
+    assert [c.ref for c in search_cases(svc, "fd", dob=date(2011, 4, 1))] == [ref]
+    assert [c.ref for c in search_cases(svc, "fd", nhs_number="999-000-0001")] == [ref]
+    assert [c.ref for c in search_cases(svc, "fd", upn="a123456789012")] == [ref]
+    assert search_cases(svc, "fd", text="Robin", dob=date(2011, 4, 2)) == []
+    assert search_cases(svc, "fd", text="Rupert Testcase") == []  # not a spelling of Robin
+    assert search_cases(svc, "pc_one", dob=date(2011, 4, 1)) == []  # need-to-know still applies
+
+
+def test_a_context_found_by_a_misspelt_name(svc):
+    deploy_routes(svc)
+    team(svc)
+    ref = log_context_referral(svc, context_referral(), "fd").case_ref  # Riverside Park
+    found = search_cases(svc, "fd", text="Riversde park")
+    assert [(c.ref, c.why) for c in found] == [(ref, ("name (spelt differently)",))]
+
+
+@pytest.mark.parametrize(("a", "b", "alike"), [
+    ("Tylor", "Tyler", True), ("Jamy", "Jamie", True), ("Robin1", "Robin2", False), ("Robin1", "Robin1", True),
+])
+def test_names_differing_only_in_their_digits_are_different_children(a, b, alike):
+    from engine.cases.fuzzy import similar
+
+    assert similar(a, b) is alike

@@ -98,7 +98,11 @@ def test_who_may_protect(robin, user, refused):
 @pytest.mark.parametrize(("user", "allowed"), [("root", True), ("chair", True), ("pc_two", True), ("rev", False)])
 def test_after_breaking_glass_anyone_but_a_reviewer_may_protect(robin, user, allowed):
     svc, ref = robin
-    break_glass(svc, ref, user, BREAK_GLASS_REASON)
+    if user == "rev":  # a reviewer may not even break glass
+        with pytest.raises(NotPermitted):
+            break_glass(svc, ref, user, BREAK_GLASS_REASON)
+    else:
+        break_glass(svc, ref, user, BREAK_GLASS_REASON)
     if allowed:
         set_address_protection(svc, ref, True, user, REASON)
         assert _protected(svc, ref)

@@ -67,3 +67,23 @@ def test_errors_have_stable_codes(cli):
     assert code == 1 and json.loads(err)["code"] == "not_found"
     code, _, err = cli("start", "x", "--data", "[1]")
     assert code == 1 and "error[invalid_form_data]" in err
+
+
+def test_deploy_says_first_which_versions_it_creates_and_plan_deploys_nothing(cli, tmp_path):
+    cli("db", "upgrade")
+    code, planned, _ = cli("deploy", str(FIXTURES / "bpmn"), str(FIXTURES / "forms"), "--plan")
+    assert code == 0 and "Demo intake: version 1 becomes the current version, from the files given." in planned
+    assert cli("processes", "--json")[1] == []  # --plan stored nothing
+    code, _, said = cli("deploy", str(FIXTURES / "bpmn"), str(FIXTURES / "forms"))
+    assert code == 0 and "Demo intake: version 1 becomes the current version" in said  # before the result
+    changed = tmp_path / "demo_intake.bpmn"
+    changed.write_text((FIXTURES / "bpmn" / "demo_intake.bpmn").read_text().replace("Triage the contact", "Triage"))
+    table = str(next((FIXTURES / "bpmn").glob("*.dmn")))
+    code, planned, _ = cli("deploy", str(changed), table, "--pilot-rule", '{"field": "team", "equals": "north"}',
+                           "--plan", "--json")
+    assert code == 0 and (planned[0]["number"], planned[0]["kind"], planned[0]["pilot_rule_words"]) == (
+        2, "pilot", "Team is North")
+    code, _, err = cli("deploy", str(changed), table, "--pilot-rule", '{"field": "team"}')
+    assert code == 1 and err.startswith("error[invalid_process]")
+    code, listed, _ = cli("processes", "--json")
+    assert [(v["version"], v["status"]) for v in listed] == [(1, "current")]

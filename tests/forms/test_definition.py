@@ -206,10 +206,10 @@ def test_missing_id_and_components_are_reported():
 
 
 def test_unknown_type_names_the_component():
-    [problem] = problems_of(form_json({"type": "filepicker", "id": "Field_upload", "key": "upload"}))
+    [problem] = problems_of(form_json({"type": "documentPreview", "id": "Field_preview", "key": "preview"}))
 
-    assert problem.element_id == "Field_upload"
-    assert "'filepicker'" in problem.message
+    assert problem.element_id == "Field_preview"
+    assert "'documentPreview'" in problem.message
 
 
 @pytest.mark.parametrize("kind", ["expression", "hidden", "iframe", "image", None])

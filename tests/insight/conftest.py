@@ -12,7 +12,7 @@ from tests.support.case_data import child_referral, context_referral, deploy_rou
 from tests.support.walker import complete, ensure_group_users, walk
 
 FRONT_DOOR = "user_front_door"
-QUIET = {"screening_rag": "green", "provisional_level": 1, "harm_codes": ["none"], "efh_indicated": "no",
+QUIET = {"screening_rag": "green", "provisional_level": 1, "harm_types": ["none"], "efh_indicated": "no",
          "consent_status": "given"}
 SCREEN = {"harm_severity": "serious", "incident_count": 4, "young_people_count": 6, "guardianship_level": "some"}
 

@@ -21,8 +21,9 @@ def test_a_child_journey_has_every_route_with_time_at_each_step_and_who_acted(ro
     assert (journey.subject, len(journey.routes), len(journey.referrals)) == ("Robin1 Testcase1", 2, 2)
     decision = [s for s in journey.routes[0].steps if s.element_id == "task_threshold_decision"][0]
     assert (decision.working_days, decision.on_time, decision.who) == (2, False, "user_mash_manager")
-    assert "Working Together 2023" in decision.due_reason
+    assert "within 1 working day of the referral being received (a national timescale)" in decision.due_reason
     assert journey.routes[0].path[-1] == "task_threshold_decision"
+    assert journey.routes[0].path_names[-1] == "Threshold decision"  # the page shows names, not ids
     assert journey.routes[1].status == "waiting"
 
 

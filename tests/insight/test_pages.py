@@ -28,9 +28,9 @@ def browser(app, name: str):
 
 
 @pytest.mark.parametrize("path", PAGES)
-@pytest.mark.parametrize(("name", "status"), [("boss", 200), ("lead", 200), ("root", 200), ("friend", 403),
+@pytest.mark.parametrize(("name", "status"), [("boss", 200), ("lead", 200), ("root", 200), ("friend", 200),
                                               ("prac", 403)])
-def test_the_measure_pages_are_for_managers_the_cs_lead_and_administrators(app, path, name, status):
+def test_the_measure_pages_are_for_managers_the_cs_lead_administrators_and_critical_friends(app, path, name, status):
     assert browser(app, name).get(path).status_code == status
 
 

@@ -90,14 +90,26 @@ def test_match_child_without_the_front_door_uses_a_strong_identifier(routes):
     assert [w["element_id"] for w in view.open_work_items] == ["task_pass_to_worker"]
 
 
-def test_link_child_context_links_named_contexts_and_reports_unknown_ones(routes):
+def test_link_child_context_links_named_contexts_and_refuses_unknown_ones(routes):
     child = refer_child(routes, child_referral(), "fd").case_ref
     context = log_context_referral(routes, context_referral(), "fd").case_ref
-    out = call(routes, "link_child_context", {"existing_context_refs": f"{context.lower()}, CX-999999"},
-               case_ref=child)
-    assert out == {"linked_context_refs": [context], "unlinked_context_refs": ["CX-999999"]}
+    out = call(routes, "link_child_context", {"existing_context_refs": f"{context.lower()}"}, case_ref=child)
+    assert out == {"linked_context_refs": [context], "unlinked_context_refs": []}
     with routes.db.read() as session:
         assert session.scalars(select(ChildContextLink.role)).all() == ["associated_with"]
+    with pytest.raises(ValueError, match="CX-999999"):  # never dropped without a word
+        call(routes, "link_child_context", {"existing_context_refs": "CX-999999"}, case_ref=child)
+
+
+def test_link_child_context_on_a_context_links_the_screened_children(routes):
+    child = refer_child(routes, child_referral(), "fd").case_ref
+    context = log_context_referral(routes, context_referral(), "fd").case_ref
+    rows = [{"child_reference": child.lower(), "plan_status": "none"}]
+    out = call(routes, "link_child_context", {"screening_linked_children": rows}, case_ref=context)
+    assert out == {"linked_child_refs": [child]}
+    with routes.db.read() as session:
+        link = session.scalars(select(ChildContextLink)).one()
+        assert (link.role, link.reason) == ("associated_with", "named in a screening")
 
 
 def test_notify_referrer_records_the_outcome_sent(routes):

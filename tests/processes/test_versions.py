@@ -59,12 +59,13 @@ def test_a_pilot_version_starts_only_for_cases_its_rule_matches(team):
         deploy(team, demo_files(), actor="admin", pilot_rule={"field": "team"})
 
 
-def test_a_newer_ordinary_version_supersedes_a_pilot(team):
+def test_a_newer_current_version_leaves_an_active_pilot_taking_its_cases(team):
     deploy(team, with_housing_check(demo_files()), actor="admin", pilot_rule={"team": "north"})
-    files = with_housing_check(demo_files())
-    files["demo_intake.bpmn"] = files["demo_intake.bpmn"].replace(b"Housing check", b"Check housing")
+    files = demo_files()
+    files["demo_intake.bpmn"] = files["demo_intake.bpmn"].replace(b"Triage the contact", b"Triage the referral")
     deploy(team, files, actor="admin")
-    assert start_demo(team, {"team": "north"}).version == 3
+    assert start_demo(team, {"team": "north"}).version == 2
+    assert start_demo(team, {"team": "south"}, case_ref="C-2").version == 3
 
 
 def test_new_cases_take_the_new_route_while_older_ones_finish_on_the_old(team):
@@ -139,3 +140,16 @@ def test_finished_instances_are_not_moved(team):
     set_status(team, view.id, "terminated", actor="admin", reason="test")
     [result] = dry_run(team, "demo_intake", 1, 2, [view.id])
     assert not result.can_move and "terminated" in result.reasons[0]
+
+
+def test_a_version_differing_only_in_defaults_and_layout_compares_equal_and_blocks_no_move(team):
+    passed = start_demo(team)
+    complete_work_item(team, _open(passed, "triage")["id"], "fd", {"rag": "red"})
+    files = demo_files()
+    for old, new in ((b'<bpmn:userTask id="triage"', b'<bpmn:userTask id="triage" startQuantity="1"'),
+                     (b'cancelActivity="false"', b'cancelActivity="false" parallelMultiple="false"')):
+        files["demo_intake.bpmn"] = files["demo_intake.bpmn"].replace(old, new)
+    deploy(team, files, actor="admin")
+    assert compare_versions(team, "demo_intake", 1, 2).none
+    [report] = dry_run(team, "demo_intake", 1, 2)
+    assert (report.instance_id, report.can_move, report.reasons) == (passed.id, True, ())

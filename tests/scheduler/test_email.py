@@ -69,5 +69,7 @@ def test_email_waits_while_no_server_is_configured_or_reachable(lite, clock, smt
     clock.advance(days=2)
     assert run_tick(lite, "w1", policy=POLICY).emails_sent == 0  # smtp_port unset: in-app only
     assert run_tick(with_smtp(lite, free_port()), "w1", policy=POLICY).emails_sent == 0  # nobody listening
+    assert run_tick(with_smtp(lite, port), "w1", policy=POLICY).emails_sent == 0  # backing off for a minute
+    clock.advance(minutes=1)
     assert run_tick(with_smtp(lite, port), "w1", policy=POLICY).emails_sent == 1
     assert len(inbox.messages) == 1

@@ -55,3 +55,17 @@ def with_housing_check(files: dict[str, bytes]) -> dict[str, bytes]:
     bpmn = bpmn.replace(b'<bpmn:incoming>f2</bpmn:incoming><bpmn:outgoing>f3</bpmn:outgoing>',
                         b'<bpmn:incoming>f2b</bpmn:incoming><bpmn:outgoing>f3</bpmn:outgoing>')
     return {**files, "demo_intake.bpmn": bpmn}
+
+
+def with_starters(files: dict[str, bytes], groups: str = "front_door", users: str = "",
+                  start_form: str | None = "demo_triage") -> dict[str, bytes]:
+    """The demo route naming its candidate starters and, optionally, a start form."""
+    bpmn = files["demo_intake.bpmn"]
+    starters = f' camunda:candidateStarterGroups="{groups}"'.encode()
+    if users:
+        starters += f' camunda:candidateStarterUsers="{users}"'.encode()
+    bpmn = bpmn.replace(b'isExecutable="true"', b'isExecutable="true"' + starters, 1)
+    if start_form:
+        bpmn = bpmn.replace(b'<bpmn:startEvent id="start">',
+                            f'<bpmn:startEvent id="start" camunda:formRef="{start_form}">'.encode(), 1)
+    return {**files, "demo_intake.bpmn": bpmn}

@@ -40,6 +40,8 @@ def sample_value(field: Field) -> Any:
     if field.options:
         values = [v for v, _label in field.options]
         return values[:1] if field.multiple else values[0]
+    if field.reference:  # a case reference must name a real open case: none unless the path under test gives one
+        return ""
     if field.type == "checkbox":
         return True
     if field.type == "number":
@@ -58,7 +60,8 @@ def sample_answers(fields: tuple[Field, ...], overrides: Mapping[str, Any], base
     for f in fields:
         if f.type == "dynamiclist":
             name = _relative(f.path, base)
-            rows = overrides.get(name) if name in overrides else [sample_answers(f.children, {}, f.path + "[]")]
+            sample = [] if any(c.reference for c in f.children) else [sample_answers(f.children, {}, f.path + "[]")]
+            rows = overrides.get(name) if name in overrides else sample
             _put(data, name, rows)
         elif f.type == "group":
             for key, value in sample_answers(f.children, overrides, base).items():

@@ -7,8 +7,10 @@ import pytest
 from engine.runtime.instances import get_instance
 from tests.support.web import sign_in
 
-PAGES = ["/inbox", "/tasks/{item}", "/tasks/{item}/reassign", "/tasks/{item}/done", "/instances/{instance}", "/"]
-ACTIONS = ["/tasks/{item}", "/tasks/{item}/claim", "/tasks/{item}/unclaim", "/tasks/{item}/reassign", "/sign-out"]
+PAGES = ["/inbox", "/tasks/{item}", "/tasks/{item}/reassign", "/tasks/{item}/done", "/instances/{instance}", "/",
+         "/notifications", "/team", "/team/allocate", "/team/people/fd/handover", "/admin/mail"]
+ACTIONS = ["/tasks/{item}", "/tasks/{item}/claim", "/tasks/{item}/unclaim", "/tasks/{item}/reassign", "/sign-out",
+           "/team/reassign", "/team/people/fd/handover", "/team/allocate"]
 
 
 @pytest.mark.parametrize("path", PAGES)
@@ -46,7 +48,7 @@ def test_every_case_view_is_audited_including_refusals(client, started, lite):
     client2 = client.application.test_client()
     sign_in(client2, "fd")
     page = client2.get(f"/instances/{started.id}").get_data(as_text=True)
-    assert "Triage the contact" in page and "Instance started" in page
+    assert "Triage the contact" in page and "Demo intake started" in page  # the history names the route
     actions = [(e["actor"], e["action"], e["details"].get("role")) for e in get_instance(lite, started.id).history
                if e["action"].startswith("case_view")]
     assert actions == [("pc", "case_view_refused", "practitioner"), ("fd", "case_viewed", "front_door")]
@@ -55,3 +57,17 @@ def test_every_case_view_is_audited_including_refusals(client, started, lite):
 def test_done_page_is_only_for_whoever_completed_the_task(client, started):
     sign_in(client, "fd")
     assert client.get(f"/tasks/{started.open_work_items[0]['id']}/done").status_code == 403
+
+
+def test_a_reviewer_never_sees_a_task_on_a_case_even_when_it_is_offered_to_their_group(app, client, lite, started):
+    from engine.people.directory import add_user
+    from tests.support.web import PASSWORD_HASH
+
+    add_user(lite, "rev", ["front_door", "critical_friend"], actor="test", role="reviewer",
+             password_hash=PASSWORD_HASH)
+    sign_in(client, "rev")
+    item = started.open_work_items[0]["id"]
+    for url in (f"/tasks/{item}", f"/tasks/{item}/reassign", f"/instances/{started.id}",
+                f"/instances/{started.id}/diagram.json", "/cases/C-1", "/cases/C-1/break-glass"):
+        assert client.get(url).status_code in (403, 404), url  # C-1 has no case row here: 404 is as good
+    assert client.get(f"/instances/{started.id}").status_code == 403

@@ -79,8 +79,12 @@ def test_check_reports_a_renamed_field_a_condition_reads(root, lite):
     assert [p["element_id"] for p in problems] == ["Flow_gw_immediate_risk__svc_start_child_referral"]
 
 
-def test_check_passes_a_valid_edit(root, lite):
-    assert _send(root, "/admin/forms/ctx_referral/check", _with_thanks(lite)).get_json() == {"problems": []}
+def test_check_passes_a_valid_edit_and_says_what_saving_will_do(root, lite):
+    result = _send(root, "/admin/forms/ctx_referral/check", _with_thanks(lite)).get_json()
+    assert result["problems"] == []
+    [version] = result["plan"]["versions"]
+    assert version["sentences"][0] == ("Context referral: version 2 becomes the current version, built from "
+                                       "version 1.")
 
 
 def test_save_refuses_problems_with_422(root, lite):
@@ -91,7 +95,7 @@ def test_save_refuses_problems_with_422(root, lite):
 def test_save_creates_a_new_version_of_each_process_using_the_form(root, lite):
     result = _send(root, "/admin/forms/ctx_referral/save", _with_thanks(lite)).get_json()
     assert result == {"problems": [], "created": True,
-                      "versions": [{"process_id": "context_referral", "version": 2}]}
+                      "versions": [{"process_id": "context_referral", "version": 2, "created": True}]}
     newest = {p.process_id: p.versions[0] for p in list_processes(lite)}["context_referral"]
     assert (newest.number, newest.deployed_by) == (2, "root")
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from sqlalchemy import select
@@ -120,3 +121,65 @@ def test_migration_dry_run_then_batch(admin, lite, started):
     with lite.db.read() as session:
         actions = session.scalars(select(AuditEvent.action).where(AuditEvent.actor == "ada")).all()
     assert "instance_migrated" in actions
+
+
+NORTH = {"field": "team", "equals": "north"}
+
+
+def test_check_says_what_deploying_a_pilot_would_do(admin):
+    xml = with_housing_check(demo_files())["demo_intake.bpmn"]
+    result = admin.post("/admin/processes/demo_intake/check", headers={"X-CSRF-Token": _token(admin)},
+                        json={"xml": xml.decode(), "base": 1, "pilot_rule": NORTH}).get_json()
+    [planned] = result["plan"]["versions"]
+    assert result["problems"] == [] and planned["sentences"][:2] == [
+        "Demo intake: version 2 becomes a pilot for cases where Team is North, built from version 1.",
+        "Every other new case still starts on version 1, the current version."]
+
+
+def test_a_deploy_planned_before_another_deploy_is_refused_and_stores_nothing(admin, lite):
+    xml = with_housing_check(demo_files())["demo_intake.bpmn"]
+    headers = {"X-CSRF-Token": _token(admin)}
+    plan = admin.post("/admin/processes/demo_intake/check", headers=headers, json={"xml": xml.decode()}).get_json()
+    files = demo_files()
+    files["demo_intake.bpmn"] = files["demo_intake.bpmn"].replace(b"Triage the contact", b"Triage")
+    deploy(lite, files, actor="bo")
+    stale = admin.post("/admin/processes/demo_intake/deploy", headers=headers,
+                       json={"xml": xml.decode(), "fingerprint": plan["plan"]["fingerprint"]})
+    assert stale.status_code == 409 and "changed after you checked" in stale.get_json()["problems"][0]["message"]
+    with lite.db.read() as session:
+        assert session.scalars(select(ProcessVersion.number).order_by(ProcessVersion.number)).all() == [1, 2]
+
+
+def test_the_list_and_version_pages_say_the_pilot_rule_in_words(admin, lite):
+    deploy(lite, with_housing_check(demo_files()), actor="ada", pilot_rule=NORTH)
+    listing = admin.get("/admin/processes").get_data(as_text=True)
+    version = admin.get("/admin/processes/demo_intake/versions/2").get_data(as_text=True)
+    assert "Pilot: Team is North" in listing and "New cases where Team is North start on it" in version
+    assert "&#34;equals&#34;" not in listing + version and '"equals"' not in listing + version
+
+
+def test_withdrawing_a_pilot_asks_why_then_does_it_and_is_audited(admin, lite):
+    deploy(lite, with_housing_check(demo_files()), actor="ada", pilot_rule=NORTH)
+    page = admin.get("/admin/processes/demo_intake/versions/2/withdraw").get_data(as_text=True)
+    assert "new cases where Team is North start on version 1, the current version, again" in page
+    fingerprint = re.search(r'name="fingerprint" value="([^"]+)"', page).group(1)
+    token = _token(admin)
+    refused = admin.post("/admin/processes/demo_intake/versions/2/withdraw",
+                         data={"csrf_token": token, "fingerprint": fingerprint, "reason": " "})
+    assert refused.status_code == 422 and "Say why the pilot is being withdrawn" in refused.get_data(as_text=True)
+    done = admin.post("/admin/processes/demo_intake/versions/2/withdraw",
+                      data={"csrf_token": token, "fingerprint": fingerprint, "reason": "Not enough cases"})
+    assert done.status_code == 302 and done.headers["Location"].endswith("/versions/2?notice=withdraw")
+    again = admin.post("/admin/processes/demo_intake/versions/2/withdraw",
+                       data={"csrf_token": token, "fingerprint": fingerprint, "reason": "Twice"})
+    assert again.status_code == 409  # no longer an active pilot: the page says so, nothing changes
+    with lite.db.read() as session:
+        rows = session.scalars(select(AuditEvent).where(AuditEvent.action == "pilot_withdrawn")).all()
+    assert [(r.actor, r.details["reason"]) for r in rows] == [("ada", "Not enough cases")]
+
+
+@pytest.mark.parametrize("user", ["fd", "boss", "sw"])
+def test_only_admins_end_pilots(client, app, lite, user):
+    deploy(lite, with_housing_check(demo_files()), actor="ada", pilot_rule=NORTH)
+    sign_in(client, user)
+    assert client.get("/admin/processes/demo_intake/versions/2/promote").status_code == 403

@@ -43,7 +43,7 @@ def test_the_front_door_sees_the_whole_case(routes_app, cases):
 def test_a_context_never_names_a_child_to_someone_who_may_not_see_them(routes_app, lite, cases):
     child, park = cases
     item = get_open_item(lite, park.instance_id)
-    reassign(lite, item, "fd", "Police to check the park", to_user="pc_one")  # work on the park, not on Robin
+    reassign(lite, item, "mgr", "Police to check the park", to_user="pc_one")  # work on the park, not on Robin
     page = client_for(routes_app, "pc_one").get(f"/cases/{park.case_ref}").get_data(as_text=True)
     assert "Riverside Park" in page and "A child you are not involved with" in page
     assert "Robin" not in page and child.case_ref not in page

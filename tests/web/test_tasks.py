@@ -94,11 +94,12 @@ def test_claim_then_give_back(client, started):
 def test_reassign_needs_a_reason_and_records_it(client, started, lite):
     sign_in(client, "fd")
     item = _triage(started)
+    client.post(f"/tasks/{item}/claim", data={"csrf_token": csrf(client, "/inbox")})
     token = csrf(client, f"/tasks/{item}/reassign")
     refused = client.post(f"/tasks/{item}/reassign", data={"to": "user", "to_user": "fd2", "csrf_token": token})
     assert refused.status_code == 422 and 'href="#reason"' in refused.get_data(as_text=True)
-    done = client.post(f"/tasks/{item}/reassign", data={"to": "user", "to_user": "fd2", "reason": "On leave",
+    done = client.post(f"/tasks/{item}/reassign", data={"to": "user", "to_user": "fd2", "reason": "On leave from today",
                                                           "csrf_token": token})
     assert done.status_code == 302
     reassigned = [e for e in get_instance(lite, started.id).history if e["action"] == "task_reassigned"]
-    assert reassigned[0]["details"]["reason"] == "On leave"
+    assert reassigned[0]["details"]["reason"] == "On leave from today"

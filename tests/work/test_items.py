@@ -103,9 +103,10 @@ def test_claim_race_one_winner_and_conflict_names_holder(svc, started):
 
 def test_reassign_needs_a_reason_and_is_audited(svc, started):
     item_id = started.open_work_items[0]["id"]
+    make_user(svc, "boss", "mash_manager", role="manager")
     with pytest.raises(InvalidFormData):
-        reassign(svc, item_id, "fd", " ", to_group="mash_social_worker")
-    moved = reassign(svc, item_id, "fd", "Needs a social worker", to_group="mash_social_worker")
+        reassign(svc, item_id, "boss", " ", to_group="mash_social_worker")
+    moved = reassign(svc, item_id, "boss", "Needs a social worker", to_group="mash_social_worker")
     assert moved["groups"] == ["mash_social_worker"]
     assert [w["id"] for w in list_work_items(svc, user="sw")] == [item_id]
     assert list_work_items(svc, user="fd") == []

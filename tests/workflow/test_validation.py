@@ -196,3 +196,92 @@ def test_multi_instance_user_tasks_keep_their_form_and_groups(lite):
     view = start_process(lite, "p", {"actions": ["lighting", "licensing"]}, actor="t")
     assert [(w["element_id"], w["form"], w["groups"]) for w in view.open_work_items] == [
         ("t", "demo_note", ["front_door"])] * 2
+
+
+def _declaring(*props: tuple[str, str]) -> str:
+    lines = "".join(f'<camunda:property name="{n}" value="{v}"/>' for n, v in props)
+    return linear(user_task(inner=f"<bpmn:extensionElements><camunda:properties>{lines}"
+                                  "</camunda:properties></bpmn:extensionElements>"))
+
+
+WITH_TIMESCALES = Catalogue(forms={"demo_note"}, topics={"demo_lookup"}, processes=set(),
+                            timescales={"referral_decision", "icpc", "screening", "agency_check"})
+
+
+def test_declared_clocks_and_stages_that_can_be_read_pass():
+    text = _declaring(("stage", "threshold_decision"), ("clock.start", "icpc from strategy_discussion_at"),
+                      ("clock.stop", "referral_decision"), ("note", "any other property is left alone"))
+    assert problems(text, catalogue=WITH_TIMESCALES) == []
+
+
+@pytest.mark.parametrize("prop, words", [
+    (("clock.begin", "icpc"), "is not a clock property"),
+    (("clock.start", "icpc from"), "cannot be read"),
+    (("clock.start", "no_such_clock"), "is not a configured timescale"),
+    (("clock.stop", "icpc from strategy_discussion_at"), "Only clock.start takes an anchor"),
+    (("clock.start", "icpc from __import__('os')"), "anchor of the clock 'icpc'"),
+    (("stage", "Threshold Decision!"), "must be lower-case letters"),
+])
+def test_unreadable_clock_or_stage_declarations_are_refused_on_their_element(prop, words):
+    [found] = problems(_declaring(prop), catalogue=WITH_TIMESCALES)
+    assert found.startswith("t: ") and words in found
+
+def _gateway(condition: str) -> str:
+    return process('<bpmn:startEvent id="s"/><bpmn:exclusiveGateway id="g" default="f2"/>'
+                   '<bpmn:endEvent id="e1"/><bpmn:endEvent id="e2"/>'
+                   '<bpmn:sequenceFlow id="f0" sourceRef="s" targetRef="g"/>'
+                   '<bpmn:sequenceFlow id="f1" sourceRef="g" targetRef="e1"><bpmn:conditionExpression '
+                   f'xsi:type="bpmn:tFormalExpression">{condition}</bpmn:conditionExpression>'
+                   '</bpmn:sequenceFlow><bpmn:sequenceFlow id="f2" sourceRef="g" targetRef="e2"/>')
+
+
+def _due(expression: str) -> str:
+    return linear(user_task(f'camunda:formRef="demo_note" camunda:candidateGroups="x" camunda:dueDate="{expression}"'))
+
+
+def _timer(literal: str, kind: str = "timeDuration") -> str:
+    return linear(user_task() + '<bpmn:boundaryEvent id="late" attachedToRef="t" cancelActivity="false">'
+                  f'<bpmn:timerEventDefinition><bpmn:{kind}>{literal}</bpmn:{kind}></bpmn:timerEventDefinition>'
+                  '</bpmn:boundaryEvent>')
+
+
+@pytest.mark.parametrize(("text", "element", "words"), [
+    (_gateway("${9**9**9**9 == 1}"), "f1", "can never be worked out"),
+    (_gateway("${amount > 10**20}"), "f1", "is too large"),
+    (_gateway("${'P99999999Y' == period}"), "f1", "longer than 10 years"),
+    (_due("${working_days(10**12)}"), "t", "working_days(10 ** 12) is out of range"),
+    (_due("${days(-20000)}"), "t", "out of range"),
+    (_due("${timescale('../../etc/passwd', now())}"), "t", "is not a timescale name"),
+    (_due("${timescale('no_such_step')}"), "t", "no timescale called 'no_such_step'"),
+    (_due("${timescale(step_name)}"), "t", "written as text"),
+    (_due("P99999999Y"), "t", "longer than 10 years"),
+    (_timer("P99999999Y"), "late", "longer than 10 years"),
+    (_timer("PT999999999H"), "late", "longer than 10 years"),
+    (_timer("R999999/P1D", "timeCycle"), "late", "at most 1000 times"),
+    (_timer("R3/P11Y", "timeCycle"), "late", "longer than 10 years"),
+])
+def test_f12_what_can_never_evaluate_is_refused_at_deploy_with_its_element(text, element, words):
+    found = problems(text, catalogue=WITH_TIMESCALES)
+    assert len(found) == 1 and found[0].startswith(f"{element}: ") and words in found[0], found
+
+
+@pytest.mark.parametrize("text", [
+    _gateway("${rag == 'red' and count(1) > 2}".replace("count(1)", "len(items)")),
+    _gateway("${2**10 > limit}"), _due("${working_days(10)}"), _due("${timescale('screening', received_at)}"),
+    _due("${hours(4)}"), _due("P10D"), _timer("PT4H"), _timer("R3/P6M", "timeCycle"), _timer("P10Y"),
+    _timer("2026-12-01T09:00:00Z", "timeDate"),
+])
+def test_f12_ordinary_conditions_due_dates_and_timers_stay_valid(text):
+    assert problems(text, catalogue=WITH_TIMESCALES) == []
+
+
+def test_f12_the_modellers_check_reports_the_bounds_at_the_element(lite):
+    from engine.processes.deploy import check_files
+    from tests.support.factories import demo_files
+
+    files = demo_files()
+    bpmn = files["demo_intake.bpmn"].replace(b"${working_days(1)}", b"${working_days(10**12)}")
+    bpmn = bpmn.replace(b">PT4H<", b">P99999999Y<").replace(b"${hours(4)}", b"${timescale('../../etc/passwd', now())}")
+    found = check_files(lite, {**files, "demo_intake.bpmn": bpmn})
+    assert {(p.element_id, "cannot be used" in p.message) for p in found} == {
+        ("triage", True), ("decision_overdue", True), ("manager_decision", True)}

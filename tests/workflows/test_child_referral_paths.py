@@ -33,7 +33,7 @@ ACK = ["task_acknowledge_referrer", "task_screening"]
 CHECKS = ["task_check_police", "task_check_health", "task_check_education"]
 DECIDE = ["task_threshold_decision"]
 # Screening answers that skip the extra-familial harm screening (overridden per path).
-QUIET = {"screening_rag": "green", "provisional_level": 1, "harm_codes": ["none"], "efh_indicated": "no",
+QUIET = {"screening_rag": "green", "provisional_level": 1, "harm_types": ["none"], "efh_indicated": "no",
          "consent_status": "given"}
 EFH_NONE = {"open_context": "no", "link_existing_contexts": "no", "persons_of_concern": "no"}
 
@@ -73,7 +73,7 @@ DMN_RULES = [
      ["task_strategy_discussion"], "end_strategy_nfa"),
     ("rule_3", {"screening_rag": "red"}, 3, "cfa", {"task_cfa": {"assessment_outcome": "nfa"}},
      ["task_cfa"], "end_cfa_nfa"),
-    ("rule_4", {"screening_rag": "amber", "efh_indicated": "yes", "harm_codes": ["EFH-CCE", "EFH-CL"]}, 3,
+    ("rule_4", {"screening_rag": "amber", "efh_indicated": "yes", "harm_types": ["EFH-CCE", "EFH-CL"]}, 3,
      "efh_pathway", {"task_cfa": {"assessment_outcome": "nfa"}}, ["task_cfa"], "end_cfa_nfa"),
     ("rule_5", {"screening_rag": "amber", "provisional_level": 3}, 3, "cfa",
      {"task_cfa": {"assessment_outcome": "nfa"}}, ["task_cfa"], "end_cfa_nfa"),
@@ -175,7 +175,6 @@ def test_extra_familial_harm_screening_branches(routes, choices, expected):
     instance = refer(routes)
     efh = dict(zip(("open_context", "link_existing_contexts", "persons_of_concern"), choices, strict=True))
     efh["efh_locations"] = [{"place": "Riverside Park", "context_type": "public_space", "times": "evenings"}]
-    efh["existing_context_refs"] = "CX-999999"
     answers = {"task_screening": {**QUIET, "efh_indicated": "yes"}, "task_efh_screening": efh,
                "task_threshold_decision": decided("nfa")}
     _, done = walk(routes, instance, answers)

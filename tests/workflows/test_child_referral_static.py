@@ -253,6 +253,8 @@ def test_threshold_table_is_first_hit_with_catch_all_last() -> None:
     assert [o.get("name") for o in table.findall("dmn:output", NS)] == [
         "recommended_level",
         "recommended_route",
+        "recommended_level_words",  # the recommendation in words, shown on the decision page
+        "recommended_route_words",
     ]
     rules = table.findall("dmn:rule", NS)
     last_inputs = [e.findtext("dmn:text", namespaces=NS) for e in rules[-1].findall("dmn:inputEntry", NS)]

@@ -39,7 +39,8 @@ CAMUNDA = "{http://camunda.org/schema/1.0/bpmn}"
 # The topics and groups listed in docs/bpmn-conventions.md.
 TOPICS = {"match_child", "match_context", "open_context", "link_child_context", "notify_referrer",
           "start_child_referral", "start_context_referral", "alert_police", "share_with_linked_workers",
-          "record_repeat_watch", "start_assessment"}
+          "record_repeat_watch", "start_assessment", "record_safety_plan", "record_plan_action_update",
+          "record_review_actions"}
 GROUPS = {"front_door", "mash_social_worker", "mash_manager", "service_manager", "cs_lead", "assessment_team",
           "early_help", "review_unit", "conference_chair", "police", "health", "education", "community_safety",
           "licensing", "housing", "vcs", "town_planning", "youth_service", "youth_justice", "probation",
@@ -131,8 +132,34 @@ def test_spiffworkflow_camunda_parser_reads_every_process_and_the_table() -> Non
 
 def test_project_validator_finds_no_problems() -> None:
     files = {p.name: p.read_bytes() for p in (*BPMN_FILES.values(), DMN_FILE)}
-    problems = validate_bundle(files, Catalogue(forms=set(MY_FORMS), topics=TOPICS))
+    problems = validate_bundle(files, Catalogue(forms=set(MY_FORMS), topics=TOPICS, groups=GROUPS,
+                                                choices={"actions.owner_agency": OWNER_AGENCIES}))
     assert [p.to_dict() for p in problems] == []
+
+
+# The owning agencies a plan's action may name: every form that lists actions offers the same groups.
+def _owner_agencies() -> set[str]:
+    found: set[str] = set()
+
+    def walk(fields) -> None:
+        for f in fields:
+            if f.path == "actions[].owner_agency":
+                found.update(v for v, _label in f.options)
+            walk(f.children)
+
+    for form_id in ("ctx_conference", "ctx_review", "ctx_reassess"):
+        walk(parse_form((FORMS / f"{form_id}.form").read_text(), f"{form_id}.form").fields)
+    return found
+
+
+OWNER_AGENCIES = _owner_agencies()
+
+
+def test_safety_plan_actions_go_to_their_owning_agency_only(roots: dict) -> None:
+    """Each action's task is offered to the group its owner names (an expression checked at deploy)."""
+    tasks = [t for t in _all(roots["context_referral"], "userTask") if t.get("id").startswith("ut_deliver_action")]
+    assert [t.get(f"{CAMUNDA}candidateGroups") for t in tasks] == ["${action.owner_agency}"] * 2
+    assert OWNER_AGENCIES and OWNER_AGENCIES <= GROUPS
 
 
 @pytest.mark.parametrize("form_id", MY_FORMS)
@@ -148,6 +175,8 @@ def test_every_user_task_has_a_known_form_groups_and_instructions(roots: dict, f
         for task in _all(root, "userTask"):
             assert task.get(f"{CAMUNDA}formRef") in forms, task.get("id")
             groups = set(task.get(f"{CAMUNDA}candidateGroups", "").split(","))
+            if groups == {"${action.owner_agency}"}:  # one action's owning agency (the test below)
+                groups = OWNER_AGENCIES
             assert groups and groups <= GROUPS, task.get("id")
             assert len(task.findtext("bpmn:documentation", namespaces=NS) or "") > 60, task.get("id")
     start = roots["context_referral"].find(".//bpmn:startEvent[@id='start_context_referral']", NS)
@@ -251,7 +280,7 @@ def test_context_referral_form_has_the_domain_fields(forms: dict) -> None:
 
 def test_context_records_name_no_children_and_peer_maps_use_initials(roots: dict, forms: dict) -> None:
     conference = roots["context_referral"].find(".//bpmn:userTask[@id='ut_context_conference']", NS)
-    assert "NO children's names" in conference.findtext("bpmn:documentation", namespaces=NS)
+    assert "No children's names" in conference.findtext("bpmn:documentation", namespaces=NS)
     assert "No children's names" in json.dumps(forms["ctx_conference"])
     for fid in ("peer_scope", "peer_lawful_basis", "peer_young_people"):
         assert "Initials only" in json.dumps(forms[fid]), fid

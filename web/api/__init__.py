@@ -10,7 +10,7 @@ from __future__ import annotations
 from flask import Flask
 from flask_smorest import Api
 
-from web.api import auth, problems
+from web.api import auth, bodies, problems
 from web.api.schemas import Problem
 
 PREFIX = "/api/v1"
@@ -33,18 +33,33 @@ class FrontdoorApi(Api):
 def init_app(app: Flask) -> Api:
     """Mount the API, its spec and docs page, the bearer check and the problem+json handlers."""
     from web import account_tokens
-    from web.api import cases, docs, instances, patterns, processes, referrals, work_items
+    from web.api import (
+        cases,
+        casework,
+        docs,
+        instances,
+        notifications,
+        patterns,
+        processes,
+        referrals,
+        team,
+        work_items,
+        work_moves,
+    )
 
     for key, value in CONFIG.items():
         app.config.setdefault(key, value)
-    api = FrontdoorApi(app, spec_kwargs={"security": [{"bearer": []}], "info": {"description": DESCRIPTION}})
+    api = FrontdoorApi(app, spec_kwargs={"security": [{"bearer": []}], "info": {"description": DESCRIPTION},
+                                         "extra_plugins": [problems.ProblemMediaType(), problems.BodyRules()]})
     api.spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer",
                                                    "description": "a token from /account/tokens or "
                                                                   "`frontdoor tokens create`"})
-    for module in (referrals, cases, work_items, instances, processes, patterns):
+    for module in (referrals, cases, casework, work_items, work_moves, instances, processes, notifications, team,
+                   patterns):
         api.register_blueprint(module.bp, url_prefix=PREFIX + module.PATH)
     app.register_blueprint(docs.bp, url_prefix=PREFIX)
     app.register_blueprint(account_tokens.bp)  # the page where people make their own tokens
     auth.init_app(app)
+    bodies.init_app(app)  # after the token check: an unreadable body from a stranger is still a 401
     problems.init_app(app)
     return api

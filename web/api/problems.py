@@ -12,6 +12,7 @@ from collections.abc import Callable
 from http import HTTPStatus
 from typing import Any
 
+from apispec import BasePlugin
 from flask import Flask, request
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
@@ -57,8 +58,8 @@ def _domain_error(exc: FrontdoorError) -> Response:
 
 def field_errors(messages: Any, prefix: str = "") -> dict[str, list[str]]:
     """webargs' nested messages ({"json": {"data": {"x": [...]}}}) flattened to {"data.x": [...]}."""
-    if isinstance(messages, list):
-        return {prefix: [str(m) for m in messages]}
+    if isinstance(messages, list | tuple | str):
+        return {prefix or "_body": [str(m) for m in ([messages] if isinstance(messages, str) else messages)]}
     found: dict[str, list[str]] = {}
     for key, value in (messages or {}).items():
         name = str(key) if not prefix else f"{prefix}.{key}"
@@ -73,10 +74,50 @@ def _http_error(exc: HTTPException) -> Response:
     data = getattr(exc, "data", None) or {}
     if "messages" in data:  # webargs: the request's parameters or body failed their schema
         by_location = data["messages"]
-        errors = field_errors({k: v for loc in by_location.values() for k, v in loc.items()})
+        errors = field_errors({k: v for loc in by_location.values()
+                               for k, v in (loc.items() if isinstance(loc, dict) else [("_body", loc)])})
         return problem(422, "invalid_form_data", "The request has errors", extra={"errors": errors})
     headers = {"Allow": ", ".join(exc.valid_methods)} if status == 405 and getattr(exc, "valid_methods", None) else None
     return problem(status, HTTP_CODES.get(status, "error"), exc.description or "", headers)
+
+
+class ProblemMediaType(BasePlugin):
+    """Documents every error response as ``application/problem+json``, the type it is sent with.
+
+    flask-smorest documents each response with the API's default media type (application/json); an
+    error's documented type must be the one clients receive (and schemathesis checks it is).
+    """
+
+    def response_helper(self, response: dict, **kwargs: Any) -> dict | None:
+        """Component responses (the default error, one per status) that carry the Problem schema."""
+        return _as_problem(response) if _is_problem(response) else None
+
+    def operation_helper(self, path: str | None = None, operations: dict | None = None, **kwargs: Any) -> None:
+        """Each operation's own 4xx, 5xx and default responses."""
+        for operation in (operations or {}).values():
+            for status, response in operation.get("responses", {}).items():
+                if isinstance(response, dict) and (str(status) == "default" or str(status) >= "400"):
+                    response.update(_as_problem(response))
+
+
+class BodyRules(BasePlugin):
+    """Adds a request schema's ``OPENAPI_EXTRA`` (rules across members, web/api/schemas.py) to its definition."""
+
+    def schema_helper(self, name: str, definition: dict, **kwargs: Any) -> dict | None:
+        """The definition with the schema's own extra rules merged in."""
+        extra = getattr(kwargs.get("schema"), "OPENAPI_EXTRA", None)
+        return {**definition, **extra} if extra else None
+
+
+def _is_problem(response: dict) -> bool:
+    return "Problem" in json.dumps(response.get("content", {}))
+
+
+def _as_problem(response: dict) -> dict:
+    content = response.get("content", {})
+    if "application/json" not in content:
+        return {}
+    return {"content": {MEDIA_TYPE if kind == "application/json" else kind: value for kind, value in content.items()}}
 
 
 def _unexpected(exc: Exception) -> Response:

@@ -7,12 +7,22 @@ from urllib.parse import urlencode
 from flask import request
 from flask_smorest import Blueprint
 
-from engine.work.inbox import InboxQuery, inbox
+from engine.work.inbox import InboxQuery, work_page
 from engine.work.item_view import view_work_item
 from engine.work.items import claim, complete_work_item, reassign, unclaim
+from web.api.answers import etagged, json_answer, json_text
 from web.api.auth import ROW_ID, caller, requires
-from web.api.retries import DOC, idempotent
-from web.api.schemas import CompleteIn, Problem, ReassignIn, StepOutcome, WorkItem, WorkItemPage, WorkItemQuery
+from web.api.retries import DOC, answered, idempotent_in_step, step_retry
+from web.api.schemas import (
+    CompleteIn,
+    Problem,
+    ReassignIn,
+    StepOutcome,
+    WorkItem,
+    WorkItemPage,
+    WorkItemQuery,
+    WorkItemRead,
+)
 from web.context import services
 
 PATH = "/work-items"
@@ -20,16 +30,16 @@ bp = Blueprint("api-work-items", __name__, description="List and act on work ite
 CONFLICT = "task_already_completed (with completed_by and completed_at) or conflict"
 
 
-def _links(args: dict, page: int, pages: int) -> str:
-    """RFC 8288 Link header: first, last, and prev/next where they exist (values percent-encoded)."""
-    kept = {k: v for k, v in args.items() if k != "page" and v not in ("", None)}
+def _links(args: dict, page: int, has_next: bool, pages: int | None) -> str:
+    """RFC 8288 Link header: first, prev and next where they exist, last when the list was counted."""
+    kept = {k: v for k, v in args.items() if k != "page" and v not in ("", None, False)}
 
     def url(n: int) -> str:
         return f"<{request.base_url}?{urlencode({**kept, 'page': n})}>"
 
-    rels = [(1, "first"), (pages, "last")]
+    rels = [(1, "first")] + ([(pages, "last")] if pages else [])
     rels += [(page - 1, "prev")] if page > 1 else []
-    rels += [(page + 1, "next")] if page < pages else []
+    rels += [(page + 1, "next")] if has_next else []
     return ", ".join(f'{url(n)}; rel="{rel}"' for n, rel in rels)
 
 
@@ -39,22 +49,34 @@ def _links(args: dict, page: int, pages: int) -> str:
 @bp.arguments(WorkItemQuery, location="query")
 @bp.response(200, WorkItemPage)
 def index(args):
-    """Your items and your groups' unclaimed ones; filter by view, group, process, case and due; paged."""
-    found = inbox(services(), caller().username, InboxQuery(**args))
-    query = found.query
-    pagination = {"page": query.page, "per_page": query.per_page, "total": found.total, "pages": found.pages}
-    return {"items": found.items, "pagination": pagination}, 200, {"Link": _links(args, query.page, found.pages)}
+    """Your items and your groups' unclaimed ones; filter by view, group, process, case and due; paged.
+
+    The page costs what it returns: the whole filtered list is counted only with `count=true`.
+    """
+    count = args.pop("count")
+    found = work_page(services(), caller().username, InboxQuery(**args), count=count)
+    page = found.query.page
+    pagination = {"page": page, "per_page": found.query.per_page, "has_next": found.has_next}
+    if found.total is not None:
+        pagination.update(total=found.total, pages=found.pages)
+    text = json_text({"items": found.items, "pagination": pagination})
+    etagged(bp, text)
+    return json_answer(text, headers={"Link": _links({**args, "count": count}, page, found.has_next, found.pages)})
 
 
 @bp.get(f"/<{ROW_ID}:work_item_id>")
 @requires("work:read")
 @bp.etag
-@bp.response(200, WorkItem)
+@bp.response(200, WorkItemRead)
 @bp.alt_response(403, schema=Problem, description="not_permitted: not yours, not offered to your groups and not "
                  "completed by you (the refusal is audited)")
 @bp.alt_response(404, schema=Problem, description="not_found")
 def read(work_item_id: int):
-    """One work item, as the list shows it, to whoever may see its task page; audited as a task view."""
+    """One work item, as the list shows it, to whoever may see its task page; audited as a task view.
+
+    ``context`` holds what the task page shows above its form (the task's diagram names it), in the shape of
+    ``GET /cases/{ref}/record`` entries.
+    """
     return view_work_item(services(), work_item_id, caller().username, section="api")
 
 
@@ -72,7 +94,7 @@ def _acting(description: str):
 @bp.response(200, WorkItem)
 def claim_item(work_item_id: int):
     """Take an unclaimed item offered to one of your groups."""
-    return claim(services(), work_item_id, caller().username)
+    return json_answer(json_text(claim(services(), work_item_id, caller().username)))
 
 
 @bp.post(f"/<{ROW_ID}:work_item_id>/unclaim")
@@ -100,11 +122,16 @@ def reassign_item(body, work_item_id: int):
 @requires("work:write")
 @_acting(CONFLICT + "; idempotency_in_progress")
 @bp.doc(**DOC)
-@idempotent
+@idempotent_in_step
 @bp.arguments(CompleteIn)
 @bp.response(200, StepOutcome)
 @bp.alt_response(422, schema=Problem, description="invalid_form_data with per-field errors; idempotency_key_reused")
 def complete(body, work_item_id: int):
     """Complete the item with its form's answers (validated as on the task page) and advance the route."""
-    outcome = complete_work_item(services(), work_item_id, caller().username, body["data"])
+    retry = step_retry(200, _outcome)
+    outcome = complete_work_item(services(), work_item_id, caller().username, body["data"], retry=retry)
+    return answered(outcome, retry, 200, _outcome)
+
+
+def _outcome(outcome) -> dict:
     return {"instance_id": outcome.id, "status": outcome.status, "open_work_items": outcome.open_work_items}

@@ -1,23 +1,27 @@
-// Read-only diagram of a process version; on the compare page, marks added and changed elements.
-// bpmn-js's navigated viewer is loaded by a plain script tag (window.BpmnJS); nothing runs inline.
+// Read-only diagram of a process version on the shared readable canvas (zoom, pan, keys: diagram-canvas.mjs);
+// on the compare page, marks added and changed elements. bpmn-js's navigated viewer is loaded by a plain
+// script tag (window.BpmnJS); nothing runs inline.
+import { makeCanvas, openView } from "./diagram-canvas.mjs";
+
 const host = document.getElementById("diagram");
 
 async function show() {
   if (!host || !window.BpmnJS) return;
-  const viewer = new window.BpmnJS({ container: host });
   const response = await fetch(host.dataset.diagramUrl, { credentials: "same-origin" });
-  await viewer.importXML(await response.text());
-  const canvas = viewer.get("canvas");
-  canvas.zoom("fit-viewport");
-  if (host.dataset.changes) mark(viewer, JSON.parse(host.dataset.changes));
+  const xml = await response.text();
+  const api = makeCanvas(host, host.dataset.name || "the diagram");
+  await api.viewer.importXML(xml);
+  const changes = host.dataset.changes ? JSON.parse(host.dataset.changes) : null;
+  if (changes) mark(api, changes);
+  api.label(host.dataset.label || "Process diagram");
+  openView(api, changes ? [...changes.added, ...changes.changed] : []);
 }
 
-function mark(viewer, changes) {
-  const registry = viewer.get("elementRegistry");
-  const canvas = viewer.get("canvas");
+function mark(api, changes) {
+  const registry = api.viewer.get("elementRegistry");
   for (const [kind, ids] of [["added", changes.added], ["changed", changes.changed]]) {
     for (const id of ids) {
-      if (registry.get(id)) canvas.addMarker(id, `app-marker--${kind}`);
+      if (registry.get(id)) api.canvas.addMarker(id, `app-marker--${kind}`);
     }
   }
 }

@@ -1,20 +1,37 @@
 // The form editor: form-js's editor (window.FormEditor, loaded by a plain script tag; nothing inline),
-// Check (server validation, including fields a route's conditions still read) and Save (disabled until
-// a check finds no problems; the server checks again). An unsaved-changes guard as in the modeller.
+// Check (server validation, including fields a route's conditions still read, and what saving would do:
+// which versions, from which, what becomes of pilots and running cases) and Save (disabled until a check
+// finds no problems; the server checks again and refuses if the versions changed since the plan was shown).
+// An unsaved-changes guard as in the modeller.
 const root = document.getElementById("form-editor");
 const ui = {
   check: document.getElementById("check"), save: document.getElementById("save"),
   status: document.getElementById("status"), problems: document.getElementById("problems"),
   list: document.getElementById("problem-list"),
+  plan: document.getElementById("plan"), planList: document.getElementById("plan-list"),
 };
 let editor;
 let dirty = false;
+let fingerprint = null;
 
 function say(text) { ui.status.textContent = text; }
 
 function setSavable(yes) {
   ui.save.disabled = !yes;
   ui.save.setAttribute("aria-disabled", String(!yes));
+  if (!yes) showPlan(null);
+}
+
+function showPlan(plan) {
+  fingerprint = plan ? plan.fingerprint : null;
+  ui.planList.replaceChildren();
+  ui.plan.classList.toggle("app-hidden", !plan || !plan.versions.length);
+  if (!plan) return;
+  for (const sentence of plan.versions.flatMap((v) => v.sentences)) {
+    const item = document.createElement("li");
+    item.textContent = sentence;
+    ui.planList.append(item);
+  }
 }
 
 async function start() {
@@ -52,18 +69,22 @@ async function check() {
   const result = await (await post(root.dataset.checkUrl)).json();
   showProblems(result.problems);
   setSavable(result.problems.length === 0);
-  say(result.problems.length ? `${result.problems.length} problem(s) found.` : "No problems found: you can save.");
+  showPlan(result.plan);
+  say(result.problems.length ? `${result.problems.length} problem(s) found.`
+    : "No problems found: read what saving will do, then save.");
 }
 
 async function save() {
-  const result = await (await post(root.dataset.saveUrl)).json();
+  const url = fingerprint ? `${root.dataset.saveUrl}?expected=${encodeURIComponent(fingerprint)}` : root.dataset.saveUrl;
+  const result = await (await post(url)).json();
   showProblems(result.problems || []);
   if (result.problems && result.problems.length) {
     setSavable(false);
-    say("The server found problems; nothing was saved.");
+    say("Nothing was saved: fix the problems above, or check again.");
     return;
   }
   dirty = false;
+  setSavable(false);
   if (result.form_version !== undefined) { // a form no process uses yet: the form library keeps it
     say(result.created ? `Saved as version ${result.form_version} of the form.`
       : `Nothing changed: version ${result.form_version} of the form already has this content.`);

@@ -1,23 +1,45 @@
 // The process modeller: bpmn-js Modeler with the Camunda Platform properties panel (docs/decisions.md, D1),
-// pick lists from the server, an unsaved-changes guard, Check (server validation shown on the diagram)
-// and Deploy (disabled until a check finds no problems; the server validates again).
+// pick lists from the server, an unsaved-changes guard, Check (server validation shown on the diagram, and
+// what deploying would do: which version, from which base, what becomes of pilots and running cases) and
+// Deploy (disabled until a check finds no problems and after any change since; the server validates again
+// and refuses if the versions changed since the plan was shown).
 const root = document.getElementById("modeller");
 const ui = {
   check: document.getElementById("check"), deploy: document.getElementById("deploy"),
   status: document.getElementById("status"), problems: document.getElementById("problems"),
   list: document.getElementById("problem-list"), note: document.getElementById("note"),
   pilotField: document.getElementById("pilot-field"), pilotValue: document.getElementById("pilot-value"),
+  plan: document.getElementById("plan"), planList: document.getElementById("plan-list"),
 };
 const PICK_LISTS = { formRef: "known-forms", candidateGroups: "known-groups", externalTopic: "known-topics" };
 let modeler;
 let dirty = false;
 let marked = [];
+let fingerprint = null;
 
 function say(text) { ui.status.textContent = text; }
 
 function setDeployable(yes) {
   ui.deploy.disabled = !yes;
   ui.deploy.setAttribute("aria-disabled", String(!yes));
+  if (!yes) showPlan(null);
+}
+
+function showPlan(plan) {
+  fingerprint = plan ? plan.fingerprint : null;
+  ui.planList.replaceChildren();
+  ui.plan.classList.toggle("app-hidden", !plan);
+  if (!plan) return;
+  for (const sentence of plan.versions.flatMap((v) => v.sentences)) {
+    const item = document.createElement("li");
+    item.textContent = sentence;
+    ui.planList.append(item);
+  }
+}
+
+function invalidate() {
+  if (!ui.deploy.disabled) say("The choice changed: choose Check again before deploying.");
+  setDeployable(false);
 }
 
 async function start() {
@@ -111,31 +133,50 @@ async function post(url, body, type) {
     headers: { "Content-Type": type, "X-CSRF-Token": root.dataset.csrf } });
 }
 
-async function check() {
-  const { xml } = await modeler.saveXML({ format: true });
-  const result = await (await post(root.dataset.checkUrl, xml, "application/xml")).json();
-  showProblems(result.problems);
-  setDeployable(result.problems.length === 0);
-  say(result.problems.length ? `${result.problems.length} problem(s) found.` : "No problems found: you can deploy.");
+function deployAs() {
+  const chosen = document.querySelector('input[name="deploy_as"]:checked') ||
+    document.querySelector('input[name="deploy_as"][type="hidden"]');
+  return chosen ? chosen.value : "current";
 }
 
 function pilotRule() {
+  if (deployAs() !== "pilot") return null;
   const field = ui.pilotField.value.trim();
   return field ? { field, equals: ui.pilotValue.value.trim() } : null;
 }
 
+function request(xml, extra) {
+  return JSON.stringify({ xml, base: Number(root.dataset.base), pilot_rule: pilotRule(), ...extra });
+}
+
+async function check() {
+  if (deployAs() === "pilot" && root.dataset.basePilot !== "yes" && !pilotRule()) {
+    showProblems([{ message: "Say which cases the pilot is for: a field, and the value it must equal" }]);
+    setDeployable(false);
+    return;
+  }
+  const { xml } = await modeler.saveXML({ format: true });
+  const result = await (await post(root.dataset.checkUrl, request(xml), "application/json")).json();
+  showProblems(result.problems);
+  setDeployable(result.problems.length === 0);
+  showPlan(result.plan);
+  say(result.problems.length ? `${result.problems.length} problem(s) found.`
+    : "No problems found: read what deploying will do, then deploy.");
+}
+
 async function deploy() {
   const { xml } = await modeler.saveXML({ format: true });
-  const body = JSON.stringify({ xml, note: ui.note.value, pilot_rule: pilotRule() });
+  const body = request(xml, { note: ui.note.value, fingerprint });
   const response = await post(root.dataset.deployUrl, body, "application/json");
   const result = await response.json();
   if (result.problems && result.problems.length) {
     showProblems(result.problems);
     setDeployable(false);
-    say("The server found problems; nothing was deployed.");
+    say("Nothing was deployed: fix the problems above, or check again.");
     return;
   }
   dirty = false;
+  setDeployable(false);
   say(result.created ? `Deployed as version ${result.version}.` : `Nothing changed: version ${result.version} already has this content.`);
   const link = document.createElement("a");
   link.className = "govuk-link";
@@ -147,6 +188,10 @@ async function deploy() {
 window.addEventListener("beforeunload", (event) => {
   if (dirty) event.preventDefault();
 });
+for (const input of document.querySelectorAll('input[name="deploy_as"], #pilot-field, #pilot-value')) {
+  input.addEventListener("input", invalidate);
+  input.addEventListener("change", invalidate);
+}
 ui.check.addEventListener("click", () => check().catch((e) => say(`Check failed: ${e.message}`)));
 ui.deploy.addEventListener("click", () => deploy().catch((e) => say(`Deploy failed: ${e.message}`)));
 start().catch((error) => say(`The modeller could not start: ${error.message}`));

@@ -1,8 +1,10 @@
-// Where cases wait, as a heat map: the process version's diagram with each step coloured by how many cases
-// wait there now (none, low, medium, high) and a badge with the count, so colour is not the only cue
-// (WCAG 2.2 1.4.1). Each badge and step links to the cases waiting there (?element=<id>). The median and
-// 90th percentile show on hover and in the badge's accessible name. No inline script (CSP); the bpmn.io
-// watermark stays, as the viewer's licence requires.
+// Where cases wait, as a heat map on the shared readable canvas (zoom, pan, keys: diagram-canvas.mjs): the
+// process version's diagram with each step coloured by how many cases wait there now (none, low, medium,
+// high) and a badge with the count, so colour is not the only cue (WCAG 2.2 1.4.1). Each badge and step links
+// to the cases waiting there (?element=<id>). The median and 90th percentile show on hover and in the badge's
+// accessible name. No inline script (CSP); the bpmn.io watermark stays, as the viewer's licence requires.
+import { makeCanvas, openView } from "./diagram-canvas.mjs";
+
 const LEVELS = ["none", "low", "medium", "high"];
 
 function casesHref(id) {
@@ -43,9 +45,9 @@ async function draw(container) {
   if (!response.ok) return;
   const heat = await response.json();
   if (!heat.xml) return;
-  const viewer = new window.BpmnJS({ container });
+  const api = makeCanvas(container, "the heat map");
+  const { viewer, canvas } = api;
   await viewer.importXML(heat.xml);
-  const canvas = viewer.get("canvas");
   const registry = viewer.get("elementRegistry");
   const overlays = viewer.get("overlays");
   for (const [id, step] of Object.entries(heat.steps)) {
@@ -59,10 +61,13 @@ async function draw(container) {
   viewer.get("eventBus").on("element.click", (event) => {
     if (heat.steps[event.element.id]) window.location.assign(casesHref(event.element.id));
   });
-  canvas.zoom("fit-viewport");
+  const busiest = Object.entries(heat.steps).filter(([, s]) => s.waiting > 0)
+    .sort((a, b) => b[1].waiting - a[1].waiting).map(([id]) => id);
+  api.label(`Heat map of ${heat.process_id.replaceAll("_", " ")} version ${heat.version}`);
+  openView(api, busiest);
   container.classList.add("app-diagram--ready");
 }
 
-for (const container of document.querySelectorAll(".app-heat-map[data-heat-url]")) {
-  if (window.BpmnJS) draw(container).catch(() => {});
+if (window.BpmnJS) {
+  for (const container of document.querySelectorAll(".app-heat-map[data-heat-url]")) draw(container).catch(() => {});
 }

@@ -1,7 +1,7 @@
 """patterns across referrals: the feature index, patterns, their members and the checks the scheduler sweeps
 
 Revision ID: 0017_patterns
-Revises: 0010_one_head
+Revises: 0014_versions
 """
 
 import sqlalchemy as sa
@@ -10,7 +10,7 @@ from alembic import op
 UTCDateTime = lambda: sa.DateTime(timezone=True)  # noqa: E731 - as the models store times
 
 revision = "0017_patterns"
-down_revision = "0010_one_head"
+down_revision = "0014_versions"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,60 @@
+"""Accounts administration (administrators only): sign-in waits to see and lift, sessions to end,
+and the service tokens that outlive a password change."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, redirect, render_template, request, url_for
+
+from engine.errors import NotFound, NotPermitted
+from engine.people.accounts import end_all_sessions
+from engine.people.throttle import current_locks, lift
+from engine.people.tokens import list_tokens
+from web.context import current_user, services
+
+bp = Blueprint("admin_accounts", __name__, url_prefix="/admin/accounts")
+NOTICES = {"lifted": "The wait has been lifted. The next attempt is not slowed by earlier failures."}
+
+
+@bp.before_request
+def _admins_only() -> None:
+    if current_user().role != "admin":
+        raise NotPermitted("Only an administrator can manage accounts")
+
+
+def _page(ended=None, ended_for: str = "", errors: dict[str, list[str]] | None = None, status: int = 200):
+    errors = errors or {}
+    error_list = [{"text": m[0], "href": f"#{k}"} for k, m in errors.items() if m]
+    tokens = [t for t in list_tokens(services(), kind="service") if t["state"] == "active"]
+    return render_template("admin_accounts/index.html", title="Accounts", locks=current_locks(services()),
+                           service_tokens=tokens, ended=ended, ended_for=ended_for, errors=errors,
+                           error_list=error_list, error_count=len(error_list),
+                           notice=NOTICES.get(request.args.get("notice", "")), now=services().now()), status
+
+
+@bp.get("")
+def index():
+    """Who is being slowed at sign-in, the service tokens, and a form to end a person's sessions."""
+    return _page()
+
+
+@bp.post("/locks/lift")
+def lift_lock():
+    """Lift the wait on an account or an address (audited)."""
+    kind, key = request.form.get("kind", ""), request.form.get("key", "")
+    if kind not in ("account", "address") or not key:
+        abort(400)
+    lift(services(), kind, key, current_user().username)
+    return redirect(url_for("admin_accounts.index", notice="lifted"))
+
+
+@bp.post("/end-sessions")
+def end_sessions():
+    """Sign a person out everywhere: their sessions and personal API tokens end at once."""
+    username = request.form.get("username", "").strip()
+    if not username:
+        return _page(errors={"username": ["Enter the user name of the person to sign out"]}, status=422)
+    try:
+        ended = end_all_sessions(services(), username, current_user().username)
+    except NotFound:
+        return _page(errors={"username": [f"There is no one with the user name ‘{username[:80]}’"]}, status=422)
+    return _page(ended=ended, ended_for=username)

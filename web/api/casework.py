@@ -1,0 +1,101 @@
+"""Daily casework through the API: links, notes and documents on a case (the same services as the pages)."""
+
+from __future__ import annotations
+
+from flask import Response
+from flask_smorest import Blueprint
+
+from engine.cases.documents import Upload, attach_document, open_document
+from engine.cases.links import LinkRequest, end_link, link_cases
+from engine.cases.notes import NoteInput, add_note, list_notes
+from web.api.auth import ROW_ID, caller, requires
+from web.api.schemas import (
+    DocumentDescription,
+    DocumentIn,
+    DocumentOut,
+    LinkEnded,
+    LinkEndIn,
+    LinkIn,
+    LinkOut,
+    NoteIn,
+    NoteOut,
+    Problem,
+)
+from web.context import services
+from web.uploads import allow_document_upload, attachment
+
+PATH = "/cases"
+bp = Blueprint("api-casework", __name__, description="Links, notes and documents on a case")
+bp.before_request(allow_document_upload)
+
+
+def _refusals(view):
+    view = bp.alt_response(403, schema=Problem, description="not_permitted: no need to know the case")(view)
+    view = bp.alt_response(404, schema=Problem, description="not_found")(view)
+    return bp.alt_response(422, schema=Problem, description="invalid_form_data naming the field "
+                           "(an unknown or closed reference, a refused file with the reason)")(view)
+
+
+@bp.post("/<ref>/links")
+@requires("cases:write")
+@bp.arguments(LinkIn)
+@bp.response(201, LinkOut)
+@_refusals
+def link(body, ref: str):
+    """Link this case to a case of the other kind (a child to a context, a context to a child); audited."""
+    asked = LinkRequest(body["other_ref"], body["role"], body["reason"], body.get("started_on"))
+    return link_cases(services(), ref[:40], asked, caller().username)
+
+
+@bp.post(f"/<ref>/links/<{ROW_ID}:link_id>/end")
+@requires("cases:write")
+@bp.arguments(LinkEndIn)
+@bp.response(200, LinkEnded)
+@_refusals
+def end(body, ref: str, link_id: int):
+    """End a current link with its reason (and date); it stays in the record."""
+    return end_link(services(), ref[:40], link_id, body["reason"], caller().username, body.get("ended_on"))
+
+
+@bp.post("/<ref>/notes")
+@requires("cases:write")
+@bp.arguments(NoteIn)
+@bp.response(201, NoteOut)
+@_refusals
+def note(body, ref: str):
+    """Add a case note or contact record (phone call, visit, meeting, e-mail, other)."""
+    asked = NoteInput(body["kind"], body["text"], body.get("with_whom") or "", body.get("occurred_at"))
+    return add_note(services(), ref[:40], asked, caller().username)
+
+
+@bp.get("/<ref>/notes")
+@requires("cases:read")
+@bp.response(200, NoteOut(many=True))
+@_refusals
+def notes(ref: str):
+    """The case's notes, newest first, each with its earlier versions; audited as a view."""
+    return list_notes(services(), ref[:40], caller().username, section="api")
+
+
+@bp.post("/<ref>/documents")
+@requires("cases:write")
+@bp.arguments(DocumentIn, location="files")
+@bp.arguments(DocumentDescription, location="form")
+@bp.response(201, DocumentOut)
+@_refusals
+def upload(files, form, ref: str):
+    """Attach a file (multipart field ``file``); refused by content, size or the virus scanner with a reason."""
+    sent = files["file"]
+    given = Upload(sent.filename or "", sent.read(), form.get("description") or "")
+    return attach_document(services(), ref[:40], given, caller().username)
+
+
+@bp.get(f"/<ref>/documents/<{ROW_ID}:document_id>")
+@requires("cases:read")
+@bp.response(200, description="the file, as an attachment (never shown inline)",
+             content_type="application/octet-stream")
+@_refusals
+def download(ref: str, document_id: int) -> Response:
+    """The document's bytes, as an attachment; need-to-know and an audit row, like the page."""
+    return attachment(open_document(services(), ref[:40], document_id, caller().username))
+
