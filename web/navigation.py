@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from flask import Flask, g, request, url_for
 
+from engine.access.need_to_know import ROLES_WITHOUT_CASES
 from engine.access.rules import ROLES_MANAGING_WORK, Viewer, can_read_programme, can_refer, can_see_patterns
 from engine.insight.readers import INSIGHT_ROLES, SYSTEM_REVIEW_ROLES
 
@@ -17,8 +18,9 @@ ADMIN = frozenset({"admin"})
 def _links(user) -> list[tuple[str, str, tuple[str, ...]]]:
     """(endpoint, words, blueprints that count as 'here') for the signed-in person, in header order."""
     role = user.role
-    links = [("inbox.index", "Inbox", ("inbox", "tasks")),
-             ("cases.search", "Find a case", ("cases", "instances", "plans"))]
+    links = [("inbox.index", "Inbox", ("inbox", "tasks"))]
+    if role not in ROLES_WITHOUT_CASES:
+        links.append(("cases.search", "Find a case", ("cases", "instances", "plans")))
     if can_refer(role):
         links.append(("front_door.index", "Front door", ("front_door",)))
     if can_see_patterns(role):

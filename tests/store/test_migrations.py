@@ -122,6 +122,7 @@ def test_versions_keep_their_meaning_across_the_governance_revision(empty_url):
                                        (3, 3, None, None, None), (4, None, None, None, None)]
 
 
+@pytest.mark.parametrize("empty_url", DATABASES, indirect=True)
 def test_the_work_item_indexes_of_the_models_are_built(empty_url):
     db = Database(empty_url)
     try:
