@@ -164,7 +164,7 @@ def context_weights(ref: str) -> list:
     return case_weights(services(), ref, current_user().username)
 
 
-@bp.get("/insight/contexts", endpoint="context_ranking")
+@bp.get("/insight/contexts")
 def context_ranking_page():
     """Contexts ranked by the weights assessments gave them and the children linked."""
     ranked = context_ranking(services(), current_user().username)
