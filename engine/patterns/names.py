@@ -26,9 +26,16 @@ def plain(name: str | None) -> str:
     return " ".join(WORD.findall(text))
 
 
+# Spellings Metaphone hears differently though people say them alike: a silent h after an initial r
+# ("Rhys"), and y as a vowel between consonants ("Wyck", "Smyth").
+SAID_ALIKE = ((re.compile(r"^rh"), "r"), (re.compile(r"(?<=[^aeiouy])y(?=[^aeiouy]|$)"), "i"))
+
+
 @lru_cache(maxsize=65536)
 def _sound(word: str) -> str:
-    """A word's sound (Metaphone: "Leighton" and "Layton" are both LTN)."""
+    """A word's sound (Metaphone: "Leighton" and "Layton" are both LTN; "Rhys" and "Reece" both RS)."""
+    for pattern, instead in SAID_ALIKE:
+        word = pattern.sub(instead, word)
     return jellyfish.metaphone(word)[:6] or word[:6]
 
 

@@ -131,3 +131,34 @@ def test_the_map_draws_tiles_from_the_configured_server_only(browser, tmp_path):
         amber.check_accessibility()
         _no_policy_errors(amber)
         amber.close()
+
+
+def test_a_peer_group_starts_from_a_selection_in_the_network_and_a_node_opens_its_case(browser, tmp_path):
+    with site(tmp_path, {}) as running:
+        kai = [{"name": "Kai Example", "approx_age": 17}]
+        made = [refer_child(running.svc, kid(n, associates=kai), "fd.amber") for n in (71, 72, 73)]
+        amber = Person(browser, running.url, "fd.amber")
+        amber.goto(f"/cases/{made[0].case_ref}/network")
+        amber.page.wait_for_selector("#network[data-ready]")
+        box = amber.page.locator("#network").bounding_box()
+        # where cytoscape.js drew this case's node (it keeps its instance on the container)
+        at = amber.page.evaluate("() => document.getElementById('network')._cyreg.cy.nodes('.centre')"
+                                 "[0].renderedPosition()")
+        amber.page.mouse.click(box["x"] + at["x"], box["y"] + at["y"])
+        amber.page.wait_for_url(f"**/cases/{made[0].case_ref}")
+        amber.page.go_back()
+        amber.page.wait_for_selector("#network[data-ready]")
+
+        amber.page.get_by_role("button", name="Open a peer group referral").click()
+        assert "at least two children" in amber.page.locator(".govuk-error-summary").inner_text()
+        amber.check_accessibility()
+        for ref in (made[0].case_ref, made[1].case_ref):
+            amber.page.locator(f'input[name="child"][value="{ref}"]').check()
+        amber.page.get_by_label("Neutral description of the group").fill("Young people who know the same older boy")
+        amber.page.get_by_role("button", name="Open a peer group referral").click()
+        amber.page.wait_for_url("**/cases/CX-*")
+        amber.check_accessibility()
+        page = amber.page.content()
+        assert made[0].case_ref in page and made[1].case_ref in page and made[2].case_ref not in page
+        _no_policy_errors(amber)
+        amber.close()

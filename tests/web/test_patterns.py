@@ -174,3 +174,32 @@ def test_a_peer_group_starts_from_a_selection_in_the_network(app, routes, clock)
     done = client.post(f"{path}/peer-group", data=MultiDict([("csrf_token", token), ("name", "Friends at the station"),
                                                               *chosen]))
     assert done.status_code == 302 and "/cases/CX-" in done.headers["Location"]
+
+
+def test_the_map_filters_by_harm_period_and_what_to_show(app, routes, clock):
+    _three(routes, clock)
+    refer_child(routes, kid(7, places=[BUS_STATION], harm=("EFH-CSE",)), "fd")
+    clients = [_client(app, "fd.web")]
+
+    def count(query: str) -> str:
+        text = clients[-1].get(f"/map?{query}").get_data(as_text=True)
+        return re.search(r"(\d+|No) points? on the map", text).group(0)
+
+    assert count("") == "4 points on the map"
+    assert count("harm_type=EFH-CCE") == "3 points on the map"
+    assert count("harm_type=EFH-CSE") == "1 point on the map"
+    assert count("show=contexts") == count("status=closed") == "0 points on the map"
+    assert count("harm_type=nonsense&period=bad") == "4 points on the map"  # unknown choices fall back
+    clock.advance(days=60)
+    clients.append(_client(app, "fd.web"))  # the session has long timed out
+    assert count("period=30") == "0 points on the map" and count("period=") == "4 points on the map"
+
+
+def test_a_contexts_network_shows_its_children_and_an_unknown_case_is_not_found(app, routes, clock):
+    made = _three(routes, clock)
+    client = _client(app, "fd.web")
+    opened = _post(client, f"/patterns/{made[2].patterns[0]}/open-context", {}, "/patterns")
+    context_ref = re.search(r"/cases/(CX-[0-9-]+)", opened.headers["Location"]).group(1)
+    text = client.get(f"/cases/{context_ref}/network").get_data(as_text=True)
+    assert all(m.case_ref in text for m in made) and "Kai Example" in text
+    assert client.get("/cases/CX-999999/network").status_code == 404
