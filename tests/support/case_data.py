@@ -6,8 +6,11 @@ import copy
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import select
+
 from engine.people.directory import add_user
 from engine.processes.deploy import deploy, read_paths
+from engine.store.models import Group
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -51,8 +54,17 @@ def child_referral(**overrides: Any) -> dict[str, Any]:
     return _merge(CHILD, overrides)
 
 
+# The agencies a safety-plan action may be owned by: deploy checks each is a group once the directory has groups.
+PLAN_AGENCIES = ("police", "community_safety", "licensing", "housing", "education", "health", "vcs",
+                 "town_planning", "youth_service")
+
+
 def deploy_routes(svc) -> None:
-    """Deploy the shipped routes, their decisions and forms."""
+    """Deploy the shipped routes, their decisions and forms (giving each plan agency a member if needed)."""
+    with svc.db.read() as session:
+        existing = set(session.scalars(select(Group.id)))
+    for group in sorted(set(PLAN_AGENCIES) - existing) if existing else ():
+        add_user(svc, f"agency_{group}", [group], "test")
     deploy(svc, read_paths([ROOT / "workflows" / "bpmn", ROOT / "forms"]), actor="admin")
 
 
