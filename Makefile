@@ -31,8 +31,17 @@ run: setup
 lint: setup
 	$(BIN)/ruff check .
 
+# The suite runs as two pytest processes side by side, each with its own PostgreSQL cluster, browser and
+# temporary files: the pages (browser, web, CLI, demo, insight, README) and everything else. On two cores
+# it takes a little over half the time of one process; both must pass.
+PAGES := tests/browser tests/web tests/cli tests/demo tests/insight tests/test_readme.py
+
 test: setup lint
-	$(BIN)/pytest
+	mkdir -p instance
+	$(BIN)/pytest -p no:cacheprovider $(PAGES) > instance/pytest-pages.log 2>&1 & pages=$$!; \
+	$(BIN)/pytest -p no:cacheprovider $(addprefix --ignore=,$(PAGES)); rest=$$?; \
+	wait $$pages; status=$$?; echo "---- the pages' tests: $(PAGES) ----"; cat instance/pytest-pages.log; \
+	test $$status -eq 0 && test $$rest -eq 0
 
 bench: setup
 	$(BIN)/python bench/engine.py

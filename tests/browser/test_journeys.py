@@ -53,7 +53,7 @@ def test_a_context_goes_from_the_front_door_through_police_to_the_manager(person
 
 
 def test_opening_a_case_without_need_to_know_lands_on_break_glass(person):
-    elm = person("police.elm")  # no work on the park, and not a front-door role
+    elm = person("probation.tansy")  # no work on the park, and not a front-door role
     elm.goto("/cases/CX-000001")
     assert elm.page.url.endswith("/cases/CX-000001/break-glass")
     assert "You do not have access to this case" in elm.page.content()

@@ -59,12 +59,17 @@ PLAN_AGENCIES = ("police", "community_safety", "licensing", "housing", "educatio
                  "town_planning", "youth_service")
 
 
-def deploy_routes(svc) -> None:
-    """Deploy the shipped routes, their decisions and forms (giving each plan agency a member if needed)."""
+def staff_plan_agencies(svc) -> None:
+    """Give each safety-plan agency a member when the directory has groups (deploy checks them then)."""
     with svc.db.read() as session:
         existing = set(session.scalars(select(Group.id)))
     for group in sorted(set(PLAN_AGENCIES) - existing) if existing else ():
         add_user(svc, f"agency_{group}", [group], "test")
+
+
+def deploy_routes(svc) -> None:
+    """Deploy the shipped routes, their decisions and forms (giving each plan agency a member if needed)."""
+    staff_plan_agencies(svc)
     deploy(svc, read_paths([ROOT / "workflows" / "bpmn", ROOT / "forms"]), actor="admin")
 
 

@@ -8,6 +8,7 @@ import pytest
 
 from engine.processes.form_editing import get_form
 from engine.processes.versions import list_processes
+from tests.support.case_data import staff_plan_agencies
 from tests.support.web import csrf, sign_in
 
 PAGES = ["/admin/forms", "/admin/forms/ctx_referral/edit", "/admin/forms/ctx_referral.json"]
@@ -15,8 +16,9 @@ POSTS = ["/admin/forms/ctx_referral/check", "/admin/forms/ctx_referral/save", "/
 
 
 @pytest.fixture
-def root(routes_app):
-    """A browser signed in as the administrator of the shipped routes."""
+def root(routes_app, lite):
+    """A browser signed in as the administrator of the shipped routes (saving a form redeploys them)."""
+    staff_plan_agencies(lite)
     client = routes_app.test_client()
     sign_in(client, "root")
     return client

@@ -5,10 +5,10 @@ from __future__ import annotations
 import marshmallow as ma
 from flask_smorest import Blueprint
 
-from engine.patterns.actions import add_to_context, dismiss_pattern, open_context
+from engine.patterns.actions import REASON_MAX, REASON_MIN, add_to_context, dismiss_pattern, open_context
 from engine.patterns.views import list_patterns
-from web.api.auth import caller, requires
-from web.api.schemas import Problem, ReferralOut, Strict
+from web.api.auth import ROW_ID, caller, requires
+from web.api.schemas import NOT_BLANK, Problem, ReferralOut, Strict, not_blank
 from web.context import services
 
 PATH = "/patterns"
@@ -61,13 +61,15 @@ class PatternOut(ma.Schema):
 class AddIn(Strict):
     """The open context to add the pattern's children to."""
 
-    case_ref = ma.fields.String(required=True, validate=ma.validate.Length(max=40))
+    case_ref = ma.fields.String(required=True, validate=[ma.validate.Length(min=1, max=40), not_blank],
+                                metadata=NOT_BLANK)
 
 
 class DismissIn(Strict):
     """Why the pattern is not one to act on (10 to 2000 characters)."""
 
-    reason = ma.fields.String(required=True, validate=ma.validate.Length(max=2000))
+    reason = ma.fields.String(required=True, validate=[ma.validate.Length(min=REASON_MIN, max=REASON_MAX), not_blank],
+                              metadata=NOT_BLANK)
 
 
 class Acted(ma.Schema):
@@ -95,7 +97,7 @@ def read(args):
     return [v.to_dict() for v in list_patterns(services(), caller().username, args["status"])]
 
 
-@bp.post("/<int:pattern_id>/open-context")
+@bp.post(f"/<{ROW_ID}:pattern_id>/open-context")
 @requires("referrals:write")
 @_problems
 @bp.response(201, ReferralOut)
@@ -104,7 +106,7 @@ def open_from(pattern_id: int):
     return open_context(services(), pattern_id, caller().username).to_dict()
 
 
-@bp.post("/<int:pattern_id>/add-to-context")
+@bp.post(f"/<{ROW_ID}:pattern_id>/add-to-context")
 @requires("referrals:write")
 @_problems
 @bp.arguments(AddIn)
@@ -115,7 +117,7 @@ def add(body, pattern_id: int):
     return {"pattern_id": pattern_id, "status": "actioned", "context_ref": ref}
 
 
-@bp.post("/<int:pattern_id>/dismiss")
+@bp.post(f"/<{ROW_ID}:pattern_id>/dismiss")
 @requires("referrals:write")
 @_problems
 @bp.arguments(DismissIn)

@@ -7,6 +7,8 @@ from functools import partial
 import marshmallow as ma
 from flask_smorest.fields import Upload
 
+from engine.cases.notes import NOTE_KINDS
+
 Time = partial(ma.fields.String, allow_none=True, metadata={"format": "date-time"})
 Text = partial(ma.fields.String, allow_none=True)
 Object = partial(ma.fields.Dict, keys=ma.fields.String())
@@ -187,7 +189,8 @@ class LinkIn(Strict):
     other_ref = ma.fields.String(required=True, validate=ma.validate.Length(max=40))
     role = ma.fields.String(required=True, validate=ma.validate.Length(max=20),
                             metadata={"description": "harmed_at, at_risk_at, associated_with or member_of"})
-    reason = ma.fields.String(required=True, validate=ma.validate.Length(max=2000))
+    reason = ma.fields.String(required=True, validate=[ma.validate.Length(min=1, max=2000), not_blank],
+                              metadata=NOT_BLANK)
     started_on = ma.fields.Date(allow_none=True, metadata={"description": "when the link began (default today)"})
 
 
@@ -205,7 +208,8 @@ class LinkOut(ma.Schema):
 class LinkEndIn(Strict):
     """End a current link, with the reason and (optionally) the date it ended."""
 
-    reason = ma.fields.String(required=True, validate=ma.validate.Length(max=2000))
+    reason = ma.fields.String(required=True, validate=[ma.validate.Length(min=1, max=2000), not_blank],
+                              metadata=NOT_BLANK)
     ended_on = ma.fields.Date(allow_none=True)
 
 
@@ -220,9 +224,10 @@ class LinkEnded(ma.Schema):
 class NoteIn(Strict):
     """A case note or contact record."""
 
-    kind = ma.fields.String(required=True, validate=ma.validate.Length(max=20),
+    kind = ma.fields.String(required=True, validate=ma.validate.OneOf(NOTE_KINDS),
                             metadata={"description": "note, phone_call, visit, meeting, email or other"})
-    text = ma.fields.String(required=True, validate=ma.validate.Length(max=20_000))
+    text = ma.fields.String(required=True, validate=[ma.validate.Length(min=1, max=20_000), not_blank],
+                            metadata=NOT_BLANK)
     with_whom = ma.fields.String(load_default="", validate=ma.validate.Length(max=200))
     occurred_at = ma.fields.AwareDateTime(allow_none=True, metadata={"description": "when it happened (default now)"})
 
@@ -334,7 +339,7 @@ class ReassignIn(Strict):
     OPENAPI_EXTRA = {"oneOf": [{"required": ["to_user"], "properties": {"to_user": {"type": "string"}}},
                                {"required": ["to_group"], "properties": {"to_group": {"type": "string"}}}]}
 
-    reason = ma.fields.String(required=True, validate=[ma.validate.Length(min=1, max=2000), not_blank],
+    reason = ma.fields.String(required=True, validate=[ma.validate.Length(min=10, max=2000), not_blank],
                               metadata=NOT_BLANK)
     to_user = ma.fields.String(allow_none=True, validate=ma.validate.Length(min=1, max=80),
                                metadata={"description": "a person's user name (or to_group, not both)"})
@@ -347,7 +352,8 @@ class ReassignManyIn(Strict):
 
     ids = ma.fields.List(ma.fields.Integer(validate=ma.validate.Range(1, 2147483647)), required=True,
                          validate=ma.validate.Length(min=1, max=500))
-    reason = ma.fields.String(required=True, validate=ma.validate.Length(max=2000))
+    reason = ma.fields.String(required=True, validate=[ma.validate.Length(min=10, max=2000), not_blank],
+                              metadata=NOT_BLANK)
     to_user = ma.fields.String(allow_none=True, validate=ma.validate.Length(max=80))
     to_group = ma.fields.String(allow_none=True, validate=ma.validate.Length(max=80))
 
@@ -371,7 +377,8 @@ class HandoverIn(Strict):
     """Everything a person holds to a person or a group, or (neither) back to each item's groups."""
 
     person = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=80))
-    reason = ma.fields.String(required=True, validate=ma.validate.Length(max=2000))
+    reason = ma.fields.String(required=True, validate=[ma.validate.Length(min=10, max=2000), not_blank],
+                              metadata=NOT_BLANK)
     to_user = ma.fields.String(allow_none=True, validate=ma.validate.Length(max=80))
     to_group = ma.fields.String(allow_none=True, validate=ma.validate.Length(max=80))
 
