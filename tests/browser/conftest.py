@@ -143,15 +143,24 @@ class Person:
         self.context.close()
 
 
-@pytest.fixture
-def person(browser, server):
-    """A factory for signed-in people; their contexts are closed afterwards."""
+@contextmanager
+def signing_in(browser, base: str) -> Iterator:
+    """A factory for people signed in at ``base``; their contexts are closed afterwards."""
     people: list[Person] = []
 
     def sign_in(username: str) -> Person:
-        people.append(Person(browser, server, username))
+        people.append(Person(browser, base, username))
         return people[-1]
 
-    yield sign_in
-    for p in people:
-        p.close()
+    try:
+        yield sign_in
+    finally:
+        for p in people:
+            p.close()
+
+
+@pytest.fixture
+def person(browser, server):
+    """A factory for signed-in people on the shared demo server."""
+    with signing_in(browser, server) as sign_in:
+        yield sign_in

@@ -10,7 +10,7 @@ from engine.cases.intake import log_context_referral, refer_child
 from engine.people.accounts import set_active
 from engine.runtime.instances import get_instance
 from engine.work.items import claim
-from tests.browser.conftest import Person, demo_server
+from tests.browser.conftest import demo_server, signing_in
 from tests.support.case_data import child_referral, context_referral
 
 pytestmark = pytest.mark.browser
@@ -24,15 +24,8 @@ def site(tmp_path_factory):
 
 @pytest.fixture
 def visitor(browser, site):
-    people: list[Person] = []
-
-    def sign_in(username: str) -> Person:
-        people.append(Person(browser, site.url, username))
-        return people[-1]
-
-    yield sign_in
-    for p in people:
-        p.close()
+    with signing_in(browser, site.url) as sign_in:
+        yield sign_in
 
 
 def test_a_duty_manager_acknowledges_an_immediate_danger_alert(visitor, site):

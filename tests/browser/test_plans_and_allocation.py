@@ -11,7 +11,7 @@ import pytest
 
 from engine.cases.intake import log_context_referral
 from engine.runtime.instances import get_instance
-from tests.browser.conftest import Person, demo_server
+from tests.browser.conftest import demo_server, signing_in
 from tests.browser.steps import claim_and_open, complete, fill
 from tests.support.case_data import context_referral
 from tests.support.walker import ensure_group_users, walk
@@ -49,15 +49,8 @@ def site(tmp_path_factory):
 
 @pytest.fixture
 def visitor(browser, site):
-    people: list[Person] = []
-
-    def sign_in(username: str) -> Person:
-        people.append(Person(browser, site.url, username))
-        return people[-1]
-
-    yield sign_in
-    for p in people:
-        p.close()
+    with signing_in(browser, site.url) as sign_in:
+        yield sign_in
 
 
 def test_the_police_deliver_their_action_and_the_cs_lead_follows_the_plan(visitor, site):
