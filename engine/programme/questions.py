@@ -55,8 +55,10 @@ def raise_question(svc: Services, actor: str, posted: dict[str, Any]) -> int:
         row = CriticalQuestion(topic=topic, question=text, asked_by=actor, asked_at=svc.now(), answer="")
         session.add(row)
         session.flush()
-        started = start_in_session(svc, session, "critical_friend_question", {"question_id": row.id, "topic": topic},
-                                   actor)
+        asker = _names(session, {actor}).get(actor, actor)
+        shown = {"question_id": row.id, "topic": topic, "topic_words": TOPICS[topic], "question": text,
+                 "asked_by_name": asker}  # the CS lead's task shows the question it answers
+        started = start_in_session(svc, session, "critical_friend_question", shown, actor)
         row.instance_id = started.id
         audit.record(session, at=svc.now(), actor=actor, action="critical_question_raised",
                      subject_type="critical_question", subject_id=row.id, topic=topic)

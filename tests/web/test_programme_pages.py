@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 
 from engine.processes.deploy import deploy, read_paths
 from engine.programme.duties import run_programme_duties
+from engine.store.models import WorkItem
 from engine.store.programme import Champion, CriticalQuestion, GovernanceMember, PilotReflection
 from tests.support.case_data import ROOT
 from tests.support.programme import programme_team
@@ -87,6 +88,18 @@ def test_a_critical_friend_asks_and_the_cs_lead_answers_on_the_question_page(pap
     for reader in (friend, _as(papp, "chairperson")):
         shown = reader.get("/programme").get_data(as_text=True)
         assert "Why is the context tier red?" in shown and "Two partners assess contexts." in shown
+
+
+def test_the_cs_leads_task_in_the_inbox_shows_the_question_it_answers(papp, lite):
+    friend = _as(papp, "friend")
+    post(friend, "/programme/questions", {"topic": "measures", "question": "Who counts <b>bus routes</b>?"},
+         token_from="/programme/questions")
+    with lite.db.read() as session:
+        instance = session.scalar(select(CriticalQuestion.instance_id))
+        task = session.scalar(select(WorkItem.id).where(WorkItem.instance_id == instance))
+    page = _as(papp, "lead").get(f"/tasks/{task}").get_data(as_text=True)
+    assert "Who counts &lt;b&gt;bus routes&lt;/b&gt;?" in page  # shown, and escaped
+    assert "About: The measures and insight" in page and "Asked by" in page
 
 
 def test_adding_a_member_shows_every_problem_and_needs_the_cs_lead(papp, lite):
