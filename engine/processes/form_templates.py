@@ -3,8 +3,7 @@
 A variable renders as nothing when the instance has no such data (engine/forms/templating.py), so a
 misspelt one would silently show nothing: Check reports it instead, against the form and component.
 A name is known when its first part is a field of a form the deploy can see, an output of a decision
-table, a multi-instance item, a message, a name the process's ``starts_with`` property lists (data whoever
-starts the route provides), or a variable the engine itself sets.
+table, a multi-instance item, a message, or a variable the engine itself sets.
 """
 
 from __future__ import annotations
@@ -88,15 +87,4 @@ def _names_in(roots: Iterable[etree._Element]) -> set[str]:
         names |= {n.get(f"{{{CAMUNDA_NS}}}elementVariable") for n in root.iter()
                   if isinstance(n.tag, str) and n.get(f"{{{CAMUNDA_NS}}}elementVariable")}
         names |= {m.get("name") for m in root.iter(f"{{{BPMN_NS}}}message") if m.get("name")}
-        names |= _started_with(root)
-    return names
-
-
-def _started_with(root: etree._Element) -> set[str]:
-    """The data a process's ``starts_with`` property says whoever starts it provides (comma separated)."""
-    names: set[str] = set()
-    for process in root.iter(f"{{{BPMN_NS}}}process"):
-        for prop in process.iterfind(f"{{{BPMN_NS}}}extensionElements/{{{CAMUNDA_NS}}}properties/"
-                                     f"{{{CAMUNDA_NS}}}property[@name='starts_with']"):
-            names |= {n.strip() for n in (prop.get("value") or "").split(",") if n.strip()}
     return names

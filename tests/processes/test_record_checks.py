@@ -39,11 +39,3 @@ def test_a_form_template_naming_data_nobody_sets_is_reported_against_the_form(li
     problems = check_files(lite, files)
     assert sorted((p.file, p.message.split("'")[1]) for p in problems) == [
         ("child_decision.form", "{{ __class__ }}"), ("child_decision.form", "{{ recomended_route_words }}")]
-
-
-def test_a_form_may_name_what_its_process_starts_with_and_nothing_else(lite):
-    files = _routes()
-    question = files["critical_friend_question.bpmn"]
-    files["critical_friend_question.bpmn"] = question.replace(b", question, asked_by_name", b", asked_by_name", 1)
-    [problem] = check_files(lite, files)
-    assert (problem.file, problem.message.split("'")[1]) == ("programme_question_answer.form", "{{ question }}")

@@ -99,7 +99,7 @@ def test_the_cs_leads_task_in_the_inbox_shows_the_question_it_answers(papp, lite
         task = session.scalar(select(WorkItem.id).where(WorkItem.instance_id == instance))
     page = _as(papp, "lead").get(f"/tasks/{task}").get_data(as_text=True)
     assert "Who counts &lt;b&gt;bus routes&lt;/b&gt;?" in page  # shown, and escaped
-    assert "About: The measures and insight" in page and "Asked by" in page
+    assert "The measures and insight" in page and "Asked by" in page
 
 
 def test_adding_a_member_shows_every_problem_and_needs_the_cs_lead(papp, lite):

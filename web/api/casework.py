@@ -1,4 +1,5 @@
-"""Daily casework through the API: links, notes and documents on a case (the same services as the pages)."""
+"""Daily casework through the API: links, notes and documents on a case, and merging two records of one child or
+context (the same services as the pages)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,9 @@ from flask_smorest import Blueprint
 
 from engine.cases.documents import Upload, attach_document, open_document
 from engine.cases.links import LinkRequest, end_link, link_cases
+from engine.cases.merging import merge_cases
 from engine.cases.notes import NoteInput, add_note, list_notes
+from engine.errors import InvalidFormData
 from web.api.auth import ROW_ID, caller, requires
 from web.api.schemas import (
     DocumentDescription,
@@ -17,6 +20,8 @@ from web.api.schemas import (
     LinkEndIn,
     LinkIn,
     LinkOut,
+    MergeDone,
+    MergeIn,
     NoteIn,
     NoteOut,
     Problem,
@@ -55,6 +60,26 @@ def link(body, ref: str):
 def end(body, ref: str, link_id: int):
     """End a current link with its reason (and date); it stays in the record."""
     return end_link(services(), ref[:40], link_id, body["reason"], caller().username, body.get("ended_on"))
+
+
+@bp.post("/<ref>/merge")
+@requires("cases:write")
+@bp.arguments(MergeIn)
+@bp.response(200, MergeDone)
+@bp.alt_response(403, schema=Problem, description="not_permitted: only a manager or the CS lead merges, with need "
+                 "to know both records")
+@bp.alt_response(404, schema=Problem, description="not_found: this record")
+@bp.alt_response(409, schema=Problem, description="case_merged: this record was itself merged into another")
+@bp.alt_response(422, schema=Problem, description="invalid_form_data naming the field (an unknown other record, the "
+                 "same record twice, a child and a context, a record already merged)")
+def merge(body, ref: str):
+    """Merge the record ``merge`` into this one: its referrals, routes, links, notes and documents move here, blanks
+    here are filled from it, and it closes with a pointer to this one. One transaction, audited on both."""
+    try:
+        return merge_cases(services(), ref[:40], body["merge"][:40], body["reason"], caller().username).to_dict()
+    except InvalidFormData as exc:  # the engine names the page's fields; the API's are the path and ``merge``
+        names = {"other_ref": "merge", "kept_ref": "ref"}
+        raise InvalidFormData({names.get(k, k): m for k, m in exc.errors.items()}) from None
 
 
 @bp.post("/<ref>/notes")

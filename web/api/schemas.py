@@ -221,6 +221,25 @@ class LinkEnded(ma.Schema):
     reason = ma.fields.String(required=True)
 
 
+class MergeIn(Strict):
+    """Merge another record of the same child or context into this one, saying why (a manager or the CS lead)."""
+
+    merge = ma.fields.String(required=True, validate=[ma.validate.Length(min=1, max=40), not_blank],
+                             metadata={"description": "the reference of the record merged into this one; "
+                                       "everything on it moves here and it closes"})
+    reason = ma.fields.String(required=True, validate=[ma.validate.Length(min=1, max=2000), not_blank],
+                              metadata=NOT_BLANK)
+
+
+class MergeDone(ma.Schema):
+    """What a merge did: the kept record, the merged one, what moved and which blanks were filled in."""
+
+    kept_ref = ma.fields.String(required=True)
+    merged_ref = ma.fields.String(required=True)
+    moved = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.Integer(), required=True)
+    filled = ma.fields.List(ma.fields.String(), required=True)
+
+
 class NoteIn(Strict):
     """A case note or contact record."""
 
