@@ -215,7 +215,7 @@ class Population:
 
 def _chunks(session, table, rows: list[dict], size: int = 5000) -> None:
     for start in range(0, len(rows), size):
-        session.execute(insert(table), rows[start:start + size])
+        session.execute(insert(table.__table__), rows[start:start + size])
 
 
 def load(svc, population: Population) -> dict[int, int]:
