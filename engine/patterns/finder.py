@@ -31,9 +31,13 @@ from engine.store.patterns import Pattern, PatternCheck, PatternFeature, Pattern
 log = logging.getLogger("frontdoor.patterns")
 FEATURES, PATTERNS, MEMBERS, CHECKS = (PatternFeature.__table__, Pattern.__table__, PatternMember.__table__,
                                        PatternCheck.__table__)
+REFERRALS = Referral.__table__
 # Table columns rather than mapped attributes: the rows come back as plain tuples, without the ORM's work.
-COLUMNS = [FEATURES.c[name] for name in HIT_COLUMNS]
-OWN_FEATURES = select(*COLUMNS).where(FEATURES.c.referral_id == bindparam("referral_id")).order_by(FEATURES.c.id)
+# A feature's types of harm are its referral's (read by the referral's key, so never out of step).
+COLUMNS = [FEATURES.c[name] for name in HIT_COLUMNS if name != "harms"] + [REFERRALS.c.harm_types]
+WITH_HARMS = FEATURES.join(REFERRALS, REFERRALS.c.id == FEATURES.c.referral_id)
+OWN_FEATURES = (select(*COLUMNS).select_from(WITH_HARMS).where(FEATURES.c.referral_id == bindparam("referral_id"))
+                .order_by(FEATURES.c.id))
 
 
 def _part(n: int, test: str) -> Any:
@@ -43,7 +47,7 @@ def _part(n: int, test: str) -> Any:
              "uprn": lambda: f.uprn == p("uprn"), "postcode": lambda: f.postcode == p("postcode"),
              "box": lambda: and_(f.latitude.between(p("lat_lo"), p("lat_hi")),
                                  f.longitude.between(p("lon_lo"), p("lon_hi")))}[test]()
-    return select(*COLUMNS).where(where, f.at >= p("since"), f.at <= p("until"),
+    return select(*COLUMNS).select_from(WITH_HARMS).where(where, f.at >= p("since"), f.at <= p("until"),
                                   f.referral_id != bindparam("referral_id"))
 
 

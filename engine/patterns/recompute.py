@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from engine import audit
 from engine.cases.matching import METRES_PER_DEGREE
-from engine.patterns.finder import COLUMNS
+from engine.patterns.finder import COLUMNS, WITH_HARMS
 from engine.patterns.matching import Hit, label_of, neighbours, settle, things
 from engine.patterns.rules import KindRules, PatternRules
 from engine.store.patterns import Pattern, PatternCheck, PatternFeature, PatternMember
@@ -131,7 +131,8 @@ class MemoryBook:
 
 
 def _all_hits(session: Session) -> list[Hit]:
-    rows = session.execute(select(*COLUMNS).order_by(PatternFeature.referral_id, PatternFeature.id))
+    f = PatternFeature
+    rows = session.execute(select(*COLUMNS).select_from(WITH_HARMS).order_by(f.referral_id, f.id))
     return [Hit(*row) for row in rows]
 
 

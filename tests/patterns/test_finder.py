@@ -34,6 +34,8 @@ KINDS = [
     ("place", [dict(places=[{"name": n, "uprn": "100012345678"}]) for n in ("Flat 2", "Top flat", "2 Hill Rd")],
      "Flat 2"),
     ("school", [dict(urn="123456")] * 3, "Northgate Academy"),
+    ("school", [dict(urn="123456", harm=h) for h in (("EFH-CCE",), ("EFH-CSE", "EFH-CCE"), ("EFH-MIS", "EFH-CCE"))],
+     "Northgate Academy"),
     ("platform", [dict(platforms=p) for p in ("Snapchat (@Northgate_Deals)", "snap: northgate_deals, TikTok",
                                               "SNAPCHAT @Northgate_Deals")], "snapchat northgate_deals"),
     ("associate", [dict(associates=[{"name": n, "approx_age": a}])
@@ -60,6 +62,9 @@ NEAR_MISSES = [
     ("same name, different ages", [dict(associates=[{"name": "Jayden Smith", "approx_age": a}]) for a in (12, 17, 23)]),
     ("different people", [dict(associates=[{"name": n, "approx_age": 16}]) for n in ("Sam Lee", "Tom Lee", "Sam Lee")]),
     ("same school, no harm outside the home", [dict(urn="123456", harm=())] * 3),
+    ("same school, a different harm each", [dict(urn="123456", harm=(h,)) for h in ("EFH-CCE", "EFH-CSE", "EFH-ONL")]),
+    ("same school, a shared harm that is not outside the home",
+     [dict(urn="123456", harm=("EFH-OTH", h)) for h in ("EFH-CCE", "EFH-CSE", "EFH-ONL")]),
     ("the same app, no shared space", [dict(platforms=p) for p in ("Snapchat", "Snapchat @a_b", "Snapchat @c_d")]),
 ]
 
