@@ -9,7 +9,9 @@ features go through the same extraction as the front door (engine/patterns/featu
 
 Reports, per kind: recall of the planted clusters, precision (found patterns that are planted clusters,
 over all found patterns of that kind, so coincidences in the background count against it), patterns
-made by near misses (should be none) and background coincidences; the time of a full recompute; and the
+made by near misses (should be none) and background coincidences, how many of those meet the rule's
+definition when checked here on the generated answers (so are real patterns the planting did not
+intend), and precision counting those as right; the time of a full recompute; and the
 time to index and check one new referral at 100,000 (p50, p95), on SQLite and on PostgreSQL.
 
 Usage: python bench/patterns.py [--referrals 100000] [--checks 300] [--seed 17] [--no-postgres]
