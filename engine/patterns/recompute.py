@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import bindparam, delete, insert, select, update
+from sqlalchemy import bindparam, delete, insert, literal_column, select, update
 from sqlalchemy.orm import Session
 
 from engine import audit
@@ -148,7 +148,9 @@ def rebuild(hits: Sequence[Hit], rules: PatternRules, book: MemoryBook, now: dat
             source.add(hit)
         for thing in things(mine):
             kind_rules = rules.of(thing[0].kind)
-            settle(book, thing, neighbours(source, thing, kind_rules), kind_rules, now)
+            near = neighbours(source, thing, kind_rules)
+            if near:  # alone, a thing starts nothing, and a kept pattern holding it gains nothing
+                settle(book, thing, near, kind_rules, now)
     return book
 
 
@@ -171,9 +173,12 @@ def recompute(session: Session, rules: PatternRules, actor: str, now: datetime) 
     rebuild(hits, rules, book, now)
     counts = _write(session, book, kept_members, now)
     session.execute(delete(PatternCheck).where(PatternCheck.referral_id.in_(select(PatternFeature.referral_id))))
-    checks = [{"referral_id": r, "status": "checked", "checked_at": now} for r in sorted({h.referral_id for h in hits})]
-    for start in range(0, len(checks), 5000):
-        session.execute(insert(PatternCheck.__table__), checks[start:start + 5000])
+    # Every indexed referral is now checked: one statement in the database, not a row sent per referral.
+    table, f = PatternCheck.__table__, PatternFeature.__table__.c
+    referrals = select(f.referral_id).distinct().subquery()
+    checked = select(referrals.c.referral_id, literal_column("'checked'"),
+                     bindparam("now", now, type_=table.c.checked_at.type))
+    session.execute(insert(table).from_select(["referral_id", "status", "checked_at"], checked))
     audit.record(session, at=now, actor=actor, action="patterns_recomputed", subject_type="pattern", subject_id="-",
                  **counts)
     return counts
