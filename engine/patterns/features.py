@@ -114,7 +114,7 @@ def index_referral(session: Session, referral: Referral, case: Case, data: Mappi
     efh = names_harm(referral.harm_types)
     rows = [{"referral_id": referral.id, "case_id": case.id, "subject_type": case.subject_type,
              "at": referral.received_at, "efh": efh, **f.__dict__} for f in features_of(case.subject_type, data, rules)]
-    if rows:
-        session.execute(insert(PatternFeature), rows)
+    if rows:  # the table, not the mapped class: a plain insert without the ORM's bulk bookkeeping
+        session.execute(insert(PatternFeature.__table__), rows)
     return len(rows)
 

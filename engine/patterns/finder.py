@@ -1,7 +1,11 @@
 """The check for one referral: read its neighbours in the index, join or start patterns. No full scan.
 
 Neighbours are found by index only: the same school URN, platform or associate name key, the same
-UPRN or postcode, or a latitude/longitude box around a place, each within the time window.
+UPRN or postcode, or a latitude/longitude box around a place, each within the time window. The check
+is a handful of statements whatever the referral names (docs/patterns.md, Speed): one reads the
+referral's features, one reads the neighbours of all of them, and each pattern it joins or starts
+costs three or four more. The statements are built once and reused with new values, because building
+SQL expressions cost more than running them.
 """
 
 from __future__ import annotations
@@ -9,59 +13,113 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Mapping, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import and_, func, select, union_all, update
+from sqlalchemy import and_, bindparam, func, insert, select, union_all, update
 from sqlalchemy.orm import Session
 
 from engine import audit
 from engine.cases.matching import METRES_PER_DEGREE
 from engine.patterns.features import index_referral
-from engine.patterns.matching import HIT_COLUMNS, Hit, neighbours, settle, things
+from engine.patterns.matching import HIT_COLUMNS, Hit, children_in, neighbours, settle, things
 from engine.patterns.rules import KindRules, PatternRules
 from engine.store.cases import Case, Referral
 from engine.store.patterns import Pattern, PatternCheck, PatternFeature, PatternMember
 
 log = logging.getLogger("frontdoor.patterns")
-COLUMNS = [getattr(PatternFeature, name) for name in HIT_COLUMNS]
+FEATURES, PATTERNS, MEMBERS, CHECKS = (PatternFeature.__table__, Pattern.__table__, PatternMember.__table__,
+                                       PatternCheck.__table__)
+REFERRALS = Referral.__table__
+# Table columns rather than mapped attributes: the rows come back as plain tuples, without the ORM's work.
+# A feature's types of harm are its referral's (read by the referral's key, so never out of step).
+COLUMNS = [FEATURES.c[name] for name in HIT_COLUMNS if name != "harms"] + [REFERRALS.c.harm_types]
+WITH_HARMS = FEATURES.join(REFERRALS, REFERRALS.c.id == FEATURES.c.referral_id)
+OWN_FEATURES = (select(*COLUMNS).select_from(WITH_HARMS).where(FEATURES.c.referral_id == bindparam("referral_id"))
+                .order_by(FEATURES.c.id))
 
 
-def _hits(session: Session, where: Any) -> list[Hit]:
-    return [Hit(*row) for row in session.execute(select(*COLUMNS).where(where))]
+def _part(n: int, test: str) -> Any:
+    """One part of the neighbours' statement: one test, read through its own index, within a window."""
+    f, p = FEATURES.c, (lambda name: bindparam(f"{name}{n}"))
+    where = {"key": lambda: and_(f.kind == p("kind"), f.key.in_(bindparam(f"keys{n}", expanding=True))),
+             "uprn": lambda: f.uprn == p("uprn"), "postcode": lambda: f.postcode == p("postcode"),
+             "box": lambda: and_(f.latitude.between(p("lat_lo"), p("lat_hi")),
+                                 f.longitude.between(p("lon_lo"), p("lon_hi")))}[test]()
+    return select(*COLUMNS).select_from(WITH_HARMS).where(where, f.at >= p("since"), f.at <= p("until"),
+                                  f.referral_id != bindparam("referral_id"))
+
+
+@lru_cache(maxsize=256)
+def _neighbours_statement(tests: tuple[str, ...]) -> Any:
+    """One statement for every part (a union, so each part keeps its own index: an OR would not)."""
+    parts = [_part(n, test) for n, test in enumerate(tests)]
+    return union_all(*parts) if len(parts) > 1 else parts[0]
+
+
+def _box(lat: float, lon: float, radius_m: float) -> dict[str, float]:
+    dlat = radius_m / METRES_PER_DEGREE
+    dlon = radius_m / (METRES_PER_DEGREE * max(0.01, math.cos(math.radians(lat))))
+    return {"lat_lo": lat - dlat, "lat_hi": lat + dlat, "lon_lo": lon - dlon, "lon_hi": lon + dlon}
+
+
+def _tests_of(thing: Sequence[Hit], rules: KindRules) -> list[tuple[str, dict[str, Any]]]:
+    """The index look-ups that find what may share ``thing``, with their values."""
+    mine = thing[0]
+    if mine.kind != "place":
+        return [("key", {"kind": mine.kind, "keys": sorted({t.key for t in thing})})]
+    # Only places have a UPRN, postcode or point, so no test of the kind (which would steer the
+    # planner to the kind's index and a scan of every place).
+    tests = [("uprn", {"uprn": mine.uprn})] if mine.uprn else []
+    tests += [("postcode", {"postcode": mine.postcode})] if mine.postcode else []
+    if mine.latitude is not None and mine.longitude is not None:
+        tests.append(("box", _box(mine.latitude, mine.longitude, rules.radius_m)))
+    return tests
 
 
 class SqlSource:
-    """Neighbours from the index in the database, by index look-ups only."""
+    """Neighbours from the index in the database: every thing's look-ups in one statement, read once."""
 
-    def __init__(self, session: Session) -> None:
-        self.session = session
+    def __init__(self, session: Session, referral_id: int, features: Sequence[list[Hit]], rules: PatternRules) -> None:
+        tests, params = [], {"referral_id": referral_id}
+        for thing in features:
+            kind_rules = rules.of(thing[0].kind)
+            window = timedelta(days=kind_rules.window_days)
+            for test, values in _tests_of(thing, kind_rules):
+                n = len(tests)
+                tests.append(test)
+                params |= {f"{k}{n}": v for k, v in values.items()}
+                params |= {f"since{n}": thing[0].at - window, f"until{n}": thing[0].at + window}
+        rows = session.execute(_neighbours_statement(tuple(tests)), params) if tests else []
+        self.hits = list({hit.id: hit for hit in (Hit(*row) for row in rows)}.values())
 
     def candidates(self, thing: Sequence[Hit], rules: KindRules, since: datetime, until: datetime) -> list[Hit]:
         """Features that may share ``thing`` in the window (checked exactly by the caller)."""
-        mine, f = thing[0], PatternFeature
-        window = and_(f.at >= since, f.at <= until, f.referral_id != mine.referral_id)
-        if mine.kind != "place":
-            return _hits(self.session, and_(f.kind == mine.kind, f.key.in_({t.key for t in thing}), window))
-        # Only places have a UPRN, postcode or point, so no test of the kind (which would steer the
-        # planner to the kind's index and a scan of every place).
-        # One statement, a part per test so each reads its own index (an OR lets SQLite pick the time index).
-        tests = [f.uprn == mine.uprn] if mine.uprn else []
-        tests += [f.postcode == mine.postcode] if mine.postcode else []
-        if mine.latitude is not None and mine.longitude is not None:
-            tests.append(_box(mine.latitude, mine.longitude, rules.radius_m))
-        if not tests:
-            return []
-        parts = [select(*COLUMNS).where(and_(test, window)) for test in tests]
-        rows = self.session.execute(union_all(*parts) if len(parts) > 1 else parts[0])
-        return list({hit.id: hit for hit in (Hit(*row) for row in rows)}.values())
+        mine, keys = thing[0], {t.key for t in thing}
+        return [h for h in self.hits if h.kind == mine.kind and since <= h.at <= until
+                and (mine.kind == "place" or h.key in keys)]
 
 
-def _box(lat: float, lon: float, radius_m: float) -> Any:
-    dlat = radius_m / METRES_PER_DEGREE
-    dlon = radius_m / (METRES_PER_DEGREE * max(0.01, math.cos(math.radians(lat))))
-    f = PatternFeature
-    return and_(f.latitude.between(lat - dlat, lat + dlat), f.longitude.between(lon - dlon, lon + dlon))
+M = MEMBERS.c
+PATTERNS_OF = (select(M.pattern_id, func.count(), PATTERNS.c.status).join(PATTERNS, PATTERNS.c.id == M.pattern_id)
+               .where(M.feature_id.in_(bindparam("ids", expanding=True)), PATTERNS.c.kind == bindparam("kind"))
+               .group_by(M.pattern_id, PATTERNS.c.status))
+MEMBERS_OF = select(M.feature_id, M.referral_id).where(M.pattern_id == bindparam("pattern_id"))
+
+
+def _member_dates() -> dict[str, Any]:
+    """The pattern's period and children, from its members, computed in the statement that changes it."""
+    f = FEATURES.c
+    base = (select().select_from(FEATURES.join(MEMBERS, M.feature_id == f.id))
+            .where(M.pattern_id == PATTERNS.c.id).correlate(PATTERNS))
+    children = func.count(func.distinct(f.case_id)).filter(f.subject_type == "child")
+    return {"first_at": base.add_columns(func.min(f.at)).scalar_subquery(),
+            "last_at": base.add_columns(func.max(f.at)).scalar_subquery(),
+            "children": base.add_columns(children).scalar_subquery()}
+
+
+UPDATE_DATES = update(PATTERNS).where(PATTERNS.c.id == bindparam("pattern_id")).values(**_member_dates())
 
 
 class SqlBook:
@@ -69,78 +127,82 @@ class SqlBook:
 
     def __init__(self, session: Session, actor: str, reopen: bool = True) -> None:
         self.session, self.actor, self.reopen = session, actor, reopen
+        self.status: dict[int, str] = {}
+        self.members: dict[int, list[tuple[int, int]]] = {}
 
     def patterns_of(self, kind: str, feature_ids: Sequence[int]) -> dict[int, int]:
         """Patterns of this kind holding any of the features, with how many of them each holds."""
-        rows = self.session.execute(
-            select(PatternMember.pattern_id, func.count()).join(Pattern, Pattern.id == PatternMember.pattern_id)
-            .where(PatternMember.feature_id.in_(feature_ids), Pattern.kind == kind).group_by(PatternMember.pattern_id))
-        return dict(rows.all())
+        rows = self.session.execute(PATTERNS_OF, {"ids": sorted(set(feature_ids)), "kind": kind}).all()
+        self.status.update({pattern_id: status for pattern_id, _n, status in rows})
+        return {pattern_id: n for pattern_id, n, _status in rows}
+
+    def _members_of(self, pattern_id: int) -> list[tuple[int, int]]:
+        if pattern_id not in self.members:
+            self.members[pattern_id] = [tuple(r) for r in self.session.execute(MEMBERS_OF, {"pattern_id": pattern_id})]
+        return self.members[pattern_id]
 
     def member_features(self, pattern_id: int) -> set[int]:
         """The features already in the pattern."""
-        return set(self.session.scalars(select(PatternMember.feature_id).where(PatternMember.pattern_id == pattern_id)))
+        return {feature_id for feature_id, _r in self._members_of(pattern_id)}
 
     def has_referral(self, pattern_id: int, referral_id: int) -> bool:
         """True when the referral is already in the pattern."""
-        return self.session.scalar(select(PatternMember.referral_id).where(
-            PatternMember.pattern_id == pattern_id, PatternMember.referral_id == referral_id).limit(1)) is not None
+        return any(r == referral_id for _f, r in self._members_of(pattern_id))
 
     def add(self, pattern_id: int, hits: Sequence[Hit], now: datetime, new_evidence: bool) -> None:
         """Add features to a pattern; a new referral brings a dismissed or actioned pattern back."""
-        self._members(pattern_id, hits, now)
-        pattern = self.session.get(Pattern, pattern_id)
-        self._dates(pattern)
+        self._insert_members(pattern_id, hits, now)
+        changes: dict[str, Any] = {}
+        rows = []
         if new_evidence:
-            pattern.changed_at = now
-            audit.record(self.session, at=now, actor=self.actor, action="pattern_joined", subject_type="pattern",
-                         subject_id=pattern_id, referral_ids=sorted({h.referral_id for h in hits}))
-            if pattern.status != "open" and self.reopen:
-                pattern.status = "open"
-                audit.record(self.session, at=now, actor=self.actor, action="pattern_reopened",
-                             subject_type="pattern", subject_id=pattern_id, reason="new evidence joined it")
+            changes["changed_at"] = now
+            rows.append(audit.row(at=now, actor=self.actor, action="pattern_joined", subject_type="pattern",
+                                  subject_id=pattern_id, referral_ids=sorted({h.referral_id for h in hits})))
+            if self.status.get(pattern_id, "open") != "open" and self.reopen:
+                changes["status"] = self.status[pattern_id] = "open"
+                rows.append(audit.row(at=now, actor=self.actor, action="pattern_reopened", subject_type="pattern",
+                                      subject_id=pattern_id, reason="new evidence joined it"))
+        self.session.execute(UPDATE_DATES.values(**changes) if changes else UPDATE_DATES, {"pattern_id": pattern_id},
+                             execution_options={"synchronize_session": False})
+        audit.record_many(self.session, rows)
 
     def create(self, kind: str, label: str, hits: Sequence[Hit], now: datetime) -> int:
         """Start a pattern from these features; audited."""
-        pattern = Pattern(kind=kind, label=label, status="open", first_at=now, last_at=now, found_at=now,
-                          changed_at=now, children=0)
-        self.session.add(pattern)
-        self.session.flush()
-        self._members(pattern.id, hits, now)
-        self._dates(pattern)
+        pattern_id = self.session.execute(insert(PATTERNS).returning(PATTERNS.c.id), {
+            "kind": kind, "label": label, "status": "open", "first_at": min(h.at for h in hits),
+            "last_at": max(h.at for h in hits), "found_at": now, "changed_at": now,
+            "children": children_in(hits)}).scalar_one()
+        self.status[pattern_id] = "open"
+        self._insert_members(pattern_id, hits, now)
         audit.record(self.session, at=now, actor=self.actor, action="pattern_found", subject_type="pattern",
-                     subject_id=pattern.id, kind=kind, referral_ids=sorted({h.referral_id for h in hits}))
-        return pattern.id
+                     subject_id=pattern_id, kind=kind, referral_ids=sorted({h.referral_id for h in hits}))
+        return pattern_id
 
-    def _members(self, pattern_id: int, hits: Sequence[Hit], now: datetime) -> None:
-        for hit in hits:
-            self.session.add(PatternMember(pattern_id=pattern_id, feature_id=hit.id, referral_id=hit.referral_id,
-                                           joined_at=now))
-        self.session.flush()
-
-    def _dates(self, pattern: Pattern) -> None:
-        first, last, children = self.session.execute(
-            select(func.min(PatternFeature.at), func.max(PatternFeature.at),
-                   func.count(func.distinct(PatternFeature.case_id)).filter(PatternFeature.subject_type == "child"))
-            .join(PatternMember, PatternMember.feature_id == PatternFeature.id)
-            .where(PatternMember.pattern_id == pattern.id)).one()
-        pattern.first_at, pattern.last_at, pattern.children = first, last, children
+    def _insert_members(self, pattern_id: int, hits: Sequence[Hit], now: datetime) -> None:
+        if hits:
+            self.session.execute(insert(MEMBERS), [{"pattern_id": pattern_id, "feature_id": h.id,
+                                                    "referral_id": h.referral_id, "joined_at": now} for h in hits])
+        self.members.pop(pattern_id, None)
 
 
 def check_referral(session: Session, referral_id: int, rules: PatternRules, actor: str, now: datetime,
                    reopen: bool = True, fresh: bool = False) -> list[int]:
     """Check one indexed referral against its neighbours; the ids of the patterns it is in. Marks it checked.
 
-    ``fresh``: the features were indexed just now, so they are in no pattern yet.
+    ``fresh``: the features were indexed just now, so they are in no pattern yet and have no check row.
     """
-    source, book, joined = SqlSource(session), SqlBook(session, actor, reopen), []
-    for thing in things(_hits(session, PatternFeature.referral_id == referral_id)):
+    mine = things(Hit(*row) for row in session.execute(OWN_FEATURES, {"referral_id": referral_id}))
+    source, book, joined = SqlSource(session, referral_id, mine, rules), SqlBook(session, actor, reopen), []
+    for thing in mine:
         kind_rules = rules.of(thing[0].kind)
         near = neighbours(source, thing, kind_rules)
         pattern_id = settle(book, thing, near, kind_rules, now) if near or not fresh else None
         if pattern_id is not None and pattern_id not in joined:
             joined.append(pattern_id)
-    mark_checked(session, referral_id, now)
+    if fresh:
+        session.execute(insert(CHECKS), {"referral_id": referral_id, "status": "checked", "checked_at": now})
+    else:
+        mark_checked(session, referral_id, now)
     return joined
 
 

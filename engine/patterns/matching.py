@@ -9,7 +9,7 @@ runs this over the database, the recompute over memory; both give the same patte
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Protocol
 
@@ -36,9 +36,16 @@ class Hit:
     age: int | None
     at: datetime
     efh: bool
+    harms: list[str] = field(default_factory=list, compare=False)  # the referral's types of harm (EFH codes)
 
 
 HIT_COLUMNS = tuple(Hit.__dataclass_fields__)
+NOT_A_HARM = ("", "EFH-OTH", "other")  # as engine/patterns/features.py names_harm: not a harm outside the home
+
+
+def share_harm(mine: Hit, other: Hit) -> bool:
+    """True when the two referrals name a common type of harm outside the home."""
+    return bool(set(mine.harms or ()) & set(other.harms or ()) - set(NOT_A_HARM))
 
 
 class Source(Protocol):
@@ -87,7 +94,9 @@ def neighbours(source: Source, thing: Sequence[Hit], rules: KindRules) -> list[H
     mine, window = thing[0], timedelta(days=rules.window_days)
     found: dict[int, Hit] = {}
     for hit in source.candidates(thing, rules, mine.at - window, mine.at + window):
-        if hit.referral_id not in found and (hit.efh or not rules.harm_required) and shares(mine, hit, rules):
+        if hit.referral_id in found or not (hit.efh or not rules.harm_required):
+            continue
+        if (not rules.same_harm or share_harm(mine, hit)) and shares(mine, hit, rules):
             found[hit.referral_id] = hit
     return list(found.values())
 
@@ -109,7 +118,7 @@ def label_of(hits: Sequence[Hit]) -> str:
 def settle(book: Book, thing: Sequence[Hit], near: Sequence[Hit], rules: KindRules, now: datetime) -> int | None:
     """Join the pattern the neighbours are in, or start one with enough children; the pattern's id or None."""
     mine = thing[0]
-    if rules.harm_required and not mine.efh:
+    if (rules.harm_required or rules.same_harm) and not mine.efh:
         return None
     group = [mine, *near]
     counts = book.patterns_of(mine.kind, [h.id for h in group] + [h.id for h in thing[1:]])

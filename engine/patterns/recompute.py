@@ -15,12 +15,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import bindparam, delete, insert, literal_column, select, update
 from sqlalchemy.orm import Session
 
 from engine import audit
 from engine.cases.matching import METRES_PER_DEGREE
-from engine.patterns.finder import COLUMNS
+from engine.patterns.finder import COLUMNS, WITH_HARMS
 from engine.patterns.matching import Hit, label_of, neighbours, settle, things
 from engine.patterns.rules import KindRules, PatternRules
 from engine.store.patterns import Pattern, PatternCheck, PatternFeature, PatternMember
@@ -131,7 +131,8 @@ class MemoryBook:
 
 
 def _all_hits(session: Session) -> list[Hit]:
-    rows = session.execute(select(*COLUMNS).order_by(PatternFeature.referral_id, PatternFeature.id))
+    f = PatternFeature
+    rows = session.execute(select(*COLUMNS).select_from(WITH_HARMS).order_by(f.referral_id, f.id))
     return [Hit(*row) for row in rows]
 
 
@@ -147,7 +148,9 @@ def rebuild(hits: Sequence[Hit], rules: PatternRules, book: MemoryBook, now: dat
             source.add(hit)
         for thing in things(mine):
             kind_rules = rules.of(thing[0].kind)
-            settle(book, thing, neighbours(source, thing, kind_rules), kind_rules, now)
+            near = neighbours(source, thing, kind_rules)
+            if near:  # alone, a thing starts nothing, and a kept pattern holding it gains nothing
+                settle(book, thing, near, kind_rules, now)
     return book
 
 
@@ -157,41 +160,58 @@ def recompute(session: Session, rules: PatternRules, actor: str, now: datetime) 
     hits = _all_hits(session)
     by_id = {h.id: h for h in hits}
     book = MemoryBook()
+    kept_ids: dict[int, list[int]] = defaultdict(list)  # all the kept patterns' members in one read
+    m = PatternMember
+    for pattern_id, feature_id in session.execute(
+            select(m.pattern_id, m.feature_id).join(Pattern, Pattern.id == m.pattern_id)
+            .where(Pattern.status != "open").order_by(m.pattern_id, m.feature_id)):
+        kept_ids[pattern_id].append(feature_id)
     for pattern in kept:
-        ids = session.scalars(select(PatternMember.feature_id).where(PatternMember.pattern_id == pattern.id))
-        book.keep(pattern, [by_id[i] for i in ids if i in by_id])
+        book.keep(pattern, [by_id[i] for i in kept_ids[pattern.id] if i in by_id])
     kept_members = [set(f) for f in book.features]
     session.execute(delete(Pattern).where(Pattern.status == "open"))
     rebuild(hits, rules, book, now)
     counts = _write(session, book, kept_members, now)
     session.execute(delete(PatternCheck).where(PatternCheck.referral_id.in_(select(PatternFeature.referral_id))))
-    checks = [{"referral_id": r, "status": "checked", "checked_at": now} for r in sorted({h.referral_id for h in hits})]
-    for start in range(0, len(checks), 5000):
-        session.execute(insert(PatternCheck), checks[start:start + 5000])
+    # Every indexed referral is now checked: one statement in the database, not a row sent per referral.
+    table, f = PatternCheck.__table__, PatternFeature.__table__.c
+    referrals = select(f.referral_id).distinct().subquery()
+    checked = select(referrals.c.referral_id, literal_column("'checked'"),
+                     bindparam("now", now, type_=table.c.checked_at.type))
+    session.execute(insert(table).from_select(["referral_id", "status", "checked_at"], checked))
     audit.record(session, at=now, actor=actor, action="patterns_recomputed", subject_type="pattern", subject_id="-",
                  **counts)
     return counts
 
 
 def _write(session: Session, book: MemoryBook, kept_members: list[set[int]], now: datetime) -> dict[str, int]:
+    """Write the new patterns and their members in bulk (a few statements, not one per pattern)."""
     counts: dict[str, int] = defaultdict(int)
-    members = []
+    new = [f for f in book.found if f.kept_id is None]
+    rows = [{"kind": f.kind, "label": f.label or label_of(f.members), "status": "open", "found_at": now,
+             "changed_at": now, **_dates(f.members)} for f in new]
+    table = Pattern.__table__
+    returning = insert(table).returning(table.c.id, sort_by_parameter_order=True)
+    ids = list(session.scalars(returning, rows)) if rows else []
+    for found, pattern_id in zip(new, ids, strict=True):
+        found.kept_id = pattern_id
+        counts[found.kind] += 1
+    members, kept = [], []
     for index, found in enumerate(book.found):
-        first, last = min(h.at for h in found.members), max(h.at for h in found.members)
-        children = len({h.case_id for h in found.members if h.subject_type == "child"})
-        if found.kept_id is None:
-            pattern = Pattern(kind=found.kind, label=found.label or label_of(found.members), status="open",
-                              first_at=first, last_at=last, found_at=now, changed_at=now, children=children)
-            session.add(pattern)
-            session.flush()
-            pattern_id, old = pattern.id, set()
-            counts[found.kind] += 1
-        else:
-            pattern_id, old = found.kept_id, kept_members[index]
-            pattern = session.get(Pattern, pattern_id)
-            pattern.first_at, pattern.last_at, pattern.children = first, last, children
-        members += [{"pattern_id": pattern_id, "feature_id": h.id, "referral_id": h.referral_id, "joined_at": now}
+        old = kept_members[index] if index < len(kept_members) else set()
+        if index < len(kept_members):
+            kept.append({"pattern_id": found.kept_id, **_dates(found.members)})
+        members += [{"pattern_id": found.kept_id, "feature_id": h.id, "referral_id": h.referral_id, "joined_at": now}
                     for h in found.members if h.id not in old]
+    if kept:
+        session.execute(update(table).where(table.c.id == bindparam("pattern_id"))
+                        .values(first_at=bindparam("first_at"), last_at=bindparam("last_at"),
+                                children=bindparam("children")), kept)
     for start in range(0, len(members), 5000):
-        session.execute(insert(PatternMember), members[start:start + 5000])
+        session.execute(insert(PatternMember.__table__), members[start:start + 5000])
     return dict(counts)
+
+
+def _dates(members: Sequence[Hit]) -> dict[str, object]:
+    return {"first_at": min(h.at for h in members), "last_at": max(h.at for h in members),
+            "children": len({h.case_id for h in members if h.subject_type == "child"})}

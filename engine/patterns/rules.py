@@ -15,6 +15,7 @@ from engine.store.patterns import FEATURE_KINDS
 LIMITS: dict[str, tuple[type, float, float]] = {
     "window_days": (int, 1, 3650), "min_children": (int, 2, 1000), "radius_m": (int, 1, 100_000),
     "name_similarity": (float, 0.5, 1.0), "age_tolerance_years": (int, 0, 20), "harm_required": (bool, 0, 1),
+    "same_harm": (bool, 0, 1),
 }
 
 
@@ -28,6 +29,7 @@ class KindRules:
     name_similarity: float = 0.85
     age_tolerance_years: int = 2
     harm_required: bool = False
+    same_harm: bool = False  # each referral shares a type of harm with the one that brings them together
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,9 @@ import pytest
 from sqlalchemy import select
 
 from engine.cases.intake import log_context_referral, refer_child
+from engine.errors import InvalidSetting
+from engine.patterns.rules import parse_rules
+from engine.patterns.sweep import recompute_patterns
 from engine.store.models import AuditEvent
 from engine.store.patterns import Pattern, PatternCheck
 from tests.support.case_data import context_referral, deploy_routes, team
@@ -34,6 +37,8 @@ KINDS = [
     ("place", [dict(places=[{"name": n, "uprn": "100012345678"}]) for n in ("Flat 2", "Top flat", "2 Hill Rd")],
      "Flat 2"),
     ("school", [dict(urn="123456")] * 3, "Northgate Academy"),
+    ("school", [dict(urn="123456", harm=h) for h in (("EFH-CCE",), ("EFH-CSE", "EFH-CCE"), ("EFH-MIS", "EFH-CCE"))],
+     "Northgate Academy"),
     ("platform", [dict(platforms=p) for p in ("Snapchat (@Northgate_Deals)", "snap: northgate_deals, TikTok",
                                               "SNAPCHAT @Northgate_Deals")], "snapchat northgate_deals"),
     ("associate", [dict(associates=[{"name": n, "approx_age": a}])
@@ -60,6 +65,9 @@ NEAR_MISSES = [
     ("same name, different ages", [dict(associates=[{"name": "Jayden Smith", "approx_age": a}]) for a in (12, 17, 23)]),
     ("different people", [dict(associates=[{"name": n, "approx_age": 16}]) for n in ("Sam Lee", "Tom Lee", "Sam Lee")]),
     ("same school, no harm outside the home", [dict(urn="123456", harm=())] * 3),
+    ("same school, a different harm each", [dict(urn="123456", harm=(h,)) for h in ("EFH-CCE", "EFH-CSE", "EFH-ONL")]),
+    ("same school, a shared harm that is not outside the home",
+     [dict(urn="123456", harm=("EFH-OTH", h)) for h in ("EFH-CCE", "EFH-CSE", "EFH-ONL")]),
     ("the same app, no shared space", [dict(platforms=p) for p in ("Snapchat", "Snapchat @a_b", "Snapchat @c_d")]),
 ]
 
@@ -110,3 +118,23 @@ def test_a_protected_home_postcode_is_never_a_place(routes):
         data["child"].update(home)
         assert refer_child(routes, data, "fd").patterns == []
     assert _patterns(routes) == []
+
+
+def test_the_recompute_keeps_the_school_rule(routes, clock):
+    for n, harm in enumerate(("EFH-CCE", "EFH-CSE", "EFH-ONL")):  # one school, no harm in common
+        assert refer_child(routes, kid(n, urn="123456", harm=(harm,)), "fd").patterns == []
+        clock.advance(days=5)
+    for n, harm in enumerate([("EFH-CSE",), ("EFH-MIS", "EFH-CSE"), ("EFH-CSE",)], start=3):
+        refer_child(routes, kid(n, urn="654321", harm=harm), "fd")
+        clock.advance(days=5)
+    found = _patterns(routes)
+    assert found == [("school", "Northgate Academy", 3, "open")]
+    assert recompute_patterns(routes, "fd") == {"school": 1}
+    assert _patterns(routes) == found
+
+
+def test_same_harm_is_a_rule_of_each_kind(tmp_path):
+    rules = parse_rules("[patterns.place]\nsame_harm = true\n", tmp_path / "patterns.toml")
+    assert rules.of("place").same_harm and not rules.of("platform").same_harm
+    with pytest.raises(InvalidSetting, match="same_harm must be true or false, not 1"):
+        parse_rules("[patterns]\nsame_harm = 1\n", tmp_path / "patterns.toml")
