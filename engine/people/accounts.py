@@ -178,8 +178,9 @@ def sign_in(svc: Services, username: str, password: str, address: str = "", devi
 
     ``address`` is the client's address; ``device`` the browser's trusted-device cookie, if any. Raises
     TooManyAttempts while this account, address or device must wait (engine/people/throttle.py),
-    SecondFactorNeeded when the password was right but a code is missing (or the role needs one set up),
-    else SignInRefused for a wrong name, password or code. Every refusal is audited.
+    SecondFactorNeeded when the password was right but a code is missing (a role that needs one and has
+    none set up signs in with ``must_enrol``: docs/decisions.md, D83), else SignInRefused for a wrong name,
+    password or code. Every refusal is audited.
 
     ``remembered`` is the browser's remembered-device cookie (it stands in for the code); ``remember_as``,
     the browser's user agent when the person ticked "Remember this device": after a correct code (and when
@@ -199,9 +200,8 @@ def sign_in(svc: Services, username: str, password: str, address: str = "", devi
             ok = _verify(user.password_hash if user else None, password) and user is not None and user.active
             if ok:
                 ok, needed, how = _second_factor(session, user, code, remembered, svc, now)
-            if ok and needed is None and how in ("code", "recovery_code") and remember_as is not None \
-                    and svc.settings.mfa_remember_days:
-                new_device = remember(session, user, remember_as, now, svc.settings.mfa_remember_days)
+            if ok and needed is None:
+                new_device = _remember(session, user, how, remember_as, svc, now)
             session.add(SignInAttempt(username=username, address=address, at=now, succeeded=ok and not needed,
                                       device=trusted))
             if ok and HASHER.check_needs_rehash(user.password_hash):
@@ -230,6 +230,13 @@ def _second_factor(session, user: User, code: str, remembered: str, svc: Service
     except WrongSecondFactor:
         return False, None, "none"
     return True, None, how
+
+
+def _remember(session, user: User, how: str, remember_as: str | None, svc: Services, now: datetime) -> str:
+    """A new remembered device when asked for, allowed, and a code (not a remembered device) was just given."""
+    if remember_as is None or not svc.settings.mfa_remember_days or how not in ("code", "recovery_code"):
+        return ""
+    return remember(session, user, remember_as, now, svc.settings.mfa_remember_days)
 
 
 def _seconds(wait: timedelta) -> int:
