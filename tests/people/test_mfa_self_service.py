@@ -174,3 +174,21 @@ def test_a_role_that_needs_it_gets_a_session_that_must_enrol_until_it_does(peopl
 ])
 def test_devices_are_described_in_plain_words(agent, words):
     assert mfa_devices.describe(agent) == words
+
+
+def test_expired_remembered_devices_fall_due_with_sessions_and_tokens(people, clock):
+    from engine.governance import disposal
+    from engine.store.mfa import MfaRememberedDevice
+
+    make_user(people, "mia.manager", role="manager")
+    totp, _ = _enrol(people, clock)
+    sign_in(people, "pat.person", PASSWORD, code=totp.at(people.now()), remember_as=CHROME)
+    clock.advance(days=30 + 91)  # expired 30 days after it was made, then kept for the 90-day schedule
+    fresh, _ = _enrol(people, clock, "ada.admin")
+    sign_in(people, "ada.admin", PASSWORD, code=fresh.at(people.now()), remember_as=CHROME)  # in date: kept
+    run = disposal.propose(people, actor="pat.person")
+    disposal.approve(people, run["id"], actor="mia.manager")
+    with people.db.transaction() as session:
+        kept = session.scalars(select(MfaRememberedDevice.user_id)).all()
+    assert len(kept) == 1 and mfa_devices.list_devices(people, "ada.admin")
+    assert mfa_devices.list_devices(people, "pat.person") == []
