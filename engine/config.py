@@ -91,6 +91,8 @@ VARIABLES: tuple[Variable, ...] = (
     Variable("FRONTDOOR_MAP_ATTRIBUTION", "none", "the attribution the tile server's licence asks for"),
     Variable("FRONTDOOR_MFA_ROLES", "admin in production, none otherwise",
              "roles that must sign in with a security code (comma-separated; `all` for everyone, `none` for no one)"),
+    Variable("FRONTDOOR_MFA_REMEMBER_DAYS", "0",
+             "days a browser may skip the security code after the person ticks ‘Remember this device’ (0: off)"),
     Variable("FRONTDOOR_RETAIN_CONTEXT_YEARS", "6",
              "years a closed context case (place, group, school, online space) is kept after it closes"),
     Variable("FRONTDOOR_RETAIN_CHILD_AGE", "25",
@@ -278,6 +280,7 @@ class Settings:
     programme: ProgrammeSettings = field(default_factory=ProgrammeSettings)
     retention: RetentionSchedule = field(default_factory=RetentionSchedule)
     mfa_roles: tuple[str, ...] = ()
+    mfa_remember_days: int = 0
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -321,6 +324,7 @@ class Settings:
             programme=ProgrammeSettings.from_env(env),
             retention=RetentionSchedule.from_env(env),
             mfa_roles=_mfa_roles(_read(env, "FRONTDOOR_MFA_ROLES", None), environment),
+            mfa_remember_days=_read(env, "FRONTDOOR_MFA_REMEMBER_DAYS", defaults.mfa_remember_days, int, 0, 90),
         )
         if settings.production:
             if settings.secret_key == defaults.secret_key or len(settings.secret_key) < 32:

@@ -1,18 +1,22 @@
 """Accounts administration (administrators only): sign-in waits to see and lift, sessions to end,
-and the service tokens that outlive a password change."""
+two-step verification to reset, and the service tokens that outlive a password change."""
 
 from __future__ import annotations
 
 from flask import Blueprint, abort, redirect, render_template, request, url_for
 
-from engine.errors import NotFound, NotPermitted
+from engine.errors import InvalidFormData, NotFound, NotPermitted
+from engine.people import mfa
 from engine.people.accounts import end_all_sessions
 from engine.people.throttle import current_locks, lift
 from engine.people.tokens import list_tokens
 from web.context import current_user, services
 
 bp = Blueprint("admin_accounts", __name__, url_prefix="/admin/accounts")
-NOTICES = {"lifted": "The wait has been lifted. The next attempt is not slowed by earlier failures."}
+NOTICES = {"lifted": "The wait has been lifted. The next attempt is not slowed by earlier failures.",
+           "mfa_reset": "Two-step verification has been reset. The person sets it up again at their next sign-in "
+                         "(or signs in with their password alone, if their role does not need it).",
+           "mfa_none": "That person had no two-step verification set up. Nothing else has changed."}
 
 
 @bp.before_request
@@ -58,3 +62,23 @@ def end_sessions():
     except NotFound:
         return _page(errors={"username": [f"There is no one with the user name ‘{username[:80]}’"]}, status=422)
     return _page(ended=ended, ended_for=username)
+
+
+@bp.post("/mfa-reset")
+def reset_mfa():
+    """Reset a person's two-step verification (a lost phone), with a reason; audited."""
+    username, reason = request.form.get("mfa_username", "").strip(), request.form.get("reason", "")
+    errors: dict[str, list[str]] = {}
+    if not username:
+        errors["mfa_username"] = ["Enter the user name of the person whose two-step verification to reset"]
+    if not reason.strip():
+        errors["reason"] = ["Enter why you are resetting this person’s two-step verification"]
+    if errors:
+        return _page(errors=errors, status=422)
+    try:
+        had = mfa.reset(services(), username, actor=current_user().username, reason=reason[:500])
+    except NotFound:
+        return _page(errors={"mfa_username": [f"There is no one with the user name ‘{username[:80]}’"]}, status=422)
+    except InvalidFormData as exc:
+        return _page(errors=exc.errors, status=422)
+    return redirect(url_for("admin_accounts.index", notice="mfa_reset" if had else "mfa_none"))

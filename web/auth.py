@@ -13,6 +13,7 @@ from web.context import services
 from web.security import cookie_name, delete_cookie, session_token, set_cookie
 
 bp = Blueprint("auth", __name__)
+REMEMBERED = "fd_remembered"  # a remembered device's cookie: it stands in for the security code only
 
 
 # What a browser drops from a URL before reading it (WHATWG URL standard): C0 controls and spaces at
@@ -47,18 +48,26 @@ def sign_in_page():
             token, who = sign_in(services(), username, request.form.get("password", ""),
                                  address=request.remote_addr or "",
                                  device=request.cookies.get(cookie_name("fd_device"), ""),
-                                 code=request.form.get("code", ""))
+                                 code=request.form.get("code", "")[:40],
+                                 remembered=request.cookies.get(cookie_name(REMEMBERED), ""),
+                                 remember_as=request.user_agent.string if request.form.get("remember") else None)
         except (SignInRefused, TooManyAttempts, SecondFactorNeeded) as exc:
             error, status = exc.message, exc.status
         else:
-            response = redirect(safe_next(request.args.get("next")))
+            # a role that needs two-step verification without it set up goes straight to setting it up
+            target = url_for("account.security") if who.must_enrol else safe_next(request.args.get("next"))
+            response = redirect(target)
             set_cookie(response, "fd_session", token)
+            if who.remembered_device:
+                set_cookie(response, REMEMBERED, who.remembered_device,
+                           max_age=services().settings.mfa_remember_days * 86400)
             # this browser is now trusted for this person: others' failed guesses do not slow it
             set_cookie(response, "fd_device", device_token(services(), who.username),
                        max_age=DEVICE_COOKIE_DAYS * 86400)
             return response
     return render_template("auth/sign_in.html", title="Sign in", error=error,
-                           username=request.form.get("username", "")), status
+                           username=request.form.get("username", ""),
+                           remember_days=services().settings.mfa_remember_days), status
 
 
 @bp.post("/sign-out", endpoint="sign_out")

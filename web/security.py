@@ -25,6 +25,9 @@ from web.context import services
 
 FILES = frozenset({"static", "assets.asset"})  # stylesheets, scripts, fonts: the same for everyone
 PUBLIC = FILES | {"auth.sign_in", "auth.health"}
+# All a person may reach while their role needs two-step verification and they have not set it up.
+ENROLMENT = frozenset({"account.security", "account.start_set_up", "account.set_up", "account.confirm_set_up",
+                       "auth.sign_out"})
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 CSRF_FIELD = "csrf_token"
 # The JSON API signs callers in by bearer token, never by cookie (web/api/auth.py), so a cross-site
@@ -73,6 +76,15 @@ def _require_sign_in() -> Response | None:
     target = request.full_path.rstrip("?") if request.method == "GET" else ""
     query = f"?{urlencode({'next': target})}" if target else ""
     return redirect(url_for("auth.sign_in") + query)
+
+
+def _require_enrolment() -> Response | None:
+    """Required means required: until the authenticator is set up, every other page leads to setting it up."""
+    user = g.get("user")
+    if user is None or not user.must_enrol or request.endpoint in PUBLIC | ENROLMENT \
+            or request.path.startswith(BEARER_PREFIX):
+        return None
+    return redirect(url_for("account.security", notice="set_up_first"), 303)
 
 
 def csrf_token() -> str:
@@ -151,6 +163,7 @@ def init_app(app: Flask) -> None:
     """Install the request hooks and the ``csrf_token`` template global."""
     app.before_request(_load_user)
     app.before_request(_require_sign_in)
+    app.before_request(_require_enrolment)
     app.before_request(_check_csrf)
     app.after_request(_headers)
     app.jinja_env.globals["csrf_token"] = csrf_token

@@ -19,6 +19,7 @@ from engine.store.accounts import AccountSession, SignInAttempt
 from engine.store.cases import Case, Child
 from engine.store.casework import CaseNote, Document, KeptAnswers
 from engine.store.governance import DisposedCase, LegalHold
+from engine.store.mfa import MfaRememberedDevice
 from engine.store.models import AuditEvent, Instance
 from engine.store.tokens import ApiToken, IdempotencyRecord
 
@@ -118,7 +119,8 @@ def bulk_rows(name: str, cutoff: datetime) -> list:
             select(SignInAttempt.id).where(SignInAttempt.at <= cutoff),
             select(ApiToken.id).where(ended(ApiToken)),
             select(KeptAnswers.id).where(KeptAnswers.expires_at <= cutoff),
-            select(IdempotencyRecord.id).where(IdempotencyRecord.created_at <= cutoff)]
+            select(IdempotencyRecord.id).where(IdempotencyRecord.created_at <= cutoff),
+            select(MfaRememberedDevice.id).where(MfaRememberedDevice.expires_at <= cutoff)]
 
 
 def due_bulk(session: Session, schedule: RetentionSchedule, now: datetime) -> list[DueItem]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
@@ -19,12 +19,14 @@ from sqlalchemy import bindparam, select, update
 from engine import audit
 from engine.errors import FrontdoorError, InvalidFormData, NotFound
 from engine.people.directory import groups_of
-from engine.people.mfa import SecondFactorNeeded, WrongSecondFactor, check_second_factor
+from engine.people.mfa import SecondFactorNeeded, WrongSecondFactor, check_second_factor, required
+from engine.people.mfa_devices import forget_all, remember
 from engine.people.passwords import MAX_LENGTH, MIN_LENGTH, check_password
 from engine.people.throttle import DEVICE_DAYS, issue_device_token, refusal_until, trusted_device
 from engine.people.tokens import revoke_personal_tokens
 from engine.runtime.services import Services
 from engine.store.accounts import AccountSession, SignInAttempt
+from engine.store.mfa import MfaFactor
 from engine.store.models import Membership, User
 from engine.store.reads import reads
 from engine.work.handover import release_held_work
@@ -63,6 +65,10 @@ class SignedIn:
     role: str
     agency: str
     groups: tuple[str, ...]
+    # the role needs two-step verification and none is set up: the session may only set one up
+    must_enrol: bool = False
+    # the cookie value of a device remembered at this sign-in (only on the answer to sign_in)
+    remembered_device: str = field(default="", repr=False)
 
 
 @dataclass(frozen=True)
@@ -93,7 +99,7 @@ def set_password(svc: Services, username: str, password: str, actor: str) -> End
     with svc.db.transaction() as session:
         user = _user(session, username)
         user.password_hash = HASHER.hash(password)
-        ended = _end_everything(session, user, svc.now())
+        ended = _end_everything(session, user, svc.now(), actor=actor, why="password set")
         audit.record(session, at=svc.now(), actor=actor, action="password_set", subject_type="user",
                      subject_id=username, **ended.to_dict())
         return ended
@@ -111,7 +117,7 @@ def change_password(svc: Services, username: str, current: str, new: str, *, kee
     with svc.db.transaction() as session:
         user = _user(session, username)
         user.password_hash = HASHER.hash(new)
-        ended = _end_everything(session, user, svc.now(), keep_session)
+        ended = _end_everything(session, user, svc.now(), keep_session, actor=username, why="password changed")
         audit.record(session, at=svc.now(), actor=username, action="password_changed", subject_type="user",
                      subject_id=username, address=address, **ended.to_dict())
         return ended
@@ -121,7 +127,7 @@ def end_all_sessions(svc: Services, username: str, actor: str) -> Ended:
     """An administrator signs a person out everywhere: every session and personal token ends at once."""
     with svc.db.transaction() as session:
         user = _user(session, username)
-        ended = _end_everything(session, user, svc.now())
+        ended = _end_everything(session, user, svc.now(), actor=actor, why="signed out everywhere")
         audit.record(session, at=svc.now(), actor=actor, action="sessions_ended", subject_type="user",
                      subject_id=username, **ended.to_dict())
         return ended
@@ -150,8 +156,11 @@ def confirm_password(svc: Services, username: str, password: str, *, address: st
                                        "Enter your current password"]})
 
 
-def _end_everything(session, user: User, now: datetime, keep_session: int | None = None) -> Ended:
-    """Revoke the person's sessions (but ``keep_session``) and personal tokens; list the service tokens kept."""
+def _end_everything(session, user: User, now: datetime, keep_session: int | None = None, *, actor: str,
+                    why: str) -> Ended:
+    """Revoke the person's sessions (but ``keep_session``), personal tokens and remembered devices; list the
+    service tokens kept."""
+    forget_all(session, user, now, actor, why)
     sessions = _revoke_all(session, user.id, now, keep_session)
     tokens, kept = revoke_personal_tokens(session, user.id, now)
     return Ended(sessions, tokens, kept)
@@ -163,17 +172,22 @@ def device_token(svc: Services, username: str) -> str:
 
 
 def sign_in(svc: Services, username: str, password: str, address: str = "", device: str = "",
-            code: str = "") -> tuple[str, SignedIn]:
+            code: str = "", *, remembered: str = "", remember_as: str | None = None) -> tuple[str, SignedIn]:
     """Check the password (and the security code, for an account with an authenticator) and open a session;
     returns (token for the cookie, who signed in).
 
     ``address`` is the client's address; ``device`` the browser's trusted-device cookie, if any. Raises
     TooManyAttempts while this account, address or device must wait (engine/people/throttle.py),
-    SecondFactorNeeded when the password was right but a code is missing (or the role needs one set up),
-    else SignInRefused for a wrong name, password or code. Every refusal is audited.
+    SecondFactorNeeded when the password was right but a code is missing (a role that needs one and has
+    none set up signs in with ``must_enrol``: docs/decisions.md, D83), else SignInRefused for a wrong name,
+    password or code. Every refusal is audited.
+
+    ``remembered`` is the browser's remembered-device cookie (it stands in for the code); ``remember_as``,
+    the browser's user agent when the person ticked "Remember this device": after a correct code (and when
+    FRONTDOOR_MFA_REMEMBER_DAYS is set) the answer's ``remembered_device`` holds the new cookie value.
     """
     username, address, now = username.strip()[:80], address[:64], svc.now()
-    needed = None
+    needed, how, new_device = None, "none", ""
     trusted = trusted_device(svc.settings.secret_key, username, device, now)
     with svc.db.transaction() as session:
         until = refusal_until(session, username, address, trusted, now)
@@ -185,7 +199,9 @@ def sign_in(svc: Services, username: str, password: str, address: str = "", devi
             user = session.scalar(select(User).where(User.username == username))
             ok = _verify(user.password_hash if user else None, password) and user is not None and user.active
             if ok:
-                ok, needed = _second_factor(session, user, code, svc, now)
+                ok, needed, how = _second_factor(session, user, code, remembered, svc, now)
+            if ok and needed is None:
+                new_device = _remember(session, user, how, remember_as, svc, now)
             session.add(SignInAttempt(username=username, address=address, at=now, succeeded=ok and not needed,
                                       device=trusted))
             if ok and HASHER.check_needs_rehash(user.password_hash):
@@ -200,18 +216,27 @@ def sign_in(svc: Services, username: str, password: str, address: str = "", devi
     if not ok:
         raise SignInRefused("Enter a correct user name and password" if not code.strip()
                             else "Enter a correct user name, password and security code")
-    return _open_session(svc, user, address)
+    token, who = _open_session(svc, user, address, how)
+    return token, replace(who, remembered_device=new_device)
 
 
-def _second_factor(session, user: User, code: str, svc: Services, now: datetime) -> tuple[bool, Exception | None]:
-    """(password and code good, the SecondFactorNeeded to raise after the commit or None)."""
+def _second_factor(session, user: User, code: str, remembered: str, svc: Services,
+                   now: datetime) -> tuple[bool, Exception | None, str]:
+    """(password and code good, the SecondFactorNeeded to raise after the commit or None, how it was met)."""
     try:
-        check_second_factor(session, user, code, svc.settings.mfa_roles, now)
+        how = check_second_factor(session, user, code, svc.settings.mfa_roles, now, remembered)
     except SecondFactorNeeded as exc:
-        return True, exc
+        return True, exc, "none"
     except WrongSecondFactor:
-        return False, None
-    return True, None
+        return False, None, "none"
+    return True, None, how
+
+
+def _remember(session, user: User, how: str, remember_as: str | None, svc: Services, now: datetime) -> str:
+    """A new remembered device when asked for, allowed, and a code (not a remembered device) was just given."""
+    if remember_as is None or not svc.settings.mfa_remember_days or how not in ("code", "recovery_code"):
+        return ""
+    return remember(session, user, remember_as, now, svc.settings.mfa_remember_days)
 
 
 def _seconds(wait: timedelta) -> int:
@@ -224,7 +249,7 @@ def _wait_words(wait: timedelta) -> str:
     return f"Too many failed attempts. Wait {amount}, then try again"
 
 
-def _open_session(svc: Services, user: User, address: str) -> tuple[str, SignedIn]:
+def _open_session(svc: Services, user: User, address: str, how: str) -> tuple[str, SignedIn]:
     token = secrets.token_urlsafe(32)
     now = svc.now()
     with svc.db.transaction() as session:
@@ -233,8 +258,8 @@ def _open_session(svc: Services, user: User, address: str) -> tuple[str, SignedI
         session.add(row)
         session.flush()
         audit.record(session, at=now, actor=user.username, action="user_signed_in", subject_type="user",
-                     subject_id=user.username, address=address)
-        return token, _signed_in(session, row, user)
+                     subject_id=user.username, address=address, second_factor=how)
+        return token, replace(_signed_in(session, row, user), must_enrol=how == "must_enrol")
 
 
 def _verify(stored: str | None, password: str) -> bool:
@@ -268,15 +293,17 @@ def session_user(svc: Services, token: str | None) -> SignedIn | None:
                                                          AccountSession.revoked_at.is_(None))
                             .values(last_seen_at=now))
     return SignedIn(first.id, first.username, first.display_name, first.role, first.agency,
-                    tuple(sorted(r.group_id for r in rows if r.group_id is not None)))
+                    tuple(sorted(r.group_id for r in rows if r.group_id is not None)),
+                    must_enrol=first.mfa_confirmed_at is None and required(first.role, svc.settings.mfa_roles))
 
 
 # One row per group the person is in (one row with no group when they are in none).
 _LIVE_SESSION = (select(AccountSession.id, AccountSession.last_seen_at, AccountSession.expires_at,
                         AccountSession.revoked_at, User.username, User.display_name, User.role, User.agency,
-                        User.active, Membership.group_id)
+                        User.active, Membership.group_id, MfaFactor.confirmed_at.label("mfa_confirmed_at"))
                  .join(User, User.id == AccountSession.user_id)
                  .outerjoin(Membership, Membership.user_id == User.id)
+                 .outerjoin(MfaFactor, MfaFactor.user_id == User.id)
                  .where(AccountSession.token_hash == bindparam("token_hash")))
 
 

@@ -120,9 +120,17 @@ ROUTES = {
     # your own password; accounts administration (locks, ending sessions, service tokens) for administrators
     "account.password": ("/account/password", "GET", lambda u: 200),
     "account.change": ("/account/password", "POST", None),
+    "account.security": ("/account/security", "GET", lambda u: 200),
+    "account.start_set_up": ("/account/security/set-up", "POST", None),
+    "account.set_up": ("/account/security/set-up", "GET", lambda u: 302),  # nothing waiting: back to the page
+    "account.confirm_set_up": ("/account/security/set-up/confirm", "POST", None),
+    "account.new_recovery_codes": ("/account/security/recovery-codes", "POST", None),
+    "account.turn_off": ("/account/security/turn-off", "POST", None),
+    "account.forget_device": ("/account/security/devices/1/forget", "POST", None),
     "admin_accounts.index": ("/admin/accounts", "GET", lambda u: 200 if u == "root" else 403),
     "admin_accounts.lift_lock": ("/admin/accounts/locks/lift", "POST", None),
     "admin_accounts.end_sessions": ("/admin/accounts/end-sessions", "POST", None),
+    "admin_accounts.reset_mfa": ("/admin/accounts/mfa-reset", "POST", None),
     # patterns across referrals, the map and the network: people working cases (masked by need-to-know)
     "patterns.index": ("/patterns", "GET", lambda u: 403 if u in ("root", "rev") else 200),
     "patterns.show": ("/patterns/1", "GET", lambda u: 403 if u in ("root", "rev") else 404),  # none found yet
