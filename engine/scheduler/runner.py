@@ -1,7 +1,9 @@
 """`frontdoor scheduler`: APScheduler running one short tick job, with catch-up on start and clean SIGTERM.
 
 APScheduler only keeps time here (an in-memory job store); every due item is a database row, so
-nothing is lost when the process dies and nothing doubles when two run (docs/decisions.md, D7).
+nothing is lost when the process dies and nothing doubles when two run (docs/decisions.md, D7). The
+tick runs every interval and, in between, when the next armed timer falls due or a step arms one due
+sooner (engine/scheduler/wakeups.py).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from engine.config import FiringSettings, ReminderPolicy
 from engine.runtime.services import Services
 from engine.scheduler.pool import firing_pool
 from engine.scheduler.tick import catch_up
+from engine.scheduler.wakeups import TimerWakeups
 
 log = logging.getLogger(__name__)
 
@@ -29,7 +32,8 @@ def worker_name() -> str:
 
 def run_scheduler(svc: Services, interval: float = 5.0, once: bool = False,
                   worker_id: str | None = None, batch: int = 500) -> dict[str, Any]:
-    """Catch up on everything due, then (unless ``once``) tick every ``interval`` seconds until SIGTERM."""
+    """Catch up on everything due, then (unless ``once``) tick at each due timer and at least every
+    ``interval`` seconds until SIGTERM."""
     from apscheduler.schedulers.blocking import BlockingScheduler
 
     worker_id = worker_id or worker_name()
@@ -53,8 +57,7 @@ def run_scheduler(svc: Services, interval: float = 5.0, once: bool = False,
             except Exception:  # a broken tick must not kill the scheduler; the next tick retries
                 log.exception("scheduler tick failed")
 
-        scheduler.add_job(tick, "interval", seconds=interval, id="tick", max_instances=1, coalesce=True,
-                          misfire_grace_time=None)
+        TimerWakeups(svc, scheduler, tick, interval).start()  # the interval job, and wake-ups at due timers
         scheduler.start()  # blocks until shutdown
     return totals.as_dict(worker_id)
 
@@ -90,8 +93,8 @@ def start_in_background(svc: Services, interval: float = 5.0, worker_id: str | N
             log.exception("embedded scheduler tick failed")
 
     scheduler = BackgroundScheduler(timezone="UTC", daemon=True)
-    scheduler.add_job(tick, "interval", seconds=interval, id="tick", max_instances=1, coalesce=True,
-                      misfire_grace_time=None, next_run_time=datetime.now(timezone.utc))
+    scheduler.timer_wakeups = TimerWakeups(svc, scheduler, tick, interval).start()
+    scheduler.modify_job("tick", next_run_time=datetime.now(timezone.utc))  # catch up at once
     scheduler.start()
     return scheduler
 
