@@ -54,6 +54,7 @@ class TimerWakeups:
         self._stop = threading.Event()
         self._unlisten: Callable[[], None] | None = None
         self._thread: threading.Thread | None = None
+        self._said = False
         self.listening = threading.Event()  # set once wake-ups from other processes are heard (tests wait)
 
     def start(self) -> TimerWakeups:
@@ -135,6 +136,7 @@ class TimerWakeups:
             conn.execute(f"LISTEN {wakeups.TIMERS_CHANNEL}")
             self._heard(self._next_due())  # anything armed before the LISTEN took effect
             self.listening.set()
+            self._say_listening("NOTIFY on " + wakeups.TIMERS_CHANNEL)
             while not self._stop.is_set():
                 for note in conn.notifies(timeout=LISTEN_SECONDS, stop_after=1):
                     self._heard(datetime.fromisoformat(note.payload))
@@ -147,6 +149,7 @@ class TimerWakeups:
             version = raw.driver_connection.execute("PRAGMA data_version").fetchone()[0]
             self._heard(self._next_due())
             self.listening.set()
+            self._say_listening("commits to the database file")
             while not self._stop.wait(WATCH_SECONDS):
                 now = raw.driver_connection.execute("PRAGMA data_version").fetchone()[0]
                 if now != version:  # another connection committed: perhaps a timer
@@ -154,6 +157,11 @@ class TimerWakeups:
                     self._heard(self._next_due())
         finally:
             raw.invalidate()
+
+    def _say_listening(self, what: str) -> None:
+        if not self._said:
+            self._said = True
+            log.info("waiting for timers: ticking at least every %gs, woken by %s", self.interval, what)
 
     def _heard(self, due: datetime | None) -> None:
         if due is not None:
