@@ -48,12 +48,12 @@ def run_scheduler(svc: Services, interval: float = 5.0, once: bool = False,
         if once or stopping.is_set():
             return totals.as_dict(worker_id)
 
-        def tick() -> None:
+        def tick(timers_only: bool = False) -> None:
             if stopping.is_set():  # the signal came between catching up and the scheduler starting
                 scheduler.shutdown(wait=False)
                 return
             try:
-                totals.add(catch_up(svc, worker_id, batch, policy, stopping.is_set, pool))
+                totals.add(catch_up(svc, worker_id, batch, policy, stopping.is_set, pool, timers_only))
             except Exception:  # a broken tick must not kill the scheduler; the next tick retries
                 log.exception("scheduler tick failed")
 
@@ -86,9 +86,9 @@ def start_in_background(svc: Services, interval: float = 5.0, worker_id: str | N
     worker_id = worker_id or worker_name()
     policy = ReminderPolicy.from_env()
 
-    def tick() -> None:
+    def tick(timers_only: bool = False) -> None:
         try:
-            catch_up(svc, worker_id, policy=policy)
+            catch_up(svc, worker_id, policy=policy, timers_only=timers_only)
         except Exception:  # the next tick retries; a web process must not die of a scheduler error
             log.exception("embedded scheduler tick failed")
 

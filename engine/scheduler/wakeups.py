@@ -43,7 +43,7 @@ MAX_SLEEP = timer_signals.WAKE_HORIZON.total_seconds()  # later timers are not a
 class TimerWakeups:
     """Keeps an APScheduler scheduler's next run of ``run`` at the next due timer, at most ``interval`` away."""
 
-    def __init__(self, svc: Services, scheduler: Any, run: Callable[[], None], interval: float) -> None:
+    def __init__(self, svc: Services, scheduler: Any, run: Callable[[bool], None], interval: float) -> None:
         self.svc, self.scheduler, self._run = svc, scheduler, run
         self.interval = min(interval, MAX_SLEEP)
         self._running = threading.Lock()  # one run at a time; a wake-up during a run waits for it
@@ -75,10 +75,10 @@ class TimerWakeups:
         if self._thread is not None and self._thread is not threading.current_thread():
             self._thread.join(timeout=10)
 
-    def run(self) -> None:
-        """One run of the tick, then a wake-up at the next due timer."""
+    def run(self, timers_only: bool = False) -> None:
+        """One run of the tick (``run(timers_only)``), then a wake-up at the next due timer."""
         with self._running:
-            self._run()
+            self._run(timers_only)
             due = self._next_due()
         if due is not None:
             self.wake_at(due)
@@ -109,7 +109,7 @@ class TimerWakeups:
         with self._lock:
             if self._wake_id == wake_id:
                 self._wake_id = self._wake_at = None
-        self.run()
+        self.run(timers_only=True)
 
     def _next_due(self) -> datetime | None:
         try:
