@@ -198,3 +198,16 @@ def test_the_interval_tick_fires_a_timer_nobody_announced(svc, clock, background
     assert scheduler.timer_wakeups.pending() is None
     assert eventually(lambda: len(fired_per_instance(svc)) == 2)
     assert fired_per_instance(svc) == {i: 1 for i in ids}
+
+
+def test_a_wake_up_fires_timers_and_leaves_housekeeping_to_the_interval_tick(svc, clock):
+    from engine.scheduler import ReminderPolicy, run_tick
+
+    policy = ReminderPolicy(digest_hour=23)
+    deploy_timer_soon(svc)
+    ids = start_soon(svc, 2)
+    clock.advance(minutes=2)
+    woken = run_tick(svc, "w", policy=policy, timers_only=True)
+    assert (woken.timers_fired, woken.audit_sealed, woken.insight_facts) == (2, 0, 0)
+    assert fired_per_instance(svc) == {i: 1 for i in ids}
+    assert run_tick(svc, "w", policy=policy).audit_sealed > 0  # the interval's tick seals them
