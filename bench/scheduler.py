@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import multiprocessing
+import os
 import statistics
 import sys
 import tempfile
@@ -209,7 +210,7 @@ def latency(dbs: Databases, args: argparse.Namespace) -> None:
         for kind in kinds:
             late = measure(dbs.fresh(kind), args.tree, args.count)
             runs[kind] += late
-            print(f"  {kind:10} block {block}: {summary(late)}", flush=True)
+            print(f"  {kind:10} block {block}: {summary(late)}; load {os.getloadavg()[0]:.1f}", flush=True)
     for kind, late in runs.items():
         print(f"  {kind:10} all blocks ({len(late)} timers): {summary(late)}", flush=True)
 

@@ -24,7 +24,7 @@ from sqlalchemy import create_engine, select, text
 
 ROOT = Path(__file__).resolve().parent.parent
 POLL_SECONDS = 0.01
-STARTUP_SECONDS = 60.0
+STARTUP_SECONDS = 30.0
 WARM_UP = 5  # instances started (and not counted) while the scheduler settles
 
 
