@@ -2,6 +2,10 @@
 and PostgreSQL, and time an idle tick with 100,000 future timers in the database.
 
     .venv/bin/python bench/scheduler.py [--timers 10000] [--idle 100000] [--no-postgres]
+    .venv/bin/python bench/scheduler.py --latency [--count 200] [--blocks 3] [--tree DIR] [--no-postgres]
+
+--latency: timer due -> work item visible with `frontdoor scheduler` running as its own process with its
+default settings (bench/timer_latency.py); --tree runs the scheduler of another checkout, to compare.
 
 Each scheduler is its own process (as in production) with its own engine; they start together after
 bootstrapping, so import time is not counted. Instances are made by starting one through the real
@@ -13,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import multiprocessing
+import os
 import statistics
 import sys
 import tempfile
@@ -157,8 +162,17 @@ def main() -> None:
     parser.add_argument("--no-postgres", action="store_true")
     parser.add_argument("--only", choices=["sqlite", "postgresql"], help="run one database only")
     parser.add_argument("--schedulers", default="1,2", help="scheduler counts to run, e.g. 1,2")
+    parser.add_argument("--latency", action="store_true", help="timer due -> work item visible")
+    parser.add_argument("--count", type=int, default=200, help="--latency: timers per block")
+    parser.add_argument("--blocks", type=int, default=3, help="--latency: blocks per database, interleaved")
+    parser.add_argument("--tree", type=Path, default=ROOT, help="--latency: the checkout whose scheduler runs")
     args = parser.parse_args()
     dbs = Databases(postgres=not args.no_postgres and args.only != "sqlite")
+    if args.latency:
+        try:
+            return latency(dbs, args)
+        finally:
+            dbs.close()
     rows = []
     try:
         for kind in [k for k in dbs.kinds() if args.only in (None, k)]:
@@ -182,6 +196,23 @@ def main() -> None:
     print()
     for row in [("database", "what", "schedulers", "time", "notes"), *rows]:
         print("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)))
+
+
+def latency(dbs: Databases, args: argparse.Namespace) -> None:
+    """Blocks of timers per database, in turn; lateness percentiles per block and over all blocks."""
+    from timer_latency import POLL_SECONDS, measure, summary
+
+    kinds = [k for k in dbs.kinds() if args.only in (None, k)]
+    runs: dict[str, list[float]] = {k: [] for k in kinds}
+    print(f"Timer due -> work item visible; `frontdoor scheduler` from {args.tree} with default settings; "
+          f"{args.count} timers per block; polled every {POLL_SECONDS * 1000:.0f} ms", flush=True)
+    for block in range(1, args.blocks + 1):
+        for kind in kinds:
+            late = measure(dbs.fresh(kind), args.tree, args.count)
+            runs[kind] += late
+            print(f"  {kind:10} block {block}: {summary(late)}; load {os.getloadavg()[0]:.1f}", flush=True)
+    for kind, late in runs.items():
+        print(f"  {kind:10} all blocks ({len(late)} timers): {summary(late)}", flush=True)
 
 
 if __name__ == "__main__":

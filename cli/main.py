@@ -133,7 +133,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--data")
     p.add_argument("--as", dest="actor", default="cli")
     p = command("scheduler", scheduler.cmd_scheduler)
-    p.add_argument("--interval", type=float, default=5.0, help="seconds between ticks (default 5)")
+    p.add_argument("--interval", type=float, default=5.0,
+                   help="seconds between ticks at most (default 5, up to 300); a due timer runs one sooner")
     p.add_argument("--once", action="store_true", help="catch up on everything due, then exit")
     p.add_argument("--batch", type=int, default=500, help="items of each kind per tick")
     p = command("serve", web.cmd_serve)

@@ -18,6 +18,7 @@ from engine.errors import Conflict, ExpressionError, WorkflowFailed
 from engine.runtime.offering import offered_groups, shown_details, with_details
 from engine.runtime.operations import OperationContext
 from engine.runtime.services import Services
+from engine.runtime.timer_signals import timer_armed
 from engine.runtime.version_cache import LoadedVersion, load_version
 from engine.store import hotpath
 from engine.store.models import Instance
@@ -87,6 +88,8 @@ def save(svc: Services, session: Session, row: Any, live: LiveInstance, result: 
     kept = _sync_work_items(svc, conn, row, live.open_at_load - closed, result.open_tasks, now, rows, created)
     if result.next_timer_at != row.next_timer_at:
         hotpath.replace_timer(conn, row.id, result.next_timer_at)
+        if result.next_timer_at is not None:  # a scheduler may be waiting past it
+            timer_armed(svc, session, conn, result.next_timer_at, now)
     if waiting_for != (row.waiting_for or ""):
         hotpath.replace_waits(conn, row.id, [n for n in waiting_for.split(",") if n], row.case_ref)
     if status == "completed":

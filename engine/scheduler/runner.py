@@ -1,7 +1,9 @@
 """`frontdoor scheduler`: APScheduler running one short tick job, with catch-up on start and clean SIGTERM.
 
 APScheduler only keeps time here (an in-memory job store); every due item is a database row, so
-nothing is lost when the process dies and nothing doubles when two run (docs/decisions.md, D7).
+nothing is lost when the process dies and nothing doubles when two run (docs/decisions.md, D7). The
+tick runs every interval and, in between, when the next armed timer falls due or a step arms one due
+sooner (engine/scheduler/wakeups.py).
 """
 
 from __future__ import annotations
@@ -17,7 +19,8 @@ from typing import Any
 from engine.config import FiringSettings, ReminderPolicy
 from engine.runtime.services import Services
 from engine.scheduler.pool import firing_pool
-from engine.scheduler.tick import catch_up
+from engine.scheduler.tick import catch_up, run_tick
+from engine.scheduler.wakeups import TimerWakeups
 
 log = logging.getLogger(__name__)
 
@@ -29,7 +32,8 @@ def worker_name() -> str:
 
 def run_scheduler(svc: Services, interval: float = 5.0, once: bool = False,
                   worker_id: str | None = None, batch: int = 500) -> dict[str, Any]:
-    """Catch up on everything due, then (unless ``once``) tick every ``interval`` seconds until SIGTERM."""
+    """Catch up on everything due, then (unless ``once``) tick at each due timer and at least every
+    ``interval`` seconds until SIGTERM."""
     from apscheduler.schedulers.blocking import BlockingScheduler
 
     worker_id = worker_id or worker_name()
@@ -44,19 +48,31 @@ def run_scheduler(svc: Services, interval: float = 5.0, once: bool = False,
         if once or stopping.is_set():
             return totals.as_dict(worker_id)
 
-        def tick() -> None:
+        def tick(timers_only: bool = False) -> None:
             if stopping.is_set():  # the signal came between catching up and the scheduler starting
                 scheduler.shutdown(wait=False)
                 return
             try:
-                totals.add(catch_up(svc, worker_id, batch, policy, stopping.is_set, pool))
+                totals.add(_wake_up(svc, worker_id, batch, policy, stopping.is_set, pool) if timers_only
+                           else catch_up(svc, worker_id, batch, policy, stopping.is_set, pool))
             except Exception:  # a broken tick must not kill the scheduler; the next tick retries
                 log.exception("scheduler tick failed")
 
-        scheduler.add_job(tick, "interval", seconds=interval, id="tick", max_instances=1, coalesce=True,
-                          misfire_grace_time=None)
+        TimerWakeups(svc, scheduler, tick, interval).start()  # the interval job, and wake-ups at due timers
         scheduler.start()  # blocks until shutdown
     return totals.as_dict(worker_id)
+
+
+WAKE_BATCH = 50  # timers a wake-up fires in the scheduler's own process before handing on to its firing pool
+
+
+def _wake_up(svc: Services, worker_id: str, batch: int, policy: ReminderPolicy, should_stop, pool) -> list:
+    """A wake-up at a due timer: the few just due fire here (no hand-off to another process, which costs
+    more than the step when the machine is busy); a burst goes on to the firing processes."""
+    first = run_tick(svc, worker_id, WAKE_BATCH, policy, should_stop, None, timers_only=True)
+    if not first.full or pool is None:
+        return [first, *(catch_up(svc, worker_id, WAKE_BATCH, policy, should_stop, None, True) if first.full else [])]
+    return [first, *catch_up(svc, worker_id, batch, policy, should_stop, pool, timers_only=True)]
 
 
 def _stop_on_signals(stopping: threading.Event, scheduler) -> None:
@@ -83,15 +99,15 @@ def start_in_background(svc: Services, interval: float = 5.0, worker_id: str | N
     worker_id = worker_id or worker_name()
     policy = ReminderPolicy.from_env()
 
-    def tick() -> None:
+    def tick(timers_only: bool = False) -> None:
         try:
-            catch_up(svc, worker_id, policy=policy)
+            catch_up(svc, worker_id, policy=policy, timers_only=timers_only)
         except Exception:  # the next tick retries; a web process must not die of a scheduler error
             log.exception("embedded scheduler tick failed")
 
     scheduler = BackgroundScheduler(timezone="UTC", daemon=True)
-    scheduler.add_job(tick, "interval", seconds=interval, id="tick", max_instances=1, coalesce=True,
-                      misfire_grace_time=None, next_run_time=datetime.now(timezone.utc))
+    scheduler.timer_wakeups = TimerWakeups(svc, scheduler, tick, interval).start()
+    scheduler.modify_job("tick", next_run_time=datetime.now(timezone.utc))  # catch up at once
     scheduler.start()
     return scheduler
 

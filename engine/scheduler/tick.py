@@ -64,14 +64,19 @@ class TickReport:
 
 
 def run_tick(svc: Services, worker_id: str, batch: int = 500, policy: ReminderPolicy | None = None,
-             should_stop: Callable[[], bool] | None = None, pool: FiringPool | None = None) -> TickReport:
+             should_stop: Callable[[], bool] | None = None, pool: FiringPool | None = None,
+             timers_only: bool = False) -> TickReport:
     """Do everything that is due now, at most ``batch`` of each kind; safe to run in many processes.
-    Timers fire in ``pool``'s worker processes when the scheduler has one (PostgreSQL)."""
+    Timers fire in ``pool``'s worker processes when the scheduler has one (PostgreSQL). ``timers_only``
+    (a wake-up at a due timer): timers, and the starts and e-mail they asked for; the rest waits for the
+    interval's tick, so timers falling due one after another are not held up by housekeeping."""
     policy = policy or ReminderPolicy.from_env()
     started = time.perf_counter()
     due = due_now(svc, policy)
 
     def go(kind: str, also: bool = False) -> bool:
+        if timers_only and kind not in _TIMER_WORK:
+            return False
         return (due.get(kind, False) or also) and not (should_stop is not None and should_stop())
 
     fired = fire_due(svc, limit=batch, worker=worker_id, should_stop=should_stop, pool=pool) if go("timers") else 0
@@ -91,7 +96,8 @@ def run_tick(svc: Services, worker_id: str, batch: int = 500, policy: ReminderPo
         if go("patterns", also=starts > 0) else 0
     # Insight counts what happened before this tick, and (one cheap check) what this tick did.
     did_work = fired + breached + reminded + escalated + digests + alerted + emails + starts + programme > 0
-    fresh = due["insight"] or (did_work and _guarded("insight", lambda: needs_refresh(svc), False))
+    fresh = not timers_only and (due["insight"] or (did_work and _guarded("insight", lambda: needs_refresh(svc),
+                                                                           False)))
     facts = _guarded("insight", lambda: refresh_insight(svc), 0) if go("insight", also=fresh) else 0
     # Last, so this tick's own audit rows are sealed into the chain before the next one.
     sealed = _guarded("audit", lambda: seal_audit(svc, limit=batch * 4), 0) if go("audit", also=did_work) else 0
@@ -100,6 +106,9 @@ def run_tick(svc: Services, worker_id: str, batch: int = 500, policy: ReminderPo
                       escalations=escalated, digests=digests, alerts_escalated=alerted, emails_sent=emails,
                       starts=starts, insight_facts=facts, patterns_checked=swept, programme=programme,
                       audit_sealed=sealed, seconds=round(time.perf_counter() - started, 4), full=full)
+
+
+_TIMER_WORK = frozenset({"timers", "emails", "starts"})  # what a wake-up at a due timer does
 
 
 def _guarded(step: str, work: Callable[[], Any], fallback: Any) -> Any:
@@ -142,9 +151,10 @@ def due_now(svc: Services, policy: ReminderPolicy) -> dict[str, bool]:
 
 
 def catch_up(svc: Services, worker_id: str, batch: int = 500, policy: ReminderPolicy | None = None,
-             should_stop: Callable[[], bool] | None = None, pool: FiringPool | None = None) -> list[TickReport]:
+             should_stop: Callable[[], bool] | None = None, pool: FiringPool | None = None,
+             timers_only: bool = False) -> list[TickReport]:
     """Tick until nothing is left (misfires after downtime fire in due order, oldest first)."""
-    reports = [run_tick(svc, worker_id, batch, policy, should_stop, pool)]
+    reports = [run_tick(svc, worker_id, batch, policy, should_stop, pool, timers_only)]
     while reports[-1].full and not (should_stop and should_stop()):
-        reports.append(run_tick(svc, worker_id, batch, policy, should_stop, pool))
+        reports.append(run_tick(svc, worker_id, batch, policy, should_stop, pool, timers_only))
     return reports

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from pathlib import Path
@@ -17,6 +18,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
 
+log = logging.getLogger(__name__)
 MIGRATIONS = Path(__file__).with_name("migrations")
 # SQLite's own checkpoint after a commit that takes the WAL past this many pages: only a backstop, for
 # when the background checkpointer below is not running (its interval plus a burst of writes)
@@ -182,6 +184,9 @@ class Database:
         self._read_sessions = sessionmaker(self.read_engine, expire_on_commit=False)
         # the connection of the unit of work open in this thread or task, if any (see unit_of_work)
         self._unit: ContextVar[Connection | None] = ContextVar(f"frontdoor_unit_{id(self)}", default=None)
+        # what waits for the open unit of work to commit (see after_commit)
+        self._unit_after: ContextVar[list[Callable[[], None]] | None] = ContextVar(
+            f"frontdoor_unit_after_{id(self)}", default=None)
 
     @contextmanager
     def unit_of_work(self) -> Iterator[Connection]:
@@ -196,16 +201,33 @@ class Database:
         if self._unit.get() is not None:
             raise RuntimeError("a unit of work is already open here")
         conn = self.engine.connect()
-        mark = self._unit.set(conn)
+        mark, after = self._unit.set(conn), self._unit_after.set([])
         try:
             with conn.begin():
                 yield conn
+            waiting = self._unit_after.get() or []
         except Exception as exc:
             self._reopen_if_read_only(exc)
             raise
         finally:
             self._unit.reset(mark)
+            self._unit_after.reset(after)
             conn.close()
+        _call_after_commit(waiting)  # reached only when the unit committed
+
+    def after_commit(self, session: Any, fn: Callable[[], None]) -> None:
+        """Call ``fn`` once the transaction ``session`` belongs to has committed (never when it rolls back).
+
+        ``session`` is a ``step()`` unit or a ``transaction()`` session; inside a unit of work, ``fn`` waits
+        for the unit itself to commit. What ``fn`` raises is logged: the commit stands.
+        """
+        waiting = self._unit_after.get()
+        if waiting is not None:
+            waiting.append(fn)
+        elif isinstance(session, StepUnit):
+            session.after_commit(fn)
+        else:
+            event.listen(session, "after_commit", lambda _session: _call_after_commit([fn]), once=True)
 
     def ambient(self) -> Connection | None:
         """The open unit of work's connection in this thread or task, or None."""
@@ -261,6 +283,7 @@ class Database:
             unit.close()
             if own:
                 conn.close()
+        _call_after_commit(unit.waiting)  # reached only when the block committed
 
     @contextmanager
     def read(self) -> Iterator[Session]:
@@ -303,6 +326,11 @@ class StepUnit:
         self._sessions = sessions
         self._session: Session | None = None
         self._info: dict[str, Any] = {}
+        self.waiting: list[Callable[[], None]] = []  # called after the commit (Database.after_commit)
+
+    def after_commit(self, fn: Callable[[], None]) -> None:
+        """Call ``fn`` once this transaction has committed (never when it rolls back)."""
+        self.waiting.append(fn)
 
     @property
     def session(self) -> Session:
@@ -347,6 +375,15 @@ class StepUnit:
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.session, name)
+
+
+def _call_after_commit(waiting: list[Callable[[], None]]) -> None:
+    """Run what waited for a commit; a failure there is logged and the commit stands."""
+    for fn in waiting:
+        try:
+            fn()
+        except Exception:  # noqa: BLE001 - the work is committed; whoever listens must not undo its answer
+            log.exception("after-commit call failed")
 
 
 def _ensure_sqlite_folder(url: str) -> str | None:
