@@ -4,6 +4,7 @@ redacted, approved by someone else, sent; its one-month clock, and the reply wit
 from __future__ import annotations
 
 import json
+
 import pytest
 from sqlalchemy import select
 
@@ -52,6 +53,10 @@ def received(svc, **changes) -> tuple[str, int]:
     return child.case_ref, started.id
 
 
+def approve(svc, instance_id: int) -> None:
+    complete_work_item(svc, open_item(svc, instance_id, "ut_sar_approve"), "max.approver", {"sar_approval": "approve"})
+
+
 def reviewed(svc, instance_id: int, withheld: list) -> None:
     complete_work_item(svc, open_item(svc, instance_id, "ut_sar_identity"), "ira.reviewer",
                        {"identity_confirmed": "yes", "identity_evidence": "Passport seen"})
@@ -64,7 +69,7 @@ def test_received_to_sent_with_the_clock_and_a_masked_reply(routes):
     assert routes.timescales.calendar.to_local(clock.due_at).date().isoformat() == "2026-04-02"  # one calendar month
     reviewed(routes, instance, [{"item": "referral 1", "reason": "Names a neighbour"}])
     assert "Referral 1" in process_data(routes, instance)["sar_items_text"]
-    complete_work_item(routes, open_item(routes, instance, "ut_sar_approve"), "max.approver", {"sar_approval": "approve"})
+    approve(routes, instance)
     complete_work_item(routes, open_item(routes, instance, "ut_sar_send"), "ira.reviewer",
                        {"sent_how": "post", "sent_on": "2026-03-20"})
     assert get_instance(routes, instance).status == "completed"
@@ -84,7 +89,7 @@ def test_received_to_sent_with_the_clock_and_a_masked_reply(routes):
 def test_the_referrer_is_masked_even_when_nothing_is_withheld(routes):
     ref, instance = received(routes)
     reviewed(routes, instance, [])
-    complete_work_item(routes, open_item(routes, instance, "ut_sar_approve"), "max.approver", {"sar_approval": "approve"})
+    approve(routes, instance)
     with routes.db.read() as session:
         reply = session.scalar(select(SubjectAccessBundle).where(SubjectAccessBundle.instance_id == instance))
     bundle = json.loads(document_store(routes).get(reply.sha256))
