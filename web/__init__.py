@@ -43,6 +43,7 @@ def create_app(services: Services | None = None, config: Mapping[str, Any] | Non
         plans,
         programme,
         security,
+        subject_access,
         tasks,
         team,
     )
@@ -70,6 +71,7 @@ def create_app(services: Services | None = None, config: Mapping[str, Any] | Non
         app.register_blueprint(module.bp)
     for module in (team, plans, admin_mail):  # managers' team page, a context's plan, e-mail not yet sent
         app.register_blueprint(module.bp)
+    app.register_blueprint(subject_access.bp)  # subject access requests from a child's case page
     api.init_app(app)  # the JSON API under /api/v1
     merging.init_app(app)  # after the API's handlers: a merged record's reference leads to the kept one
     kept.init_app(app)  # a post that arrives after the session ended is kept for its author

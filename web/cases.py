@@ -19,6 +19,7 @@ from engine.cases.record import case_record
 from engine.cases.views import search_cases
 from engine.clocks.actions import REASON_MAX, act_on_clock, clock_actions
 from engine.errors import InvalidFormData, NotPermitted
+from engine.governance.sar_requests import may_handle, replies
 from engine.people.break_glass import GRANT_HOURS, break_glass
 from web.context import current_user, services
 
@@ -26,7 +27,9 @@ bp = Blueprint("cases", __name__, url_prefix="/cases")
 
 NOTICES = {"protected": "The address is now protected: it is withheld everywhere this child appears.",
            "unprotected": "The protection has been removed: the address is shown again.",
-           "merged": "The two records are now one. The other record's reference leads here."}
+           "merged": "The two records are now one. The other record's reference leads here.",
+           "subject_access": "The subject access request is recorded: its first task is in the inbox and its "
+                             "one-month clock is running."}
 POSTCODE = re.compile(r"^[A-Z]{1,2}\d[A-Z\d]?\s*\d[A-Z]{2}$", re.I)
 SCHOOL_URN = re.compile(r"^\d{6}$")  # DfE unique reference numbers are six digits
 
@@ -91,13 +94,22 @@ def _case_page(ref: str, section: str = "summary", errors: dict[str, list[str]] 
                            failed=failed, error_list=error_list, error_count=len(error_list),
                            reason_max=REASON_MAX, protection=protection, protection_errors=protection_errors,
                            protection_reason_max=PROTECTION_REASON_MAX,
-                           notice=notice), 422 if error_list else 200
+                           notice=notice, sar=_subject_access(page.view, username)), 422 if error_list else 200
+
+
+def _subject_access(view, username: str) -> dict:
+    """Whether this person may record a subject access request here, and the replies they may download."""
+    if view.subject_type != "child" or not may_handle(services(), username):
+        return {"allowed": False, "replies": []}
+    return {"allowed": True, "replies": replies(services(), view.ref, username)}
 
 
 def _clock_action(ref: str, clock_id: int, action: str):
     """Do one clock action for the signed-in person; a bad reason re-shows the case page with the error."""
     try:
-        act_on_clock(services(), ref, clock_id, action, current_user().username, request.form.get("reason", ""))
+        months = request.form.get("months", "")
+        act_on_clock(services(), ref, clock_id, action, current_user().username, request.form.get("reason", ""),
+                     months=int(months) if months.isdigit() else 0)
     except InvalidFormData as exc:
         return _case_page(ref, errors=exc.errors, failed=(clock_id, action))
     return redirect(url_for("cases.show", ref=ref.upper(), _anchor="clocks"))
@@ -119,6 +131,12 @@ def clock_pause(ref: str, clock_id: int):
 def clock_resume(ref: str, clock_id: int):
     """Resume a paused clock (its owner or a manager)."""
     return _clock_action(ref, clock_id, "resume")
+
+
+@bp.post("/<ref>/clocks/<int:clock_id>/extend")
+def clock_extend(ref: str, clock_id: int):
+    """Extend a subject access request's time limit by up to two further months, with the reason."""
+    return _clock_action(ref, clock_id, "extend")
 
 
 @bp.post("/<ref>/clocks/<int:clock_id>/stop")

@@ -17,7 +17,7 @@ from engine.calendar.working_days import NATION_SUBDIVISIONS, WorkingCalendar, p
 from engine.config import timescales_overrides_from_env
 from engine.errors import FrontdoorError
 
-Unit = Literal["working_days", "days", "hours", "weeks", "months", "end_of_working_day"]
+Unit = Literal["working_days", "days", "hours", "weeks", "months", "gdpr_months", "end_of_working_day"]
 UNITS: tuple[str, ...] = get_args(Unit)
 OVERRIDES_ENV = "FRONTDOOR_TIMESCALES_OVERRIDES"
 DEFAULT_PATH = Path(__file__).resolve().parents[2] / "config" / "timescales.toml"
@@ -51,9 +51,10 @@ ANCHOR_WORDS = {
     "context_conference": "the context conference", "action_due": "the action's due date",
     "context_closed": "the context being closed", "school_assessment_started": "the school assessment starting",
     "system_review_started": "the system review starting", "system_review_rated": "the ratings being agreed",
+    "subject_access_received": "the subject access request being received",
 }
 UNIT_WORDS = {"working_days": ("working day", "working days"), "days": ("day", "days"), "hours": ("hour", "hours"),
-              "weeks": ("week", "weeks"), "months": ("month", "months")}
+              "weeks": ("week", "weeks"), "months": ("month", "months"), "gdpr_months": ("month", "months")}
 
 
 @dataclass(frozen=True)
@@ -88,6 +89,8 @@ def add_duration(calendar: WorkingCalendar, start: datetime, amount: int, unit: 
         return calendar.add_hours(start, amount)
     if unit == "months":
         return calendar.add_months(start, amount)
+    if unit == "gdpr_months":  # a subject access request's month (docs/decisions.md, D85)
+        return calendar.add_gdpr_months(start, amount)
     if unit == "end_of_working_day":  # 1: the end of the same working day (docs/decisions.md, D48)
         return calendar.end_of_working_day(start, amount)
     raise ValueError(f"unit must be one of {', '.join(UNITS)}, got {unit!r}")

@@ -144,6 +144,15 @@ class WorkingCalendar:
         local = self.to_local(start)
         return self._at_local_time(local.date() + relativedelta(months=n), local)
 
+    def add_gdpr_months(self, start: datetime, n: int) -> datetime:
+        """The end (23:59 local) of the day n calendar months after start's local date, as UK GDPR counts
+        a month: the corresponding date (the month's last day when it has none), moved on to the next
+        working day when it falls on a weekend, bank holiday or closure (the ICO's guidance)."""
+        day = self.to_local(start).date() + relativedelta(months=n)
+        while not self.is_working_day(day):
+            day += timedelta(days=1)
+        return datetime.combine(day, time(23, 59), tzinfo=self.tz).astimezone(UTC)
+
     def describe_due(self, due: datetime, now: datetime) -> str:
         """Plain English for a deadline seen from ``now``: "due today", "overdue by 2 working days"."""
         due_local, now_local = self.to_local(due), self.to_local(now)

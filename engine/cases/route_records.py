@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from engine.cases import matching, plans, records, route_lifecycle
 from engine.config import Settings
+from engine.governance import sar_route
 from engine.patterns.finder import index_for_sweep
 from engine.patterns.rules import load_rules
 from engine.runtime.operations import CaseRecords
@@ -49,6 +50,11 @@ class _RouteRecords:
     apply_lifecycle = staticmethod(route_lifecycle.apply_lifecycle)
     record_plan = staticmethod(plans.record_plan)
     record_plan_update = staticmethod(plans.record_plan_update)
+    subject_access_items = staticmethod(sar_route.review_items)
+    subject_access_items_text = staticmethod(sar_route.items_text)
+    check_subject_access_withheld = staticmethod(sar_route.check_withheld)
+    prepare_subject_access = staticmethod(sar_route.prepare_reply)
+    record_subject_access_sent = staticmethod(sar_route.record_sent)
 
 
 RECORDS: CaseRecords = _RouteRecords()

@@ -14,14 +14,22 @@ from sqlalchemy.orm import Session
 
 from engine.access.need_to_know import NoNeedToKnow, active_role, may_see_case
 from engine.cases.records import live_case
-from engine.clocks.case_clocks import ClockView, pause_clock, record_exceed_reason, resume_clock, stop_clock
+from engine.clocks.case_clocks import (
+    EXTENDABLE,
+    ClockView,
+    extend_clock,
+    pause_clock,
+    record_exceed_reason,
+    resume_clock,
+    stop_clock,
+)
 from engine.errors import InvalidFormData, NotFound, NotPermitted
 from engine.people.directory import groups_of
 from engine.runtime.services import Services
 from engine.store.clocks import Clock
 
 REASON_MAX = 2000  # a paragraph or two; the full story belongs in the case record
-ACTIONS = ("reason", "pause", "resume", "stop")
+ACTIONS = ("reason", "pause", "resume", "stop", "extend")
 # Only a running clock can be paused; a breached one can still be stopped when its step is done.
 CHANGES_BY_STATUS = {"running": {"pause", "stop"}, "paused": {"resume", "stop"}, "breached": {"stop"}}
 
@@ -39,15 +47,16 @@ def clock_actions(svc: Services, username: str, clocks: Iterable[ClockView]) -> 
 
 
 def act_on_clock(svc: Services, case_ref: str, clock_id: int, action: str, username: str,
-                 reason: str = "") -> ClockView:
-    """Do ``action`` (reason, pause, resume, stop) to a clock on ``case_ref`` for its owner or a manager.
+                 reason: str = "", months: int = 0) -> ClockView:
+    """Do ``action`` (reason, pause, resume, stop, extend by ``months``) to a clock on ``case_ref``, for its
+    owner or a manager.
 
     Raises NotFound (no such clock on that case), NoNeedToKnow, NotPermitted, InvalidFormData or Conflict.
     """
     if action not in ACTIONS:
         raise NotFound(f"No clock action '{action}'")
     reason = (reason or "").strip()
-    if action in ("reason", "pause") and len(reason) > REASON_MAX:
+    if action in ("reason", "pause", "extend") and len(reason) > REASON_MAX:
         raise InvalidFormData({"reason": [f"The reason must be {REASON_MAX} characters or fewer"]})
     with svc.db.read() as session:
         _check_may_act(svc, session, case_ref, clock_id, username)
@@ -55,6 +64,8 @@ def act_on_clock(svc: Services, case_ref: str, clock_id: int, action: str, usern
         return record_exceed_reason(svc, clock_id, reason, username)
     if action == "pause":
         return pause_clock(svc, clock_id, reason, username)
+    if action == "extend":
+        return extend_clock(svc, clock_id, months, reason, username)
     return resume_clock(svc, clock_id, username) if action == "resume" else stop_clock(svc, clock_id, username)
 
 
@@ -83,4 +94,6 @@ def _offered(clock: ClockView, may_act: bool) -> frozenset[str]:
         return frozenset()
     offered = {"reason"} if clock.breached_at is not None and not clock.exceed_reason else set()
     offered |= CHANGES_BY_STATUS.get(clock.status, set())
+    if clock.extended_months < EXTENDABLE.get(clock.name, 0) and clock.status in CHANGES_BY_STATUS:
+        offered.add("extend")
     return frozenset(offered)

@@ -23,6 +23,9 @@ from engine.store.clocks import Clock, ClockEvent
 from engine.store.models import User
 
 OPEN = ("running", "paused", "breached")
+# Clocks the law lets run longer, and by at most how many further months: UK GDPR Article 12(3) lets a
+# subject access request's month be extended by two further months, with the reasons (docs/decisions.md, D86).
+EXTENDABLE = {"subject_access": 2}
 
 
 @dataclass(frozen=True)
@@ -44,6 +47,8 @@ class ClockView:
     exceed_reason: str | None
     exceed_reason_by: str | None
     owner: str | None
+    extended_months: int = 0
+    extension_reason: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form."""
@@ -157,6 +162,32 @@ def record_exceed_reason(svc: Services, clock_id: int, reason: str, actor: str) 
         _check_may_answer(session, clock, actor)
         clock.exceed_reason, clock.exceed_reason_by, clock.exceed_reason_at = reason.strip(), actor, now
         _event(session, clock, now, actor, "exceed_reason_recorded", reason.strip())
+        return _view(svc, clock)
+
+
+def extend_clock(svc: Services, clock_id: int, months: int, reason: str, actor: str) -> ClockView:
+    """Extend an extendable open clock by ``months`` (in all at most ``EXTENDABLE``'s), with the reason; audited.
+
+    Raises InvalidFormData (no reason, or too many months) or Conflict (a clock that cannot be extended)."""
+    reason = (reason or "").strip()
+    with svc.db.transaction() as session:
+        clock = _get(session, clock_id)
+        most = EXTENDABLE.get(clock.name, 0)
+        if not most or clock.status not in OPEN:
+            raise Conflict(f"The clock '{clock.name}' cannot be extended")
+        left = most - (clock.extended_months or 0)
+        if not isinstance(months, int) or isinstance(months, bool) or not 1 <= months <= left:
+            raise InvalidFormData({"months": [f"Choose 1 to {left} months: it may be extended by {most} in all"
+                                              if left else "This clock has already been extended as far as it may"]})
+        if not reason:
+            raise InvalidFormData({"reason": ["Enter why the time limit is extended"]})
+        clock.extended_months = (clock.extended_months or 0) + months
+        clock.limit_amount += months
+        clock.extension_reason = reason if not clock.extension_reason else f"{clock.extension_reason}\n{reason}"
+        clock.due_at = _recomputed_due(svc, clock)
+        if clock.status == "breached" and clock.due_at > svc.now():
+            clock.status, clock.breached_at = "running", None  # the extended limit has not passed
+        _event(session, clock, svc.now(), actor, "clock_extended", f"{months} month(s): {reason}")
         return _view(svc, clock)
 
 
@@ -280,4 +311,5 @@ def _view(svc: Services, clock: Clock) -> ClockView:
                      limit=f"{clock.limit_amount} {unit}", due_at=clock.due_at, due_text=due_text,
                      pause_reason=clock.pause_reason, breached_at=clock.breached_at,
                      exceed_reason=clock.exceed_reason, exceed_reason_by=clock.exceed_reason_by,
-                     owner=clock.owner_user or clock.owner_group)
+                     owner=clock.owner_user or clock.owner_group, extended_months=clock.extended_months or 0,
+                     extension_reason=clock.extension_reason)

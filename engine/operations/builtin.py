@@ -7,6 +7,7 @@ from typing import Any
 
 import engine.operations.plans  # noqa: F401  (plan topics register on import)
 import engine.operations.safeguarding  # noqa: F401  (safeguarding topics register on import)
+import engine.operations.subject_access  # noqa: F401  (subject access topics register on import)
 from engine.runtime.operations import OPERATIONS, OperationContext
 
 

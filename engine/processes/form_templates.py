@@ -21,13 +21,15 @@ from engine.workflow.xml import BPMN_NS, CAMUNDA_NS, document_kind, load_xml
 # and by the decision tables' trace (engine/workflow/specs.py).
 ENGINE_VARIABLES = frozenset({"case_ref", "referral_id", "intake_decision", "referral_received_at",
                               "process_started_at", "decision_trace"})
+# Set by a shipped service topic for the form that follows it (engine/operations/subject_access.py).
+TOPIC_VARIABLES = frozenset({"sar_items_text"})
 
 
 def template_problems(files: Mapping[str, bytes], pool: Mapping[str, bytes]) -> list[Problem]:
     """Every unknown or malformed variable in the forms of a deploy (its own and those its tasks name)."""
     forms = _forms(pool)
     roots = _roots(pool)
-    known = set(ENGINE_VARIABLES) | _form_keys(forms.values()) | _names_in(roots.values())
+    known = set(ENGINE_VARIABLES) | TOPIC_VARIABLES | _form_keys(forms.values()) | _names_in(roots.values())
     wanted = {n.removesuffix(".form") for n in files if n.endswith(".form")}
     wanted |= {node.get(f"{{{CAMUNDA_NS}}}formRef") for name, root in roots.items() if name in files
                for node in root.iter(f"{{{BPMN_NS}}}userTask") if node.get(f"{{{CAMUNDA_NS}}}formRef")}

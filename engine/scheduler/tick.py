@@ -14,6 +14,7 @@ from sqlalchemy.exc import DBAPIError
 from engine.clocks.case_clocks import breach_due_clocks
 from engine.config import ReminderPolicy
 from engine.governance.chain import seal as seal_audit
+from engine.governance.disposal_due import list_disposal_due, listing_due_query
 from engine.insight.refresh import needs_refresh, refresh_due, refresh_insight
 from engine.patterns.sweep import sweep_due_query, sweep_patterns
 from engine.programme.duties import programme_due_query, run_programme_duties
@@ -55,6 +56,7 @@ class TickReport:
     patterns_checked: int = 0
     programme: int = 0
     audit_sealed: int = 0
+    disposal_alerts: int = 0
     seconds: float = 0.0
     full: bool = False
 
@@ -86,8 +88,10 @@ def run_tick(svc: Services, worker_id: str, batch: int = 500, policy: ReminderPo
     alerted = _guarded("alerts", lambda: escalate_alerts(svc, limit=batch), 0) if go("alerts") else 0
     # the change programme: training renewals, pilot reflections and pilot decisions (engine/programme/duties.py)
     programme = _guarded("programme", lambda: run_programme_duties(svc, batch).total, 0) if go("programme") else 0
+    # once a day: tell the disposal approvers how many records fall due (engine/governance/disposal_due.py)
+    disposal = _guarded("retention", lambda: list_disposal_due(svc, worker_id), 0) if go("retention") else 0
     fired_alerts = fired > 0  # a fired timer's step may have raised an alert: its e-mail goes out now
-    raised = breached + reminded + escalated + digests + alerted + programme > 0 or fired_alerts  # its own e-mail
+    raised = breached + reminded + escalated + digests + alerted + programme + disposal > 0 or fired_alerts
     emails = send_pending_emails(svc, limit=batch) if go("emails", also=raised) else 0
     # Starts a fired timer asked for go out in the same tick; a fired timer may also need counting.
     starts = _guarded("outbox", lambda: len(start_pending(svc, limit=batch)), 0) if go("starts", also=fired > 0) else 0
@@ -105,7 +109,8 @@ def run_tick(svc: Services, worker_id: str, batch: int = 500, policy: ReminderPo
     return TickReport(worker_id=worker_id, timers_fired=fired, clocks_breached=breached, reminders=reminded,
                       escalations=escalated, digests=digests, alerts_escalated=alerted, emails_sent=emails,
                       starts=starts, insight_facts=facts, patterns_checked=swept, programme=programme,
-                      audit_sealed=sealed, seconds=round(time.perf_counter() - started, 4), full=full)
+                      audit_sealed=sealed, disposal_alerts=disposal, seconds=round(time.perf_counter() - started, 4),
+                      full=full)
 
 
 _TIMER_WORK = frozenset({"timers", "emails", "starts"})  # what a wake-up at a due timer does
@@ -136,6 +141,7 @@ def due_now(svc: Services, policy: ReminderPolicy) -> dict[str, bool]:
         "alerts": due_escalations_query(svc),
         "patterns": sweep_due_query(now),
         "programme": programme_due_query(svc),
+        "retention": listing_due_query(svc),
         "audit": select(AuditEvent.id).where(AuditEvent.seq.is_(None)),
         "emails": due_emails_query(svc) if svc.settings.smtp_port else None,
     }

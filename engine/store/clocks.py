@@ -43,6 +43,9 @@ class Clock(Base):
     started_by: Mapped[str] = mapped_column(String(80))
     started_at: Mapped[datetime]
     stopped_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    # A subject access clock extended under UK GDPR Article 12(3): months added and why (docs/governance.md).
+    extended_months: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    extension_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
     # The route instance that started it (a BPMN clock declaration); None for a clock started by hand.
     instance_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
     __table_args__ = (Index("ix_clocks_status_due", "status", "due_at"), Index("ix_clocks_instance", "instance_id"),

@@ -70,3 +70,23 @@ class DisposedCase(Base):
     run_id: Mapped[int] = mapped_column(ForeignKey("disposal_runs.id"))
     schedule: Mapped[str] = mapped_column(String(40))
     disposed_at: Mapped[datetime]
+
+
+class SubjectAccessBundle(Base):
+    """The bundle a subject access request's route prepared once approved: the redacted record as JSON in
+    the document store (``sha256``), who redacted and who approved it, and how and when it was sent."""
+
+    __tablename__ = "subject_access_bundles"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_ref: Mapped[str] = mapped_column(String(40))
+    instance_id: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    withheld: Mapped[list[Any]] = mapped_column(JSON, default=list)  # [{"item": "Note 2", "reason": "..."}]
+    redacted_by: Mapped[str] = mapped_column(String(80))
+    approved_by: Mapped[str] = mapped_column(String(80))
+    prepared_at: Mapped[datetime]
+    sent_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    sent_how: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    sent_by: Mapped[str | None] = mapped_column(String(80), nullable=True)
+    __table_args__ = (Index("ix_subject_access_bundles_case", "case_ref"),
+                      Index("ix_subject_access_bundles_instance", "instance_id", unique=True))

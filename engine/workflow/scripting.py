@@ -16,7 +16,7 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
     TimerEventDefinition,
 )
 
-from engine.errors import ExpressionError
+from engine.errors import ExpressionError, InvalidFormData, NotPermitted
 from engine.workflow.expressions import compile_expression, is_iso8601_literal, strip_expression
 
 ServiceCall = Callable[[str, dict[str, Any], str, dict[str, str]], dict[str, Any]]
@@ -66,8 +66,8 @@ class SafeScriptEngine(PythonScriptEngine):
             raise WorkflowTaskException(f"No service operations are available for topic '{topic}'", task=task)
         try:
             return self.services(topic, dict(task.data), task.task_spec.name, kwargs.get("properties") or {})
-        except WorkflowTaskException:
-            raise
+        except (WorkflowTaskException, InvalidFormData, NotPermitted):
+            raise  # a refusal of the person's answers reaches them as it is (the step still rolls back)
         except Exception as exc:  # an operation failed: the step rolls back and the reason is recorded
             raise WorkflowTaskException(f"Service '{topic}' failed: {exc}", task=task, exception=exc) from exc
 

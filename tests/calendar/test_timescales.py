@@ -29,6 +29,7 @@ LOCAL = {
     "child_seen_s47", "conference_request", "cfa_reminder", "early_help_review", "cin_review",
     "strategy_discussion_immediate", "alert_escalation",
 }  # fmt: skip
+INFORMATION_RIGHTS = {"subject_access"}  # UK GDPR: the law, but not Working Together
 
 
 def uk(*parts: int) -> datetime:
@@ -58,7 +59,7 @@ def write_toml(tmp_path):
 
 
 def test_defaults_hold_every_named_timescale():
-    assert set(load_timescales().names()) == NATIONAL | CONTEXT | LOCAL
+    assert set(load_timescales().names()) == NATIONAL | CONTEXT | LOCAL | INFORMATION_RIGHTS
 
 
 def test_only_working_together_rules_are_national():
@@ -255,3 +256,12 @@ def test_immediate_danger_makes_the_strategy_discussion_due_the_same_working_day
     assert book.due("strategy_discussion_immediate", uk(2026, 3, 2, 16, 30)) == uk(2026, 3, 2, 23, 59)
     assert book.due("strategy_discussion_immediate", uk(2026, 4, 3, 10, 0)) == uk(2026, 4, 7, 23, 59)  # Good Friday
     assert book.due("alert_escalation", uk(2026, 3, 2, 16, 30)) == uk(2026, 3, 2, 17, 30)
+
+
+def test_a_gdpr_month_ends_on_the_corresponding_working_day():
+    """UK GDPR's month as the ICO counts it: the corresponding date (else the month's last day), then the next
+    working day, due at the end of that day."""
+    book = load_timescales()
+    assert book.calendar.to_local(book.due("subject_access", uk(2026, 3, 2, 15, 0))) == uk(2026, 4, 2, 23, 59)
+    assert book.calendar.to_local(book.due("subject_access", uk(2026, 1, 31, 9, 0))).date().isoformat() == "2026-03-02"
+    assert book.calendar.to_local(book.due("subject_access", uk(2026, 3, 6, 9, 0))).date().isoformat() == "2026-04-07"

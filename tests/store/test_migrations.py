@@ -26,7 +26,7 @@ from engine.store.models import Base
 
 # The heads of the schema as released before the branches were merged (each a database's possible state).
 # The newest revision: every new migration chains onto it and moves this name.
-HEAD = "0022_mfa"
+HEAD = "0023_sar"
 RELEASED_HEADS = ("0004_clocks", "0005_break_glass", "0006_api_tokens", "0007_insight", "0008_form_library",
                   "0009_timer_lease_order")
 

@@ -91,6 +91,11 @@ ROUTES = {
     "cases.clock_pause": ("/cases/{ref}/clocks/1/pause", "POST", None),
     "cases.clock_resume": ("/cases/{ref}/clocks/1/resume", "POST", None),
     "cases.clock_stop": ("/cases/{ref}/clocks/1/stop", "POST", None),
+    "cases.clock_extend": ("/cases/{ref}/clocks/1/extend", "POST", None),
+    # subject access requests: those the route names as its starters (a context case is no child's case)
+    "subject_access.new": ("/cases/{ref}/subject-access/new", "GET", lambda u: 404 if u in MANAGING else 403),
+    "subject_access.reply": ("/cases/{ref}/subject-access/1/reply.html", "GET",
+                             lambda u: 404 if u in MANAGING else 403),
     # a child's protected address (who may: engine/access/rules.py, checked in the service)
     "cases.address_protection": ("/cases/{ref}/address-protection", "POST", None),
     # daily casework from the case page (need-to-know first, so others are offered break glass)
@@ -183,7 +188,7 @@ def park(lite, routes_app):
 # own role tables, and every one of their URLs is still in the anonymous sweep below.
 AREAS = ("auth.", "inbox.", "tasks.", "instances.", "cases.", "casework.", "front_door.", "insight.",
          "notifications.", "admin_forms.", "team.", "plans.", "admin_mail.", "account.", "admin_accounts.", "patterns.",
-         "programme.")
+         "programme.", "subject_access.")
 
 
 def test_every_route_of_these_areas_is_in_the_table(routes_app):

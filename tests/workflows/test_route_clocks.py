@@ -12,16 +12,17 @@ from pathlib import Path
 
 import pytest
 from lxml import etree
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from engine.bootstrap import bootstrap
 from engine.cases.intake import log_context_referral, refer_child
 from engine.clocks.case_clocks import list_clocks
 from engine.config import Settings
 from engine.demo.later_stages import QUIET_CHILD
+from engine.processes.starting import start_instance
 from engine.store.cases import Case
 from engine.store.clocks import Clock, ClockEvent
-from engine.store.models import Instance
+from engine.store.models import Instance, User
 from engine.workflow.lifecycle import lifecycle_of
 from engine.workflow.xml import load_xml
 from tests.support.case_data import child_referral, context_referral, deploy_routes
@@ -92,6 +93,17 @@ def context_walks(svc, clock) -> None:
         walk(svc, other, {"ut_screen_context": SCREEN, "ut_decide_threshold": _context_decision(kind), **answers})
 
 
+def subject_access_walk(svc, case_ref: str) -> None:
+    """A subject access request about the child, received, reviewed, approved by someone else and sent."""
+    with svc.db.transaction() as session:  # a manager may open any child's case (need-to-know)
+        session.execute(update(User).where(User.username == "user_service_manager").values(role="manager"))
+    started = start_instance(svc, "subject_access_request", {
+        "requester_name": "Pat Example", "requester_relationship": "parent", "request_scope": "Everything held",
+        "sar_received_on": DAY}, "user_service_manager", case_ref=case_ref)
+    walk(svc, started.id, {"ut_sar_identity": {"identity_confirmed": "yes"}, "ut_sar_review": {"sar_withheld": []},
+                           "ut_sar_approve": {"sar_approval": "approve"}})
+
+
 def _context_decision(kind: str) -> dict:
     return {"context_route": "assessment", "assessment_type": kind, "decision_date": "2026-03-03"}
 
@@ -106,6 +118,7 @@ def test_every_declared_clock_starts_and_stops_under_each_nations_holidays(natio
                                                    "upn": "B123456789012"}), FRONT_DOOR, new_reason="Sibling")
     walk(svc, other.instance_id, CFA)
     context_walks(svc, clock)
+    subject_access_walk(svc, child.case_ref)
     with svc.db.read() as session:
         clocks = session.scalars(select(Clock)).all()
         events = {(e.clock_id, e.action) for e in session.scalars(select(ClockEvent))}
