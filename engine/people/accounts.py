@@ -53,6 +53,13 @@ class TooManyAttempts(FrontdoorError):
     status = 429
 
 
+class PasswordsOff(FrontdoorError):
+    """Local passwords are switched off (FRONTDOOR_LOCAL_PASSWORDS=off): people sign in through a provider."""
+
+    code = "local_passwords_off"
+    status = 403
+
+
 @dataclass(frozen=True)
 class SignedIn:
     """The person behind a live session."""
@@ -172,6 +179,8 @@ def sign_in(svc: Services, username: str, password: str, address: str = "", devi
     SecondFactorNeeded when the password was right but a code is missing (or the role needs one set up),
     else SignInRefused for a wrong name, password or code. Every refusal is audited.
     """
+    if not svc.settings.local_passwords:
+        raise PasswordsOff("Sign-in with a password is switched off here. Use your organisation's sign-in button")
     username, address, now = username.strip()[:80], address[:64], svc.now()
     needed = None
     trusted = trusted_device(svc.settings.secret_key, username, device, now)
@@ -222,6 +231,11 @@ def _wait_words(wait: timedelta) -> str:
     seconds = _seconds(wait)
     amount = f"{seconds} second{'s' * (seconds != 1)}" if seconds < 120 else f"{(seconds + 59) // 60} minutes"
     return f"Too many failed attempts. Wait {amount}, then try again"
+
+
+def open_session(svc: Services, user: User, address: str) -> tuple[str, SignedIn]:
+    """A new session for ``user``, who has just proved who they are (a password, or a provider's ID token)."""
+    return _open_session(svc, user, address)
 
 
 def _open_session(svc: Services, user: User, address: str) -> tuple[str, SignedIn]:

@@ -20,13 +20,14 @@ import engine.store.mfa  # noqa: F401
 import engine.store.patterns  # noqa: F401
 import engine.store.plans  # noqa: F401
 import engine.store.programme  # noqa: F401
+import engine.store.sso  # noqa: F401
 import engine.store.tokens  # noqa: F401
 from engine.store.db import MIGRATIONS, Database
 from engine.store.models import Base
 
 # The heads of the schema as released before the branches were merged (each a database's possible state).
 # The newest revision: every new migration chains onto it and moves this name.
-HEAD = "0020_golive"
+HEAD = "0021_sso"
 RELEASED_HEADS = ("0004_clocks", "0005_break_glass", "0006_api_tokens", "0007_insight", "0008_form_library",
                   "0009_timer_lease_order")
 
