@@ -138,13 +138,9 @@ def verify_id_token(provider: IdentityProvider, id_token: str, nonce: str, now: 
 
 def _claim_words(exc: JoseError) -> str:
     """Which check failed, in words (never the token itself)."""
-    text = str(exc)
-    for claim, words in (("aud", "it was meant for another service"), ("exp", "it has expired"),
-                         ("nonce", "it does not belong to this sign-in"), ("iss", "another issuer sent it"),
-                         ("iat", "its issue time")):
-        if f"'{claim}'" in text:
-            return words
-    return "its contents"
+    words = {"aud": "it was meant for another service", "exp": "it has expired", "iss": "another issuer sent it",
+             "nonce": "it does not belong to this sign-in", "iat": "its issue time", "sub": "it names no one"}
+    return words.get(getattr(exc, "claim", ""), "its contents")
 
 
 def end_session_url(provider: IdentityProvider, id_token: str, after: str) -> str | None:
