@@ -234,3 +234,14 @@ def test_a_mapping_to_a_role_that_does_not_exist_stops_start_up(tmp_path, db_url
     with pytest.raises(InvalidSetting, match="group 'g1': no role 'superuser'"):
         bootstrap(settings=Settings.from_env({"FRONTDOOR_OIDC_PROVIDERS": str(path)}), clock=clock,
                   database_url=db_url)
+
+
+def test_an_answer_that_comes_back_too_late_is_refused(sso, provider, clock):
+    svc, client = sso
+    provider.sign_in_as("sub-0011", ["g-duty"], preferred_username="al.late")
+    sent = client.get("/sign-in/oidc/council")
+    back = urlsplit(requests.get(sent.location, allow_redirects=False, timeout=10).headers["Location"])
+    clock.advance(minutes=11)
+    response = client.get(f"{back.path}?{back.query}")
+    assert response.status_code == 401 and "took too long" in response.get_data(as_text=True)
+    assert sessions(svc) == 0
