@@ -147,9 +147,14 @@ def test_a_replayed_state_is_refused(sso, provider):
     first, callback = through_provider(client)
     assert first.status_code == 302 and sessions(svc) == 1
     client.post("/sign-out", data={"csrf_token": csrf(client, "/inbox")})
-    again = client.get(callback)
+    again = client.get(callback)  # the browser's state cookie went at the first use
     assert again.status_code == 401 and "already been used" in again.get_data(as_text=True)
+    # with a copy of the cookie too, the server still knows the state was used
+    client.set_cookie("fd_sso_state", parse_qs(urlsplit(callback).query)["state"][0])
+    again = client.get(callback)
+    assert again.status_code == 401 and "This sign-in link has already been used" in again.get_data(as_text=True)
     assert client.get("/inbox").status_code == 302 and sessions(svc) == 1
+    assert len(audit_rows(svc, "sso_sign_in_failed")) == 2
 
 
 def test_a_replayed_nonce_is_refused(sso, provider):
