@@ -16,6 +16,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from engine.errors import InvalidSetting
+from engine.identity_providers import IdentityProvider, load_providers
 
 ROOT = Path(__file__).resolve().parent.parent
 Env = Mapping[str, str]
@@ -93,6 +94,10 @@ VARIABLES: tuple[Variable, ...] = (
              "roles that must sign in with a security code (comma-separated; `all` for everyone, `none` for no one)"),
     Variable("FRONTDOOR_MFA_REMEMBER_DAYS", "0",
              "days a browser may skip the security code after the person ticks ‘Remember this device’ (0: off)"),
+    Variable("FRONTDOOR_OIDC_PROVIDERS", "none (no single sign-on)",
+             "a JSON file listing OpenID Connect identity providers and their claim mapping (docs/sign-in.md)"),
+    Variable("FRONTDOOR_LOCAL_PASSWORDS", "on",
+             "`off` signs people in only through the identity providers: no password form"),
     Variable("FRONTDOOR_RETAIN_CONTEXT_YEARS", "6",
              "years a closed context case (place, group, school, online space) is kept after it closes"),
     Variable("FRONTDOOR_RETAIN_CHILD_AGE", "25",
@@ -281,6 +286,8 @@ class Settings:
     retention: RetentionSchedule = field(default_factory=RetentionSchedule)
     mfa_roles: tuple[str, ...] = ()
     mfa_remember_days: int = 0
+    identity_providers: tuple[IdentityProvider, ...] = ()
+    local_passwords: bool = True
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -325,7 +332,13 @@ class Settings:
             retention=RetentionSchedule.from_env(env),
             mfa_roles=_mfa_roles(_read(env, "FRONTDOOR_MFA_ROLES", None), environment),
             mfa_remember_days=_read(env, "FRONTDOOR_MFA_REMEMBER_DAYS", defaults.mfa_remember_days, int, 0, 90),
+            identity_providers=load_providers(_read(env, "FRONTDOOR_OIDC_PROVIDERS", None)),
+            local_passwords=_read(env, "FRONTDOOR_LOCAL_PASSWORDS", True, _on_off, words="on or off"),
         )
+        if not settings.local_passwords and not settings.identity_providers:
+            raise InvalidSetting("FRONTDOOR_LOCAL_PASSWORDS can be off only when FRONTDOOR_OIDC_PROVIDERS names "
+                                 "at least one identity provider (or no one could sign in)",
+                                 setting="FRONTDOOR_LOCAL_PASSWORDS")
         if settings.production:
             if settings.secret_key == defaults.secret_key or len(settings.secret_key) < 32:
                 raise InvalidSetting("FRONTDOOR_SECRET_KEY must be set to a long random value in production",
@@ -333,6 +346,12 @@ class Settings:
             if "DATABASE_URL" not in env:
                 raise InvalidSetting("DATABASE_URL must be set in production", setting="DATABASE_URL")
         return settings
+
+
+def _on_off(value: str) -> bool | None:
+    """``on``/``off`` (also true/false, yes/no, 1/0) as a bool; None when it is neither."""
+    return {"on": True, "true": True, "yes": True, "1": True,
+            "off": False, "false": False, "no": False, "0": False}.get(value.lower())
 
 
 def _groups(env: Env, name: str, default: tuple[str, ...]) -> tuple[str, ...]:

@@ -44,6 +44,7 @@ def create_app(services: Services | None = None, config: Mapping[str, Any] | Non
         programme,
         security,
         subject_access,
+        sso,
         tasks,
         team,
     )
@@ -52,7 +53,8 @@ def create_app(services: Services | None = None, config: Mapping[str, Any] | Non
     app = Flask(__name__, static_folder=str(HERE / "static"), template_folder=str(HERE / "templates"))
     app.config.update(SECRET_KEY=svc.settings.secret_key, MAX_CONTENT_LENGTH=MAX_POST_BYTES,
                       SECURE_COOKIES=svc.settings.production, SERVICE_NAME="Front door",
-                      TRUSTED_PROXIES=svc.settings.trusted_proxies)
+                      TRUSTED_PROXIES=svc.settings.trusted_proxies,
+                      SSO_ORIGINS=tuple(sorted({p.origin for p in svc.settings.identity_providers})))
     app.config.update(config or {})
     if app.config["TRUSTED_PROXIES"]:  # the client's own address and scheme, as the last trusted proxy saw them
         n = app.config["TRUSTED_PROXIES"]
@@ -67,7 +69,7 @@ def create_app(services: Services | None = None, config: Mapping[str, Any] | Non
     filters.init_app(app)
     navigation.init_app(app)
     for module in (assets, auth, inbox, tasks, instances, cases, casework, merging, front_door, admin_processes,
-                   admin_forms, account, admin_accounts):
+                   admin_forms, account, admin_accounts, sso):
         app.register_blueprint(module.bp)
     for module in (team, plans, admin_mail):  # managers' team page, a context's plan, e-mail not yet sent
         app.register_blueprint(module.bp)

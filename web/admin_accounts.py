@@ -1,5 +1,6 @@
-"""Accounts administration (administrators only): sign-in waits to see and lift, sessions to end,
-two-step verification to reset, and the service tokens that outlive a password change."""
+"""Accounts administration (administrators only): people waiting for approval after their first single
+sign-on, sign-in waits to see and lift, sessions to end, two-step verification to reset, and the service
+tokens that outlive a password change."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from flask import Blueprint, abort, redirect, render_template, request, url_for
 from engine.errors import InvalidFormData, NotFound, NotPermitted
 from engine.people import mfa
 from engine.people.accounts import end_all_sessions
+from engine.people.sso import approve, pending_people
 from engine.people.throttle import current_locks, lift
 from engine.people.tokens import list_tokens
 from web.context import current_user, services
@@ -16,7 +18,8 @@ bp = Blueprint("admin_accounts", __name__, url_prefix="/admin/accounts")
 NOTICES = {"lifted": "The wait has been lifted. The next attempt is not slowed by earlier failures.",
            "mfa_reset": "Two-step verification has been reset. The person sets it up again at their next sign-in "
                          "(or signs in with their password alone, if their role does not need it).",
-           "mfa_none": "That person had no two-step verification set up. Nothing else has changed."}
+           "mfa_none": "That person had no two-step verification set up. Nothing else has changed.",
+           "approved": "The person has been approved. They can sign in now."}
 
 
 @bp.before_request
@@ -30,7 +33,8 @@ def _page(ended=None, ended_for: str = "", errors: dict[str, list[str]] | None =
     error_list = [{"text": m[0], "href": f"#{k}"} for k, m in errors.items() if m]
     tokens = [t for t in list_tokens(services(), kind="service") if t["state"] == "active"]
     return render_template("admin_accounts/index.html", title="Accounts", locks=current_locks(services()),
-                           service_tokens=tokens, ended=ended, ended_for=ended_for, errors=errors,
+                           service_tokens=tokens, pending=pending_people(services()), ended=ended,
+                           ended_for=ended_for, errors=errors,
                            error_list=error_list, error_count=len(error_list),
                            notice=NOTICES.get(request.args.get("notice", "")), now=services().now()), status
 
@@ -82,3 +86,14 @@ def reset_mfa():
     except InvalidFormData as exc:
         return _page(errors=exc.errors, status=422)
     return redirect(url_for("admin_accounts.index", notice="mfa_reset" if had else "mfa_none"))
+
+
+@bp.post("/pending/approve")
+def approve_person():
+    """Let a person an identity provider created sign in (audited)."""
+    username = request.form.get("username", "").strip()
+    try:
+        approve(services(), username, current_user().username)
+    except NotFound:
+        return _page(errors={"username": [f"No one called ‘{username[:80]}’ is waiting for approval"]}, status=422)
+    return redirect(url_for("admin_accounts.index", notice="approved"))

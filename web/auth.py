@@ -7,8 +7,17 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, redirect, render_template, request, url_for
 
-from engine.people.accounts import DEVICE_COOKIE_DAYS, SignInRefused, TooManyAttempts, device_token, sign_in, sign_out
+from engine.people.accounts import (
+    DEVICE_COOKIE_DAYS,
+    PasswordsOff,
+    SignInRefused,
+    TooManyAttempts,
+    device_token,
+    sign_in,
+    sign_out,
+)
 from engine.people.mfa import SecondFactorNeeded
+from engine.people.sso import sign_out_url
 from web.context import services
 from web.security import cookie_name, delete_cookie, session_token, set_cookie
 
@@ -51,7 +60,7 @@ def sign_in_page():
                                  code=request.form.get("code", "")[:40],
                                  remembered=request.cookies.get(cookie_name(REMEMBERED), ""),
                                  remember_as=request.user_agent.string if request.form.get("remember") else None)
-        except (SignInRefused, TooManyAttempts, SecondFactorNeeded) as exc:
+        except (SignInRefused, TooManyAttempts, SecondFactorNeeded, PasswordsOff) as exc:
             error, status = exc.message, exc.status
         else:
             # a role that needs two-step verification without it set up goes straight to setting it up
@@ -65,16 +74,22 @@ def sign_in_page():
             set_cookie(response, "fd_device", device_token(services(), who.username),
                        max_age=DEVICE_COOKIE_DAYS * 86400)
             return response
-    return render_template("auth/sign_in.html", title="Sign in", error=error,
-                           username=request.form.get("username", ""),
-                           remember_days=services().settings.mfa_remember_days), status
+    settings = services().settings
+    providers = [{"label": p.label, "href": url_for("sso.start", key=p.key, next=request.args.get("next") or None)}
+                 for p in settings.identity_providers]
+    return render_template("auth/sign_in.html", title="Sign in", error=error, providers=providers,
+                           passwords=settings.local_passwords, username=request.form.get("username", ""),
+                           remember_days=settings.mfa_remember_days), status
 
 
 @bp.post("/sign-out", endpoint="sign_out")
 def sign_out_page():
-    """End the session on the server and forget the cookie."""
-    sign_out(services(), session_token())
-    response = redirect(url_for("auth.sign_in"))
+    """End the session on the server and forget the cookie; a session a provider opened is ended there
+    too when the provider offers single sign-out."""
+    token = session_token()
+    at_provider = sign_out_url(services(), token, url_for("auth.sign_in", _external=True))
+    sign_out(services(), token)
+    response = redirect(at_provider or url_for("auth.sign_in"))
     delete_cookie(response, "fd_session")
     return response
 

@@ -24,7 +24,7 @@ from engine.people.accounts import session_user
 from web.context import services
 
 FILES = frozenset({"static", "assets.asset"})  # stylesheets, scripts, fonts: the same for everyone
-PUBLIC = FILES | {"auth.sign_in", "auth.health"}
+PUBLIC = FILES | {"auth.sign_in", "auth.health", "sso.start", "sso.callback"}
 # All a person may reach while their role needs two-step verification and they have not set it up.
 ENROLMENT = frozenset({"account.security", "account.start_set_up", "account.set_up", "account.confirm_set_up",
                        "auth.sign_out"})
@@ -123,18 +123,20 @@ def _inline_script_hash() -> str:
     return "sha256-" + base64.b64encode(hashlib.sha256(script.encode("utf-8")).digest()).decode("ascii")
 
 
-def content_security_policy(inline_styles: bool = False, img_origin: str | None = None) -> str:
+def content_security_policy(inline_styles: bool = False, img_origin: str | None = None,
+                            form_origins: tuple[str, ...] = ()) -> str:
     """No inline script except GOV.UK's known one (by hash); nothing from other origins; no framing.
 
     ``inline_styles`` is for the admin modeller pages only: bpmn-js, its properties panel and the
     bpmn.io watermark set style attributes in markup they build. Scripts stay 'self' only.
     ``img_origin`` is the map's configured tile server, on the map page only: exactly that origin.
+    ``form_origins`` are the identity providers' origins: signing out (a form) may end there (single sign-out).
     """
     styles = "style-src 'self' 'unsafe-inline'" if inline_styles else "style-src 'self'"
     images = f"img-src 'self' data: {img_origin}" if img_origin else "img-src 'self' data:"
     return "; ".join([
         "default-src 'self'", f"script-src 'self' '{_SCRIPT_HASH}'", styles, images,
-        "font-src 'self'", "object-src 'none'", "base-uri 'none'", "form-action 'self'",
+        "font-src 'self'", "object-src 'none'", "base-uri 'none'", " ".join(["form-action 'self'", *form_origins]),
         "frame-ancestors 'none'"])
 
 
@@ -144,7 +146,8 @@ _SCRIPT_HASH = _inline_script_hash()
 def _headers(response: Response) -> Response:
     headers = response.headers
     headers["Content-Security-Policy"] = content_security_policy(g.get("csp_inline_styles", False),
-                                                                 g.get("csp_img_origin"))
+                                                                 g.get("csp_img_origin"),
+                                                                 current_app.config["SSO_ORIGINS"])
     headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
     headers["X-Content-Type-Options"] = "nosniff"
     headers["X-Frame-Options"] = "DENY"

@@ -29,6 +29,7 @@ from engine.store.accounts import AccountSession, SignInAttempt
 from engine.store.mfa import MfaFactor
 from engine.store.models import Membership, User
 from engine.store.reads import reads
+from engine.store.sso import SsoSession
 from engine.work.handover import release_held_work
 
 HASHER = PasswordHasher()
@@ -53,6 +54,13 @@ class TooManyAttempts(FrontdoorError):
 
     code = "too_many_attempts"
     status = 429
+
+
+class PasswordsOff(FrontdoorError):
+    """Local passwords are switched off (FRONTDOOR_LOCAL_PASSWORDS=off): people sign in through a provider."""
+
+    code = "local_passwords_off"
+    status = 403
 
 
 @dataclass(frozen=True)
@@ -186,6 +194,8 @@ def sign_in(svc: Services, username: str, password: str, address: str = "", devi
     the browser's user agent when the person ticked "Remember this device": after a correct code (and when
     FRONTDOOR_MFA_REMEMBER_DAYS is set) the answer's ``remembered_device`` holds the new cookie value.
     """
+    if not svc.settings.local_passwords:
+        raise PasswordsOff("Sign-in with a password is switched off here. Use your organisation's sign-in button")
     username, address, now = username.strip()[:80], address[:64], svc.now()
     needed, how, new_device = None, "none", ""
     trusted = trusted_device(svc.settings.secret_key, username, device, now)
@@ -249,6 +259,11 @@ def _wait_words(wait: timedelta) -> str:
     return f"Too many failed attempts. Wait {amount}, then try again"
 
 
+def open_session(svc: Services, user: User, address: str) -> tuple[str, SignedIn]:
+    """A new session for ``user``, who has just proved who they are through an identity provider's ID token."""
+    return _open_session(svc, user, address, "identity_provider")
+
+
 def _open_session(svc: Services, user: User, address: str, how: str) -> tuple[str, SignedIn]:
     token = secrets.token_urlsafe(32)
     now = svc.now()
@@ -294,16 +309,24 @@ def session_user(svc: Services, token: str | None) -> SignedIn | None:
                             .values(last_seen_at=now))
     return SignedIn(first.id, first.username, first.display_name, first.role, first.agency,
                     tuple(sorted(r.group_id for r in rows if r.group_id is not None)),
-                    must_enrol=first.mfa_confirmed_at is None and required(first.role, svc.settings.mfa_roles))
+                    must_enrol=_must_enrol(first, svc.settings.mfa_roles))
+
+
+def _must_enrol(row, mfa_roles: tuple[str, ...]) -> bool:
+    """A password session of a role that needs two-step verification, with none set up. A session opened
+    through an identity provider relies on the provider's own second factor (docs/sign-in.md)."""
+    return row.sso_provider is None and row.mfa_confirmed_at is None and required(row.role, mfa_roles)
 
 
 # One row per group the person is in (one row with no group when they are in none).
 _LIVE_SESSION = (select(AccountSession.id, AccountSession.last_seen_at, AccountSession.expires_at,
                         AccountSession.revoked_at, User.username, User.display_name, User.role, User.agency,
-                        User.active, Membership.group_id, MfaFactor.confirmed_at.label("mfa_confirmed_at"))
+                        User.active, Membership.group_id, MfaFactor.confirmed_at.label("mfa_confirmed_at"),
+                        SsoSession.provider.label("sso_provider"))
                  .join(User, User.id == AccountSession.user_id)
                  .outerjoin(Membership, Membership.user_id == User.id)
                  .outerjoin(MfaFactor, MfaFactor.user_id == User.id)
+                 .outerjoin(SsoSession, SsoSession.session_id == AccountSession.id)
                  .where(AccountSession.token_hash == bindparam("token_hash")))
 
 

@@ -20,6 +20,7 @@ import engine.store.mfa  # noqa: F401
 import engine.store.patterns  # noqa: F401
 import engine.store.plans  # noqa: F401
 import engine.store.programme  # noqa: F401
+import engine.store.sso  # noqa: F401
 import engine.store.tokens  # noqa: F401
 from engine.store.db import MIGRATIONS, Database
 from engine.store.models import Base

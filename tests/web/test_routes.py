@@ -136,6 +136,7 @@ ROUTES = {
     "admin_accounts.lift_lock": ("/admin/accounts/locks/lift", "POST", None),
     "admin_accounts.end_sessions": ("/admin/accounts/end-sessions", "POST", None),
     "admin_accounts.reset_mfa": ("/admin/accounts/mfa-reset", "POST", None),
+    "admin_accounts.approve_person": ("/admin/accounts/pending/approve", "POST", None),
     # patterns across referrals, the map and the network: people working cases (masked by need-to-know)
     "patterns.index": ("/patterns", "GET", lambda u: 403 if u in ("root", "rev") else 200),
     "patterns.show": ("/patterns/1", "GET", lambda u: 403 if u in ("root", "rev") else 404),  # none found yet
