@@ -43,8 +43,8 @@ def create_app(services: Services | None = None, config: Mapping[str, Any] | Non
         plans,
         programme,
         security,
-        subject_access,
         sso,
+        subject_access,
         tasks,
         team,
     )

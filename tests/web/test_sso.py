@@ -252,7 +252,7 @@ def test_an_answer_that_comes_back_too_late_is_refused(sso, provider, clock):
     assert sessions(svc) == 0
 
 
-def test_an_admin_signed_in_through_the_provider_is_not_held_for_a_local_security_code(tmp_path, db_url, clock, provider):
+def test_an_admin_signed_in_through_the_provider_is_not_held_for_a_local_code(tmp_path, db_url, clock, provider):
     svc, app = make_app(tmp_path, db_url, clock, provider, FRONTDOOR_MFA_ROLES="admin")
     try:
         client = app.test_client()
