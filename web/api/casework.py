@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from flask import Response
-from flask_smorest import Blueprint
 
 from engine.cases.documents import Upload, attach_document, open_document
 from engine.cases.links import LinkRequest, end_link, link_cases
 from engine.cases.notes import NoteInput, add_note, list_notes
 from web.api.auth import ROW_ID, caller, requires
+from web.api.blueprint import Blueprint
 from web.api.schemas import (
     DocumentDescription,
     DocumentIn,
