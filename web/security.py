@@ -8,6 +8,7 @@ server-side session (or, before sign-in, to a random cookie); GETs change nothin
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import hmac
 import re
@@ -123,6 +124,7 @@ def _inline_script_hash() -> str:
     return "sha256-" + base64.b64encode(hashlib.sha256(script.encode("utf-8")).digest()).decode("ascii")
 
 
+@functools.lru_cache(maxsize=64)  # a handful of combinations; built on every response otherwise
 def content_security_policy(inline_styles: bool = False, img_origin: str | None = None,
                             form_origins: tuple[str, ...] = ()) -> str:
     """No inline script except GOV.UK's known one (by hash); nothing from other origins; no framing.

@@ -7,7 +7,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import delete, or_, select
 
 from engine import audit
 from engine.access.rules import Viewer, WorkSeen, can_view_item
@@ -25,7 +25,7 @@ from engine.runtime.saved_state import task_data
 from engine.runtime.services import Services
 from engine.runtime.steps import run_step
 from engine.runtime.version_cache import load_version
-from engine.store import hotpath
+from engine.store import hotpath, hotreads
 from engine.store.models import Instance, User, WorkItem, WorkItemGroup
 from engine.store.shapes import InstanceRow, WorkItemView, work_item_dict
 from engine.work.oversight import check_target, inside_groups, manages
@@ -163,27 +163,31 @@ def _validated(session, row, item, data: Mapping[str, Any],
 
 def claim(svc: Services, work_item_id: int, actor: str) -> dict[str, Any]:
     """Take an unclaimed item from one of your groups (a manager: any of their service's); Conflict if
-    someone else took it first."""
-    with svc.db.transaction() as session:
-        item = _item(session, work_item_id)
+    someone else took it first.
+
+    On the hot path's SQL (engine/store/hotreads.py): one read of the item with whether ``actor`` is in
+    its groups, one conditional update, one audit row, and no read-back (what changed is known). Only a
+    claim outside the caller's groups asks the ORM whether they manage the item (D46).
+    """
+    with svc.db.step() as session:
+        conn = session.connection()
+        item = hotreads.item_for(conn, work_item_id, actor)
+        if item is None:
+            raise NotFound(f"Work item {work_item_id} does not exist")
         if item.status != "open":
             raise already_done(item)
         try:
             check_may_act(session, item, actor)
         except NotPermitted:  # recovering an unclaimed item is a manager's job (docs/decisions.md, D46)
-            if item.assignee is not None or not manages(session, actor, item):
+            if item.assignee is not None or not manages(session.session, actor, item):
                 raise
-        won = session.execute(update(WorkItem).where(
-            WorkItem.id == item.id, WorkItem.status == "open",
-            or_(WorkItem.assignee.is_(None), WorkItem.assignee == actor)).values(assignee=actor)
-            .execution_options(synchronize_session=False)).rowcount
-        if won != 1:
-            session.expire(item)
-            raise Conflict(f"'{item.name}' was claimed by {_item(session, work_item_id).assignee} first")
-        audit.record(session, at=svc.now(), actor=actor, action="task_claimed", subject_type="work_item",
-                     subject_id=item.id, case_ref=item.case_ref)
-        session.expire(item)
-        return work_item_dict(_item(session, work_item_id))
+        if not hotreads.claim_item(conn, item.id, actor):
+            holder = hotreads.item_for(conn, work_item_id, actor)
+            raise Conflict(f"'{item.name}' was claimed by {holder.assignee if holder else 'someone else'} first")
+        hotpath.add_audit(conn, [audit.row(at=svc.now(), actor=actor, action="task_claimed",
+                                           subject_type="work_item", subject_id=item.id, case_ref=item.case_ref)])
+        item.assignee = actor
+        return work_item_dict(item)
 
 
 def unclaim(svc: Services, work_item_id: int, actor: str, reason: str = "") -> dict[str, Any]:

@@ -143,3 +143,13 @@ def test_answers_can_be_read_with_the_items_own_form(svc, started):
     assert get_instance(svc, started.id).open_work_items == started.open_work_items  # nothing changed
     view = complete_work_item(svc, started.open_work_items[0]["id"], "fd", read_answers=lambda form: {"rag": "red"})
     assert len(view.open_work_items) == 2
+
+
+def test_claim_answers_what_a_fresh_read_finds_and_audits_once(svc, started):
+    """The claim answers without reading the item back: its answer must still be the stored item."""
+    item_id = started.open_work_items[0]["id"]
+    claimed = claim(svc, item_id, "fd")
+    assert claimed["assignee"] == "fd"
+    assert claimed == get_instance(svc, started.id).open_work_items[0]
+    claims = [h for h in get_instance(svc, started.id).history if h["action"] == "task_claimed"]
+    assert len(claims) == 1 and claims[0]["actor"] == "fd"

@@ -12,8 +12,9 @@ import hashlib
 from typing import Any
 
 from flask import current_app
-from flask_smorest import Blueprint
 from werkzeug.wrappers import Response
+
+from web.api.blueprint import Blueprint
 
 MEDIA_TYPE = "application/json"
 

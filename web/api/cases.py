@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from dataclasses import asdict
 
-from flask_smorest import Blueprint
-
 from engine.cases.record import case_record
 from engine.cases.views import get_case, search_cases
 from engine.clocks.case_clocks import list_clocks
 from engine.errors import InvalidFormData
 from web.api.auth import caller, requires
+from web.api.blueprint import Blueprint
 from web.api.schemas import Case, CaseRecord, CaseSearch, CaseSummary, Problem
 from web.context import services
 

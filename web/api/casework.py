@@ -4,7 +4,6 @@ context (the same services as the pages)."""
 from __future__ import annotations
 
 from flask import Response
-from flask_smorest import Blueprint
 
 from engine.cases.documents import Upload, attach_document, open_document
 from engine.cases.links import LinkRequest, end_link, link_cases
@@ -12,6 +11,7 @@ from engine.cases.merging import merge_cases
 from engine.cases.notes import NoteInput, add_note, list_notes
 from engine.errors import InvalidFormData
 from web.api.auth import ROW_ID, caller, requires
+from web.api.blueprint import Blueprint
 from web.api.schemas import (
     DocumentDescription,
     DocumentIn,

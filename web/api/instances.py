@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from flask_smorest import Blueprint
-
 from engine.cases.instance_page import view_instance
 from web.api.auth import ROW_ID, caller, requires
+from web.api.blueprint import Blueprint
 from web.api.schemas import Instance, Problem
 from web.context import services
 

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from flask_smorest import Blueprint
-
 from engine.alerts.notifications import acknowledge, list_notifications
 from web.api.auth import ROW_ID, caller, requires
+from web.api.blueprint import Blueprint
 from web.api.schemas import Notification, Problem
 from web.context import services
 

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import marshmallow as ma
-from flask_smorest import Blueprint
 
 from engine.patterns.actions import REASON_MAX, REASON_MIN, add_to_context, dismiss_pattern, open_context
 from engine.patterns.views import list_patterns
 from web.api.auth import ROW_ID, caller, requires
+from web.api.blueprint import Blueprint
 from web.api.schemas import NOT_BLANK, Problem, ReferralOut, Strict, not_blank
 from web.context import services
 

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from dataclasses import asdict
 
-from flask_smorest import Blueprint
-
 from engine.errors import InvalidProcess, NotPermitted
 from engine.errors import Problem as Issue
 from engine.processes.deploy import KINDS, deploy
 from engine.processes.starting import start_instance
 from engine.processes.versions import list_processes
 from web.api.auth import caller, requires
+from web.api.blueprint import Blueprint
 from web.api.retries import DOC, answered, idempotent_in_step, step_retry
 from web.api.schemas import Deployed, DeployIn, Problem, Process, Started, StartIn
 from web.context import services

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from flask_smorest import Blueprint
-
 from engine.cases.intake import log_context_referral, refer_child
 from engine.cases.views import may_refer
 from engine.errors import NotPermitted
 from web.api.auth import caller, requires
+from web.api.blueprint import Blueprint
 from web.api.retries import DOC, idempotent
 from web.api.schemas import Problem, ReferralIn, ReferralOut
 from web.context import services

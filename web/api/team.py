@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from flask_smorest import Blueprint
-
 from engine.work.handover import allocate, hand_over
 from engine.work.team import team_workload
 from web.api.auth import caller, requires
+from web.api.blueprint import Blueprint
 from web.api.schemas import Allocation, AllocationIn, HandoverIn, Problem, Team, WorkItem
 from web.context import services
 

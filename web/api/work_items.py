@@ -5,13 +5,13 @@ from __future__ import annotations
 from urllib.parse import urlencode
 
 from flask import request
-from flask_smorest import Blueprint
 
 from engine.work.inbox import InboxQuery, work_page
 from engine.work.item_view import view_work_item
 from engine.work.items import claim, complete_work_item, reassign, unclaim
 from web.api.answers import etagged, json_answer, json_text
 from web.api.auth import ROW_ID, caller, requires
+from web.api.blueprint import Blueprint
 from web.api.retries import DOC, answered, idempotent_in_step, step_retry
 from web.api.schemas import (
     CompleteIn,

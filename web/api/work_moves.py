@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from flask_smorest import Blueprint
-
 from engine.work.handover import reassign_many
 from web.api.auth import caller, requires
+from web.api.blueprint import Blueprint
 from web.api.schemas import Problem, ReassignManyIn, WorkItem
 from web.context import services
 
