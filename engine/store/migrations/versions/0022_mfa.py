@@ -1,14 +1,14 @@
 """remembered devices for two-step verification: a browser that may skip the security code for a while
 
 Revision ID: 0022_mfa
-Revises: 0020_golive
+Revises: 0021_sso
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0022_mfa"
-down_revision = "0020_golive"
+down_revision = "0021_sso"
 branch_labels = None
 depends_on = None
 
