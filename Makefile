@@ -34,7 +34,7 @@ lint: setup
 # The suite runs as two pytest processes side by side, each with its own PostgreSQL cluster, browser and
 # temporary files: the pages (browser, web, CLI, demo, insight, README) and everything else. On two cores
 # it takes a little over half the time of one process; both must pass.
-PAGES := tests/browser tests/web tests/cli tests/demo tests/insight tests/test_readme.py
+PAGES := tests/browser tests/web tests/cli tests/test_readme.py
 
 test: setup lint
 	mkdir -p instance
