@@ -9,7 +9,6 @@ changes, when the person is signed out everywhere, and when the authenticator is
 
 from __future__ import annotations
 
-import hashlib
 import re
 import secrets
 from datetime import datetime, timedelta
@@ -20,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from engine import audit
 from engine.errors import NotFound
+from engine.people.tokens import secret_hash
 from engine.runtime.services import Services
 from engine.store.mfa import MfaRememberedDevice
 from engine.store.models import User
@@ -28,10 +28,6 @@ _BROWSERS = (("Edg/", "Edge"), ("OPR/", "Opera"), ("Firefox/", "Firefox"), ("Chr
              ("Chromium/", "Chromium"), ("Safari/", "Safari"))
 _SYSTEMS = (("Windows", "Windows"), ("iPhone", "iPhone"), ("iPad", "iPad"), ("Android", "Android"),
             ("Mac OS X", "macOS"), ("CrOS", "ChromeOS"), ("Linux", "Linux"))
-
-
-def _hash(token: str) -> str:
-    return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
 def describe(user_agent: str) -> str:
@@ -46,7 +42,7 @@ def remember(session: Session, user: User, user_agent: str, now: datetime, days:
     """In the sign-in transaction, after a correct code: a new remembered device; returns its cookie value."""
     token = secrets.token_urlsafe(32)
     description = describe(user_agent)
-    session.add(MfaRememberedDevice(user_id=user.id, token_hash=_hash(token), description=description,
+    session.add(MfaRememberedDevice(user_id=user.id, token_hash=secret_hash(token), description=description,
                                     created_at=now, last_used_at=now, expires_at=now + timedelta(days=days)))
     audit.record(session, at=now, actor=user.username, action="mfa_device_remembered", subject_type="user",
                  subject_id=user.username, device=description, days=days)
@@ -57,7 +53,7 @@ def recognise(session: Session, user: User, token: str, now: datetime) -> bool:
     """True when ``token`` is one of this person's unexpired remembered devices (its last use is noted)."""
     if not token or len(token) > 100:
         return False
-    device = session.scalar(select(MfaRememberedDevice).where(MfaRememberedDevice.token_hash == _hash(token),
+    device = session.scalar(select(MfaRememberedDevice).where(MfaRememberedDevice.token_hash == secret_hash(token),
                                                               MfaRememberedDevice.user_id == user.id))
     if device is None or device.expires_at <= now:
         return False

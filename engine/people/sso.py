@@ -9,7 +9,6 @@ in the providers file at every sign-in, so a change at the provider takes effect
 
 from __future__ import annotations
 
-import hashlib
 import re
 import secrets
 from dataclasses import dataclass
@@ -67,10 +66,6 @@ def provider(svc: Services, key: str) -> IdentityProvider:
     raise NotFound("There is no such way to sign in")
 
 
-def _hash(state: str) -> str:
-    return hashlib.sha256(state.encode("utf-8")).hexdigest()
-
-
 def begin(svc: Services, key: str, redirect_uri: str, next_path: str = "") -> tuple[str, str]:
     """Start a sign-in at provider ``key``: returns (the provider's URL for the browser, the state the
     browser keeps in a cookie so the answer can only finish the sign-in this browser started)."""
@@ -81,7 +76,7 @@ def begin(svc: Services, key: str, redirect_uri: str, next_path: str = "") -> tu
     with svc.db.transaction() as session:
         # requests never answered are of no use once late: cleared as new ones arrive
         session.execute(delete(SsoRequest).where(SsoRequest.created_at < now - timedelta(days=1)))
-        session.add(SsoRequest(state_hash=_hash(state), provider=key, nonce=nonce, code_verifier=verifier,
+        session.add(SsoRequest(state_hash=token_hash(state), provider=key, nonce=nonce, code_verifier=verifier,
                                next_path=next_path[:500], created_at=now))
     return url, state
 
@@ -116,11 +111,11 @@ def _claim_request(svc: Services, key: str, state: str, browser_state: str) -> S
         raise SsoRefused("This sign-in was not started in this browser, or has already been used. Start again")
     now = svc.now()
     with svc.db.transaction() as session:
-        claimed = session.execute(update(SsoRequest).where(SsoRequest.state_hash == _hash(state),
+        claimed = session.execute(update(SsoRequest).where(SsoRequest.state_hash == token_hash(state),
                                                            SsoRequest.provider == key,
                                                            SsoRequest.used_at.is_(None))
                                   .values(used_at=now)).rowcount
-        request = session.get(SsoRequest, _hash(state))
+        request = session.get(SsoRequest, token_hash(state))
     if request is None or request.provider != key:
         raise SsoRefused("This sign-in is not one we started. Start again")
     if not claimed:
